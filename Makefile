@@ -1,0 +1,53 @@
+# Every target sets up what it needs: a fresh clone only needs `make run` or `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test unit integration lint fmt bench package clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "opsbundle needs Python 3.11 or later as $(PYTHON)"; exit 2; }
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-venv; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP) ## preview the lead report on the built-in sample data (nothing is posted)
+	$(BIN)/opsbundle report run --source sample --dry-run
+
+test: $(STAMP) ## the whole test suite: unit, then integration against local servers
+	$(BIN)/pytest -q -m unit
+	$(BIN)/pytest -q -m integration
+
+unit: $(STAMP) ## unit tests only (no network)
+	$(BIN)/pytest -q -m unit
+
+integration: $(STAMP) ## integration tests only (local servers on 127.0.0.1)
+	$(BIN)/pytest -q -m integration
+
+lint: $(STAMP) ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+fmt: $(STAMP) ## format and fix what ruff can
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) ## benchmarks: aggregation of 100k leads, HubSpot fetch of 30k leads
+	$(BIN)/python bench/aggregate_bench.py
+	$(BIN)/python bench/hubspot_fetch_bench.py
+
+package: $(STAMP) ## one zip per Lambda under dist/
+	$(BIN)/python -m opsbundle.packaging dist
+
+clean: ## remove the virtualenv and caches
+	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache

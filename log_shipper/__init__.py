@@ -1,0 +1,1 @@
+"""CloudWatch Logs → OpenSearch forwarder (issue 3: not built yet)."""

@@ -1,0 +1,28 @@
+"""One error base for the shared package; the CLI maps them to exit codes."""
+
+
+class OpsbundleError(Exception):
+    """Work that failed: the CLI exits 1."""
+
+
+class ConfigError(OpsbundleError):
+    """A missing or malformed setting: the CLI exits 2 with one line naming the setting."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        super().__init__(f"{setting}: {problem}")
+        self.setting = setting
+        self.problem = problem
+
+
+class SecretError(ConfigError):
+    """A secret that could not be read or does not have the expected shape."""
+
+
+class SlackError(OpsbundleError):
+    """Slack refused a call or could not be reached."""
+
+    def __init__(self, method: str, error: str, hint: str = "") -> None:
+        message = f"Slack {method} failed: {error}"
+        super().__init__(f"{message} ({hint})" if hint else message)
+        self.method = method
+        self.error = error

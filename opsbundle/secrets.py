@@ -1,0 +1,72 @@
+"""Secrets from Secrets Manager, cached for the life of a warm Lambda (Powertools parameters)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+from opsbundle import aws
+from opsbundle.exceptions import SecretError
+
+DEFAULT_MAX_AGE_SECONDS = 300
+
+
+class Secrets:
+    """Reads a secret by ARN or name; the value is never logged or put in an error."""
+
+    def __init__(self, *, boto3_client: Any = None, max_age: int = DEFAULT_MAX_AGE_SECONDS) -> None:
+        self._client = boto3_client
+        self._provider: SecretsProvider | None = None
+        self._max_age = max_age
+
+    def _secrets_provider(self) -> SecretsProvider:
+        if self._provider is None:
+            self._provider = SecretsProvider(
+                boto3_client=self._client or aws.client("secretsmanager")
+            )
+        return self._provider
+
+    def string(self, ref: str, *, setting: str) -> str:
+        try:
+            value = self._secrets_provider().get(ref, max_age=self._max_age)
+        except GetParameterError as error:
+            raise SecretError(setting, f"could not read secret {ref}: {_reason(error)}") from None
+        if isinstance(value, bytes):
+            value = value.decode("utf-8")
+        if not isinstance(value, str) or not value.strip():
+            raise SecretError(setting, f"secret {ref} is empty")
+        return value.strip()
+
+    def json_object(self, ref: str, *, setting: str) -> dict[str, Any]:
+        text = self.string(ref, setting=setting)
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            raise SecretError(setting, f"secret {ref} is not a JSON object") from None
+        if not isinstance(value, dict):
+            raise SecretError(setting, f"secret {ref} is not a JSON object")
+        return value
+
+    def token(self, ref: str, *, setting: str, key: str = "token") -> str:
+        """A token stored either as the plain secret string or as {"token": "..."}."""
+        text = self.string(ref, setting=setting)
+        if not text.startswith("{"):
+            return text
+        value = self.json_object(ref, setting=setting).get(key)
+        if not isinstance(value, str) or not value:
+            raise SecretError(setting, f'secret {ref} has no "{key}" string')
+        return value
+
+
+def _reason(error: GetParameterError) -> str:
+    """The AWS error code without the secret's content (Powertools wraps the botocore error)."""
+    cause = error.__cause__ or error.__context__
+    response = getattr(cause, "response", None)
+    if isinstance(response, dict):
+        code = response.get("Error", {}).get("Code")
+        if code:
+            return str(code)
+    return type(cause).__name__ if cause else "unknown error"

@@ -1,0 +1,102 @@
+"""Builds a ReportJob from settings: the one place that creates clients for the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opsbundle import aws
+from opsbundle import settings as names
+from opsbundle.metrics import RunMetrics
+from opsbundle.secrets import Secrets
+from opsbundle.slack import SlackClient
+from report_fn.archive import ReportArchive
+from report_fn.config import ReportSettings
+from report_fn.crm.base import Connector, CRMHttp
+from report_fn.crm.export import ExportConnector
+from report_fn.crm.hubspot import HubSpotConnector
+from report_fn.crm.salesforce import SalesforceConnector
+from report_fn.crm.sample import SampleConnector
+from report_fn.job import ReportJob
+from report_fn.ledger import SlotLedger
+from report_fn.notify import FailureNotifier
+
+
+def build_connector(
+    settings: ReportSettings, *, secrets: Secrets | None = None, s3_client: Any = None
+) -> Connector:
+    kind = settings.crm_kind
+    if kind == "sample":
+        return SampleConnector(timezone=settings.timezone)
+    http = CRMHttp(crm=kind, secret_setting=names.CRM_SECRET_ARN)
+    if kind in ("csv", "json"):
+        assert settings.crm_export_url  # ReportSettings.load requires it
+        return ExportConnector(
+            kind=kind,
+            url=settings.crm_export_url,
+            mapping=settings.mapping,
+            http=http,
+            timezone=settings.timezone,
+            s3_client_factory=lambda: s3_client or aws.client("s3"),
+        )
+    assert settings.crm_secret_arn  # ReportSettings.load requires it
+    secrets = secrets or Secrets()
+    if kind == "salesforce":
+        return SalesforceConnector(
+            credentials=secrets.json_object(settings.crm_secret_arn, setting=names.CRM_SECRET_ARN),
+            mapping=settings.mapping,
+            http=http,
+            object_name=settings.crm_object or "Lead",
+            base_url=settings.crm_base_url,
+        )
+    return HubSpotConnector(
+        token=secrets.token(settings.crm_secret_arn, setting=names.CRM_SECRET_ARN),
+        mapping=settings.mapping,
+        http=http,
+        object_type=settings.crm_object or "contacts",
+        base_url=settings.crm_base_url,
+    )
+
+
+def build_job(
+    settings: ReportSettings,
+    *,
+    metrics: RunMetrics,
+    dry_run: bool = False,
+    secrets: Secrets | None = None,
+    clients: dict[str, Any] | None = None,
+) -> ReportJob:
+    """`clients` may hold ready boto3 clients by service name (dynamodb, s3, sns)."""
+    clients = clients or {}
+    secrets = secrets or Secrets(boto3_client=clients.get("secretsmanager"))
+    job = ReportJob(
+        name=settings.name,
+        timezone=settings.timezone,
+        connector=build_connector(settings, secrets=secrets, s3_client=clients.get("s3")),
+        mapping=settings.mapping,
+        metrics=metrics,
+        top_n=settings.top_n,
+        attach_csv=settings.attach_csv,
+    )
+    if dry_run:
+        return job
+    assert settings.slack_secret_arn and settings.table and settings.archive_bucket
+    slack = SlackClient(
+        token=secrets.token(settings.slack_secret_arn, setting=names.SLACK_TOKEN_SECRET_ARN),
+        base_url=settings.slack_base_url,
+    )
+    job.slack = slack
+    job.channel = settings.slack_channel
+    job.ledger = SlotLedger(table_name=settings.table, boto3_client=clients.get("dynamodb"))
+    job.archive = ReportArchive(
+        bucket=settings.archive_bucket,
+        prefix=settings.archive_prefix,
+        kms_key_id=settings.archive_kms_key_id,
+        boto3_client=clients.get("s3"),
+    )
+    job.notifier = FailureNotifier(
+        slack=slack,
+        ops_channel=settings.slack_ops_channel,
+        sns_client=(clients.get("sns") or aws.client("sns")) if settings.ops_topic_arn else None,
+        topic_arn=settings.ops_topic_arn,
+    )
+    return job

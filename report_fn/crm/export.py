@@ -1,0 +1,116 @@
+"""A CSV or JSON export at a URL: https://, s3://bucket/key, or a local path.
+
+The export is read once per run and every window is cut from it. JSON may be a list of
+objects, {"records": [...]}, or one object per line (NDJSON).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from report_fn.crm.base import CRMHttp, FetchResult
+from report_fn.crm.mapping import FieldMapping, parse_time
+from report_fn.exceptions import CRMError
+
+MAX_EXPORT_BYTES = 512 * 1024 * 1024
+
+
+class ExportConnector:
+    family = "export"
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        url: str,
+        mapping: FieldMapping,
+        http: CRMHttp,
+        timezone: tzinfo,
+        s3_client_factory: Callable[[], Any] | None = None,
+    ) -> None:
+        if kind not in ("csv", "json"):
+            raise ValueError(f"unknown export kind {kind!r}")
+        self.kind = kind
+        self._url = url
+        self._http = http
+        self._s3_client_factory = s3_client_factory
+        self._created = mapping.fields["created"]
+        self._timezone = timezone
+        self._rows: list[Any] | None = None
+
+    def fetch(self, start: datetime, end: datetime) -> FetchResult:
+        rows = self._load()
+        selected: list[Any] = []
+        earliest: datetime | None = None
+        for row in rows:
+            created = (
+                parse_time(row.get(self._created), self._timezone)
+                if isinstance(row, Mapping)
+                else None
+            )
+            if created is not None and (earliest is None or created < earliest):
+                earliest = created
+            # Rows without a usable time stay in, so the parser can count them as skipped.
+            if created is None or start <= created < end:
+                selected.append(row)
+        return FetchResult(records=selected, requests=self._http.requests, covers_from=earliest)
+
+    def _load(self) -> list[Any]:
+        if self._rows is None:
+            data = self._read_bytes()
+            self._rows = _parse_csv(data) if self.kind == "csv" else _parse_json(data)
+        return self._rows
+
+    def _read_bytes(self) -> bytes:
+        parsed = urlparse(self._url)
+        if parsed.scheme in ("http", "https"):
+            return self._http.request("GET", self._url).content
+        if parsed.scheme == "s3":
+            if self._s3_client_factory is None:
+                raise CRMError("an s3:// export needs an S3 client")
+            try:
+                body = self._s3_client_factory().get_object(
+                    Bucket=parsed.netloc, Key=parsed.path.lstrip("/")
+                )["Body"]
+                return bytes(body.read(MAX_EXPORT_BYTES))
+            except (BotoCoreError, ClientError) as error:
+                raise CRMError(f"could not read the export {self._url}: {error}") from None
+        path = Path(parsed.path if parsed.scheme == "file" else self._url)
+        try:
+            return path.read_bytes()
+        except OSError as error:
+            raise CRMError(f"could not read the export {path}: {error.strerror}") from None
+
+
+def _parse_csv(data: bytes) -> list[Any]:
+    text = data.decode("utf-8-sig", errors="replace")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _parse_json(data: bytes) -> list[Any]:
+    text = data.decode("utf-8-sig", errors="replace").strip()
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        rows: list[Any] = []
+        for line in text.splitlines():
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    rows.append(None)  # counted as "not_an_object" by the parser
+        return rows
+    if isinstance(value, dict) and isinstance(value.get("records"), list):
+        return list(value["records"])
+    if isinstance(value, list):
+        return value
+    raise CRMError('a JSON export must be a list of objects or {"records": [...]}')

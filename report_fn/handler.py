@@ -1,0 +1,62 @@
+"""Lambda entry point: EventBridge Scheduler passes the slot's scheduled time.
+
+The schedule's input is {"scheduled_time": "<aws.scheduler.scheduled-time>", ...}; an
+EventBridge rule's "Scheduled Event" (its `time`) works too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from opsbundle.log import get_logger
+from opsbundle.metrics import RunMetrics
+from report_fn.assemble import build_job
+from report_fn.config import ReportSettings
+from report_fn.exceptions import EventError
+
+SERVICE = "report_fn"
+
+
+def scheduled_time(event: Any) -> datetime:
+    if not isinstance(event, Mapping):
+        raise EventError("the event is not a JSON object")
+    value = event.get("scheduled_time") or event.get("time")
+    if not isinstance(value, str) or not value:
+        raise EventError(
+            'the event has no "scheduled_time" (EventBridge Scheduler input) '
+            'or "time" (EventBridge rule); see cloudformation/report.yaml'
+        )
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise EventError(f"the event's scheduled time {value!r} is not ISO 8601") from None
+    if moment.tzinfo is None:
+        raise EventError(f"the event's scheduled time {value!r} has no time zone")
+    return moment
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    logger = get_logger()
+    metrics = RunMetrics(service=SERVICE)
+    try:
+        at = scheduled_time(event)
+        logger.info("report invoked", extra={"scheduled_time": at.isoformat(),
+                                             "attempt": _attempt(event)})  # fmt: skip
+        job = build_job(ReportSettings.load(), metrics=metrics)
+        outcome = job.run(at)
+        logger.info("report done", extra=outcome.to_json())
+        return outcome.to_json()
+    except Exception:
+        logger.exception("report failed")
+        if not metrics.counts.get("ReportFailed"):
+            metrics.count("ReportFailed")
+        raise
+    finally:
+        metrics.publish()
+
+
+def _attempt(event: Mapping[str, Any]) -> str | None:
+    value = event.get("attempt")
+    return str(value) if value is not None else None

@@ -1,0 +1,311 @@
+"""The report as Slack Block Kit, a plain-text fallback, a terminal preview and a CSV (pure).
+
+Every string that came from the CRM goes through `escape()` before it reaches Slack, so a
+lead source called "<!channel>" is shown, not obeyed. Slack's limits are kept by
+construction: at most 50 blocks, 3,000 characters a section, 10 fields, a 150-character
+header; long breakdowns end in "…and N more".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from report_fn.aggregate import OTHER_ROW, Breakdown, Comparison, LeadReport, Totals
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER = 150
+MAX_CONTEXT_TEXT = 2000
+METADATA_EVENT_TYPE = "opsbundle_lead_report"
+BAR_WIDTH = 24
+
+DIMENSION_TITLES = {
+    "source": ("By source", "sources"),
+    "campaign": ("By campaign", "campaigns"),
+    "case_type": ("By case type", "case types"),
+    "state": ("By state", "states"),
+}
+SKIP_REASONS = {
+    "not_an_object": "not a record",
+    "missing_id": "no id",
+    "duplicate_id": "repeated id",
+    "missing_created_time": "no created time",
+    "bad_created_time": "unreadable created time",
+}
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str  # the notification / fallback text
+    blocks: list[dict[str, Any]]
+    metadata: dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack's control characters, escaped as its docs ask (&, <, >)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def delta(current: float, previous: float | None, *, unit: str = "", pct: bool = True) -> str:
+    """ "▲ 12 (+9%)", "▼ 3 (−2%)", "= same"; empty when there is nothing to compare with."""
+    if previous is None:
+        return ""
+    change = round(current - previous, 1)
+    amount = f"{abs(change):g}{unit}"
+    if change == 0:
+        return "= same"
+    arrow, sign = ("▲", "+") if change > 0 else ("▼", "−")
+    if not pct:
+        return f"{arrow} {amount}"
+    if previous == 0:
+        return f"{arrow} {amount} (new)"
+    return f"{arrow} {amount} ({sign}{abs(change) / previous * 100:.0f}%)"
+
+
+def title(report: LeadReport) -> str:
+    local = report.window.local_end
+    name = "Lead report" if report.name == "leads" else f"Lead report: {report.name}"
+    return f"{name} · {local:%a %-d %b} · {local:%H:%M %Z}"
+
+
+def slack_message(report: LeadReport) -> SlackMessage:
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(title(report), MAX_HEADER)))]
+    if not report.data_quality.complete:
+        notes = " ".join(escape(note) for note in report.data_quality.notes)
+        warning = f":warning: *Partial data.* {notes}"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(warning, MAX_SECTION_TEXT))))
+    blocks.append(SectionBlock(fields=[MarkdownTextObject(text=f) for f in _total_fields(report)]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_window_context(report))]))
+    blocks.append(DividerBlock())
+    for breakdown in report.breakdowns:
+        if breakdown.rows:
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=_breakdown_text(breakdown))))
+    if report.totals.leads:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_hours_text(report))))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_quality_text(report))]))
+    if len(blocks) > MAX_BLOCKS:  # cannot happen with today's layout; keep the promise anyway
+        blocks = [*blocks[: MAX_BLOCKS - 1], blocks[-1]]
+    return SlackMessage(
+        text=escape(summary_line(report)),
+        blocks=[block.to_dict() for block in blocks],  # to_dict() validates Slack's limits
+        metadata={
+            "event_type": METADATA_EVENT_TYPE,
+            "event_payload": {
+                "report": report.name,
+                "slot": report.scheduled_time.isoformat().replace("+00:00", "Z"),
+            },
+        },
+    )
+
+
+def summary_line(report: LeadReport) -> str:
+    totals = report.totals
+    yesterday = _previous(report, "yesterday")
+    versus = delta(totals.leads, yesterday.leads if yesterday else None)
+    local = report.window.local_end
+    line = f"Lead report {local:%H:%M %Z}: {totals.leads} new leads"
+    if versus:
+        line += f" ({versus} vs yesterday)"
+    line += f", {totals.get('signed')} signed"
+    if not report.data_quality.complete:
+        line += " (partial data)"
+    return line
+
+
+def text_report(report: LeadReport) -> str:
+    """A readable terminal preview: the same content as the Slack message."""
+    out = [title(report), "=" * len(title(report))]
+    if not report.data_quality.complete:
+        out.append("PARTIAL DATA: " + " ".join(report.data_quality.notes))
+    out.append(_window_line(report))
+    out.append("")
+    for name, current, prev_y, prev_w in _total_rows(report):
+        shown = f"{current:g}%" if name == "Conversion" else f"{current:g}"
+        line = f"  {name:<12}{shown:>8}"
+        for label, prev in (("vs yesterday", prev_y), ("vs last week", prev_w)):
+            change = _total_delta(name, current, prev)
+            if change:
+                line += f"   {change} {label}"
+        out.append(line)
+    for breakdown in report.breakdowns:
+        if not breakdown.rows:
+            continue
+        heading, plural = DIMENSION_TITLES[breakdown.dimension]
+        out += ["", f"{heading} ({breakdown.distinct} {plural})"]
+        for row in breakdown.rows:
+            label = f"{row.name} ({row.members} more)" if row.name == OTHER_ROW else row.name
+            out.append(f"  {label[:44]:<45}{row.leads:>6}   {row.signed} signed")
+    if report.totals.leads:
+        out += ["", "Leads per hour"]
+        peak = max(hour.leads for hour in report.per_hour) or 1
+        for hour in report.per_hour:
+            bar = "█" * round(hour.leads / peak * BAR_WIDTH)
+            out.append(f"  {hour.label:<10}{bar:<{BAR_WIDTH}} {hour.leads}")
+    out += ["", _quality_plain(report)]
+    return "\n".join(out) + "\n"
+
+
+def leads_csv(report: LeadReport) -> bytes:
+    """The window's leads as CSV; cells that spreadsheets would run as formulas are quoted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "created", "source", "campaign", "case_type", "state", "status"])
+    zone = report.window.timezone
+    for lead in sorted(report.leads, key=lambda lead: lead.created):
+        writer.writerow(
+            [
+                _cell(lead.id),
+                lead.created.astimezone(zone).isoformat(timespec="seconds"),
+                _cell(lead.source),
+                _cell(lead.campaign),
+                _cell(lead.case_type),
+                _cell(lead.state),
+                lead.status,
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _previous(report: LeadReport, label: str) -> Totals | None:
+    comparison = report.comparison(label)
+    return comparison.totals if comparison else None
+
+
+def _total_rows(report: LeadReport) -> list[tuple[str, float, float | None, float | None]]:
+    y, w = _previous(report, "yesterday"), _previous(report, "last_week")
+    rows: list[tuple[str, float, float | None, float | None]] = [
+        ("New leads", report.totals.leads, y.leads if y else None, w.leads if w else None)
+    ]
+    for status in ("contacted", "qualified", "signed", "rejected"):
+        rows.append(
+            (status.capitalize(), report.totals.get(status),
+             y.get(status) if y else None, w.get(status) if w else None)
+        )  # fmt: skip
+    conversion = report.totals.conversion_pct
+    if conversion is not None:
+        rows.append(
+            ("Conversion", conversion,
+             y.conversion_pct if y else None, w.conversion_pct if w else None)
+        )  # fmt: skip
+    return rows
+
+
+def _total_delta(name: str, current: float, previous: float | None) -> str:
+    if name == "Conversion":
+        return delta(current, previous, unit=" pts", pct=False)
+    return delta(current, previous)
+
+
+def _total_fields(report: LeadReport) -> list[str]:
+    weekday = report.comparison("last_week")
+    last_label = f"last {weekday.window.local_end:%a}" if weekday else "last week"
+    fields = []
+    for name, current, prev_y, prev_w in _total_rows(report):
+        shown = f"{current:g}%" if name == "Conversion" else f"{current:g}"
+        lines = [f"*{name}*", shown]
+        for label, prev in (("yesterday", prev_y), (last_label, prev_w)):
+            change = _total_delta(name, current, prev)
+            if change:
+                lines.append(f"{change} vs {label}")
+        fields.append(_clip("\n".join(lines), MAX_FIELD_TEXT))
+    return fields[:MAX_FIELDS]
+
+
+def _window_line(report: LeadReport) -> str:
+    w = report.window
+    parts = [f"Window {w.local_start:%a %-d %b %H:%M}–{w.local_end:%H:%M %Z}"]
+    for comparison in report.comparisons:
+        parts.append(_comparison_phrase(comparison))
+    return " · ".join(parts)
+
+
+def _comparison_phrase(comparison: Comparison) -> str:
+    label = "yesterday" if comparison.label == "yesterday" else "last week"
+    window = comparison.window
+    when = f"{label} ({window.local_start:%a %-d %b} to {window.local_end:%H:%M})"
+    if comparison.origin == "archive":
+        return f"vs {when}, from the archive"
+    if comparison.origin == "unavailable":
+        return f"no comparison with {label}: {comparison.note or 'not available'}"
+    return f"vs {when}"
+
+
+def _window_context(report: LeadReport) -> str:
+    return _clip(escape(_window_line(report)), MAX_CONTEXT_TEXT)
+
+
+def _breakdown_text(breakdown: Breakdown) -> str:
+    heading, plural = DIMENSION_TITLES[breakdown.dimension]
+    head = f"*{heading}* ({breakdown.distinct} {plural})"
+    lines = []
+    for row in breakdown.rows:
+        name = f"{row.name} ({row.members})" if row.name == OTHER_ROW else escape(row.name)
+        signed = f" · {row.signed} signed" if row.signed else ""
+        lines.append(f"• {name}: *{row.leads}*{signed}")
+    return _fit_lines(head, lines, MAX_SECTION_TEXT)
+
+
+def _hours_text(report: LeadReport) -> str:
+    peak = max(hour.leads for hour in report.per_hour) or 1
+    lines = [
+        f"{hour.label:<9} {'▇' * round(hour.leads / peak * BAR_WIDTH):<{BAR_WIDTH}} {hour.leads}"
+        for hour in report.per_hour
+    ]
+    return _clip("*Leads per hour*\n```" + "\n".join(lines) + "```", MAX_SECTION_TEXT)
+
+
+def _quality_plain(report: LeadReport) -> str:
+    quality = report.data_quality
+    if quality.rows_skipped:
+        reasons = ", ".join(
+            f"{count} {SKIP_REASONS.get(reason, reason)}"
+            for reason, count in sorted(quality.skipped_by_reason.items())
+        )
+        text = f"{quality.rows_skipped} of {quality.rows_read} rows skipped: {reasons}."
+    else:
+        text = f"All {quality.rows_read} rows read."
+    unmapped = sum(quality.unmapped_statuses.values())
+    if unmapped:
+        values = ", ".join(f"{v!s} ({n})" for v, n in sorted(quality.unmapped_statuses.items())[:5])
+        text += f" {unmapped} leads with an unmapped status counted as other: {values}."
+    return text
+
+
+def _quality_text(report: LeadReport) -> str:
+    icon = ":warning:" if report.data_quality.rows_skipped else ":white_check_mark:"
+    return _clip(f"{icon} {escape(_quality_plain(report))}", MAX_CONTEXT_TEXT)
+
+
+def _fit_lines(head: str, lines: list[str], limit: int) -> str:
+    """Head and as many lines as fit in `limit` characters, then "…and N more"."""
+    text = head
+    for index, line in enumerate(lines):
+        remaining = len(lines) - index - 1
+        tail = f"\n…and {remaining} more" if remaining else ""
+        if len(text) + 1 + len(line) + len(tail) > limit:
+            return text + f"\n…and {len(lines) - index} more"
+        text += "\n" + line
+    return text
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
