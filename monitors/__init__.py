@@ -1,1 +1,1 @@
-"""Unhealthy-target inspector, root-login alert, pipeline-failure router (issue 4: not built yet)."""
+"""Target inspector, root-login alert, pipeline-failure router (issue 4: not built yet)."""

@@ -27,7 +27,11 @@ def build_connector(
     kind = settings.crm_kind
     if kind == "sample":
         return SampleConnector(timezone=settings.timezone)
-    http = CRMHttp(crm=kind, secret_setting=names.CRM_SECRET_ARN)
+    http = CRMHttp(
+        crm=kind,
+        secret_setting=names.CRM_SECRET_ARN,
+        max_wait_seconds=settings.crm_retry_seconds,
+    )
     if kind in ("csv", "json"):
         assert settings.crm_export_url  # ReportSettings.load requires it
         return ExportConnector(

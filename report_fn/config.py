@@ -29,6 +29,7 @@ class ReportSettings:
     crm_secret_arn: str | None = None
     crm_export_url: str | None = None
     crm_object: str | None = None
+    crm_retry_seconds: int = 60
     slack_secret_arn: str | None = None
     slack_channel: str | None = None
     slack_ops_channel: str | None = None
@@ -65,6 +66,9 @@ class ReportSettings:
             "mapping": mapping,
             "crm_base_url": env.string(names.CRM_BASE_URL),
             "crm_object": env.string(names.CRM_OBJECT, default=DEFAULT_OBJECTS.get(kind)),
+            "crm_retry_seconds": env.integer(
+                names.CRM_RETRY_SECONDS, None, 60, minimum=0, maximum=600
+            ),
             "slack_base_url": env.string(names.SLACK_BASE_URL),
             "slack_ops_channel": env.string(names.SLACK_OPS_CHANNEL),
             "ops_topic_arn": env.string(names.OPS_TOPIC_ARN),

@@ -117,7 +117,7 @@ class ReportJob:
         report = self._build_or_release(slot, release=True)
         posted = None
         if claim.state == TAKEOVER and claim.previous_status == IN_PROGRESS:
-            posted = self._already_posted(report)
+            posted = self._already_posted(report, since=claim.claimed_at)
         status = "recovered" if posted else "posted"
         if posted is None:
             posted = self._post(report)
@@ -173,16 +173,20 @@ class ReportJob:
             self._notify_failure(report.scheduled_time, error)
             raise
 
-    def _already_posted(self, report: LeadReport) -> PostedMessage | None:
-        """After a run died mid-way: did it post before it could record the message?"""
+    def _already_posted(self, report: LeadReport, *, since: float | None) -> PostedMessage | None:
+        """After a run died mid-way: did it post before it could record the message?
+
+        Messages are searched from a minute before the dead run claimed the slot.
+        """
         assert self.slack and self.channel
         slot = report.scheduled_time
+        since = since if since is not None else slot.timestamp()
         ts = self.slack.find_message(
             channel=self.channel,
             event_type=render.METADATA_EVENT_TYPE,
             key="slot",
             value=slot.isoformat().replace("+00:00", "Z"),
-            oldest=slot.timestamp() - 60,
+            oldest=since - 60,
         )
         if ts is None:
             return None

@@ -30,6 +30,7 @@ class Claim:
     state: str  # new, takeover, posted
     attempts: int = 1
     previous_status: str | None = None  # on takeover: IN_PROGRESS means a run died mid-way
+    claimed_at: float | None = None  # on takeover: when the slot was first claimed (epoch s)
     channel: str | None = None
     ts: str | None = None
     archived: bool = False
@@ -114,6 +115,7 @@ class SlotLedger:
             state=TAKEOVER,
             attempts=int(updated["Attributes"]["attempts"]["N"]),
             previous_status=status,
+            claimed_at=float(item["claimed_at"]["N"]) if "claimed_at" in item else None,
         )
 
     def mark_posted(self, report: str, slot: datetime, *, channel: str, ts: str) -> None:

@@ -278,7 +278,7 @@ def _quality_plain(report: LeadReport) -> str:
     if quality.rows_skipped:
         reasons = ", ".join(
             f"{count} {SKIP_REASONS.get(reason, reason)}"
-            for reason, count in sorted(quality.skipped_by_reason.items())
+            for reason, count in sorted(quality.skipped_by_reason.items(), key=_most_first)
         )
         text = f"{quality.rows_skipped} of {quality.rows_read} rows skipped: {reasons}."
     else:
@@ -286,7 +286,8 @@ def _quality_plain(report: LeadReport) -> str:
     unmapped = sum(quality.unmapped_statuses.values())
     if unmapped:
         values = ", ".join(f"{v!s} ({n})" for v, n in sorted(quality.unmapped_statuses.items())[:5])
-        text += f" {unmapped} leads with an unmapped status counted as other: {values}."
+        leads = "lead" if unmapped == 1 else "leads"
+        text += f" {unmapped} {leads} with an unmapped status counted as other: {values}."
     return text
 
 
@@ -309,3 +310,7 @@ def _fit_lines(head: str, lines: list[str], limit: int) -> str:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _most_first(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]

@@ -90,7 +90,7 @@ class CRMHttp:
                 break
             if delay is None:
                 delay = random.uniform(0, min(30.0, 0.5 * 2**attempt))  # noqa: S311 - jitter
-            if waited + delay > self.max_wait_seconds:
+            if self.max_wait_seconds <= 0 or waited + delay > self.max_wait_seconds:
                 break
             waited += delay
             self.retries += 1

@@ -39,7 +39,7 @@ def test_eventbridge_rule_scheduled_event() -> None:
 @pytest.mark.parametrize(
     ("event", "message"),
     [
-        ({}, "no \"scheduled_time\""),
+        ({}, 'no "scheduled_time"'),
         ([], "not a JSON object"),
         ({"scheduled_time": "at two"}, "not ISO 8601"),
         ({"scheduled_time": "2026-11-26T19:00:00"}, "no time zone"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from report_fn.crm.hubspot import _split
 
 
@@ -9,7 +11,7 @@ def test_split_covers_the_window_without_gaps_or_overlaps() -> None:
     parts = _split(1000, 87_400_000, total=30_000)
     assert len(parts) == 4  # 30,000 / 8,000 rounded up
     assert parts[0][0] == 1000 and parts[-1][1] == 87_400_000
-    assert all(a[1] == b[0] for a, b in zip(parts, parts[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in pairwise(parts))
 
 
 def test_split_always_makes_progress() -> None:

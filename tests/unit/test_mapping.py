@@ -89,7 +89,9 @@ def test_bad_mappings_name_the_setting() -> None:
 
 
 def test_long_and_messy_values_are_trimmed() -> None:
-    rows = [{"id": "1", "created_at": "2026-11-26T10:00:00Z", "source": "  Google \n Ads " + "x" * 300}]
+    rows = [
+        {"id": "1", "created_at": "2026-11-26T10:00:00Z", "source": "  Google \n Ads " + "x" * 300}
+    ]
     (lead,) = parse_records(rows, EXPORT).leads
     assert lead.source.startswith("Google Ads x")
     assert len(lead.source) == 120

@@ -104,7 +104,7 @@ def test_message_says_when_data_is_partial_and_what_was_skipped() -> None:
     text = all_text(message)
     assert "Partial data" in text
     assert "(partial data)" in message.text
-    assert "3 of 4 rows skipped: 1 repeated id, 2 no created time" in text
+    assert "3 of 4 rows skipped: 2 no created time, 1 repeated id" in text
     assert "no comparison with last week: CRM down" in text
     assert message.metadata["event_payload"] == {"report": "leads", "slot": "2026-11-26T19:00:00Z"}
 
@@ -120,7 +120,7 @@ def test_fallback_text_and_terminal_preview_carry_the_numbers() -> None:
 
 
 def test_csv_lists_the_leads_and_defuses_spreadsheet_formulas() -> None:
-    report = make_report(leads_named(["=HYPERLINK(\"x\")", "TV"]))
+    report = make_report(leads_named(['=HYPERLINK("x")', "TV"]))
     lines = render.leads_csv(report).decode().splitlines()
     assert lines[0] == "id,created,source,campaign,case_type,state,status"
     assert len(lines) == 3

@@ -57,7 +57,9 @@ def test_bad_usage_is_exit_2_too(capsys: pytest.CaptureFixture[str]) -> None:
 def test_explicit_argument_beats_environment_beats_default() -> None:
     env = Env({"REPORT_TIMEZONE": "Europe/London", "REPORT_TOP_N": "7"})
     assert ReportSettings.load(env, dry_run=True).timezone.key == "Europe/London"
-    assert ReportSettings.load(env, timezone="Asia/Tokyo", dry_run=True).timezone.key == "Asia/Tokyo"
+    assert (
+        ReportSettings.load(env, timezone="Asia/Tokyo", dry_run=True).timezone.key == "Asia/Tokyo"
+    )
     assert ReportSettings.load(env, dry_run=True).top_n == 7
     assert ReportSettings.load(Env({}), dry_run=True).timezone.key == "America/New_York"
     assert ReportSettings.load(Env({"REPORT_TIMEZONE": ""}), dry_run=True).top_n == 5

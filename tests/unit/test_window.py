@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from report_fn.aggregate import aggregate
-from report_fn.aggregate import DataQuality
+from report_fn.aggregate import DataQuality, aggregate
 from report_fn.window import hour_starts, local_midnight, report_windows, slot_time
 
 NY = ZoneInfo("America/New_York")

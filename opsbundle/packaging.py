@@ -1,0 +1,519 @@
+"""One deployment zip per Lambda, for AWS Lambda python3.12 on arm64: `make package`.
+
+    python -m opsbundle.packaging DIST_DIR [--only NAME] [--wheel-cache DIR] [--offline]
+
+Each `DIST_DIR/<name>.zip` holds the part's package and the shared `opsbundle/` package
+(source `.py` files only: no `__pycache__`, no tests) plus the runtime dependencies from
+pyproject.toml's `[project].dependencies`, as wheels for manylinux aarch64 / CPython 3.12.
+Next to it, `<name>.zip.sha256` holds base64(sha256(zip)), the form Lambda reports as
+`CodeSha256`, so deploy tooling can skip functions whose code did not change.
+
+Reproducible: the same sources and wheels give byte-identical zips on any machine. Entries
+are sorted, dated 1980-01-01 00:00 (or SOURCE_DATE_EPOCH), mode 0o644 (nothing here is run
+as a program), Unix create_system, no directory entries, no extra fields, deflate level 9.
+Wheels are unpacked here rather than by `pip install --target`, which writes console scripts
+whose shebang and RECORD hash carry the build machine's interpreter path.
+
+Dependencies come from `pip download` into a wheel cache (`.cache/wheels/`), so a second
+build downloads nothing; `--offline` resolves from that cache alone. The exact set is
+then resolved from the cache (`pip install --dry-run --report`). Unpinned requirements
+follow PyPI: a new release of a dependency changes the zip, as it should.
+
+What the runtime already has is left out (RUNTIME_PROVIDED): boto3, botocore, s3transfer,
+jmespath, python-dateutil, six and urllib3. urllib3 is left out on purpose, though requests
+needs it. Lambda puts /var/task ahead of /var/runtime on sys.path, so a bundled urllib3 is
+not private to requests: the runtime's botocore imports it too, pairing AWS's botocore with
+a urllib3 that AWS never tested it with. pip checks that pairing against the newest botocore
+on PyPI, not the runtime's; this is how bundled urllib3 2.0 (DEFAULT_CIPHERS) and 2.2.0
+broke Lambdas whose own code never touched urllib3. Left out, there is one urllib3 in the
+process, the one AWS ships with its botocore (1.26 or later on python3.12, an assumption
+recorded in RUNTIME_PROVIDED), and requests accepts that range (it declares
+urllib3>=1.26,<3). The risk that remains, a requests release (or an extra such as
+`aws-lambda-powertools[jwt]`) needing a newer urllib3 than the runtime's, is checked: the
+build fails when a bundled distribution (or pyproject.toml) asks for a runtime-provided one
+at a version that excludes the oldest we count on (the values in RUNTIME_PROVIDED). Then either
+confirm the runtime's version (AWS docs, "Runtime-included SDK versions") and raise the
+value, or remove urllib3 from RUNTIME_PROVIDED to bundle it.
+
+pip evaluates environment markers (`; python_version < "3.12"`) for the machine it runs on,
+not for Lambda; the build fails, naming the requirement, when a marker would come out
+differently on Lambda, rather than ship the build machine's answer.
+
+Lambda's limits are checked: 50 MB zipped (direct upload), 250 MB unzipped.
+Exit status: 0 built, 1 the build failed (pip failures name the dependency), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import itertools
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+from packaging.requirements import InvalidRequirement, Requirement
+
+from opsbundle.exceptions import ConfigError, OpsbundleError
+
+# Lambda name → the packages (folders at the project root) its zip holds.
+LAMBDAS: dict[str, tuple[str, ...]] = {
+    "report_fn": ("report_fn", "opsbundle"),
+}
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WHEEL_CACHE = PROJECT_ROOT / ".cache" / "wheels"
+
+# The Lambda platform, for pip: python3.12 on arm64 (Amazon Linux 2023, glibc 2.34).
+PIP_PLATFORM = (
+    "--platform", "manylinux2014_aarch64",
+    "--platform", "manylinux_2_28_aarch64",
+    "--implementation", "cp",
+    "--python-version", "3.12",
+    "--only-binary=:all:",
+)  # fmt: skip
+# The same platform as environment markers see it.
+LAMBDA_MARKERS: dict[str, str] = {
+    "implementation_name": "cpython",
+    "implementation_version": "3.12.0",
+    "os_name": "posix",
+    "platform_machine": "aarch64",
+    "platform_python_implementation": "CPython",
+    "platform_release": "",
+    "platform_system": "Linux",
+    "platform_version": "",
+    "python_full_version": "3.12.0",
+    "python_version": "3.12",
+    "sys_platform": "linux",
+}
+
+# In the python3.12 runtime already: distribution → the oldest version we count on it having.
+# boto3/botocore: the floor pyproject.toml asks for; the rest: what that boto3 line came with.
+RUNTIME_PROVIDED: dict[str, str] = {
+    "boto3": "1.34.0",
+    "botocore": "1.34.0",
+    "s3transfer": "0.9.0",
+    "jmespath": "1.0.1",
+    "python-dateutil": "2.8.2",
+    "six": "1.16.0",
+    "urllib3": "1.26.0",
+}
+
+MAX_ZIPPED = 50 * 1024 * 1024  # direct upload
+MAX_UNZIPPED = 250 * 1024 * 1024  # function code and layers, unzipped
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold
+COMPRESS_LEVEL = 9
+FILE_MODE = stat.S_IFREG | 0o644
+UNIX = 3  # ZipInfo.create_system
+SKIPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
+BUILD_ONLY = frozenset({"opsbundle/packaging.py"})  # this module: it builds zips, never runs in one
+
+Entry = tuple[str, Path]  # (name in the zip, file on disk)
+Pip = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
+
+
+class PackagingError(OpsbundleError):
+    """A zip could not be built."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One distribution pip resolved for Lambda, with the cached wheel it comes from."""
+
+    name: str
+    version: str
+    wheel: Path
+    requires: tuple[str, ...] = ()  # its Requires-Dist
+    extras: tuple[str, ...] = ()  # the extras pyproject.toml asked of it
+
+
+@dataclass(frozen=True)
+class Built:
+    name: str
+    path: Path
+    size: int
+    sha256: str
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def collect_sources(package_dirs: Iterable[Path]) -> list[Entry]:
+    """Every .py file of each package, named from the package's parent; no caches, no tests."""
+    entries: list[Entry] = []
+    for package in package_dirs:
+        if not package.is_dir():
+            raise PackagingError(f"{package} is not a package directory (see LAMBDAS)")
+        for path in package.rglob("*.py"):
+            relative = path.relative_to(package.parent)
+            if SKIPPED_DIRS.intersection(relative.parts[:-1]) or _is_test_file(path.name):
+                continue
+            entries.append((relative.as_posix(), path))
+    return sorted(entries)
+
+
+def collect_tree(root: Path) -> list[Entry]:
+    """Every file under an unpacked site-packages, except bytecode caches."""
+    return sorted(
+        (path.relative_to(root).as_posix(), path)
+        for path in root.rglob("*")
+        if path.is_file()
+        and path.suffix != ".pyc"
+        and "__pycache__" not in path.relative_to(root).parts
+    )
+
+
+def _is_test_file(name: str) -> bool:
+    return name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py")
+
+
+# --- the zip -------------------------------------------------------------------------------
+
+
+def zip_date_time(environ: Mapping[str, str]) -> tuple[int, int, int, int, int, int]:
+    """1980-01-01 00:00:00, or SOURCE_DATE_EPOCH (UTC) when set; a zip can't go earlier."""
+    value = environ.get(SOURCE_DATE_EPOCH, "").strip()
+    if not value:
+        return ZIP_EPOCH
+    try:
+        moment = time.gmtime(int(value))
+    except (ValueError, OverflowError, OSError):
+        raise ConfigError(SOURCE_DATE_EPOCH, f"{value!r} is not a Unix timestamp") from None
+    if moment.tm_year > 2107:
+        raise ConfigError(SOURCE_DATE_EPOCH, f"{value} is after 2107, the last year a zip holds")
+    stamp = (moment.tm_year, moment.tm_mon, moment.tm_mday, moment.tm_hour, moment.tm_min,
+             moment.tm_sec)  # fmt: skip
+    return max(ZIP_EPOCH, stamp)
+
+
+def write_zip(
+    entries: Iterable[Entry],
+    out_path: Path,
+    *,
+    date_time: tuple[int, int, int, int, int, int] = ZIP_EPOCH,
+) -> None:
+    """The same entries give the same bytes: sorted, fixed dates and modes, no extra fields."""
+    ordered = _unique(entries)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_path.with_name(out_path.name + ".partial")
+    with zipfile.ZipFile(partial, "w") as archive:
+        for arcname, path in ordered:
+            info = zipfile.ZipInfo(arcname, date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = UNIX
+            info.external_attr = FILE_MODE << 16
+            archive.writestr(info, path.read_bytes(), compresslevel=COMPRESS_LEVEL)
+    partial.replace(out_path)
+
+
+def _unique(entries: Iterable[Entry]) -> list[Entry]:
+    ordered = sorted(entries)
+    for (name, first), (again, second) in itertools.pairwise(ordered):
+        if name == again:
+            raise PackagingError(f"{name} comes from both {first} and {second}")
+    return ordered
+
+
+def code_sha256(path: Path) -> str:
+    """base64 of the sha256 digest: what Lambda reports as CodeSha256."""
+    digest = hashlib.sha256(path.read_bytes()).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def check_unzipped_size(entries: Iterable[Entry], *, limit: int = MAX_UNZIPPED) -> int:
+    size = sum(path.stat().st_size for _, path in entries)
+    if size > limit:
+        raise PackagingError(
+            f"{_mb(size)} unzipped is over Lambda's {_mb(limit)} limit; "
+            "trim dependencies or move some into a layer"
+        )
+    return size
+
+
+def check_zipped_size(path: Path, *, limit: int = MAX_ZIPPED) -> int:
+    size = path.stat().st_size
+    if size > limit:
+        raise PackagingError(
+            f"{path.name} is {_mb(size)}, over Lambda's {_mb(limit)} limit for a direct "
+            "upload; trim dependencies or deploy it from S3"
+        )
+    return size
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+# --- dependencies --------------------------------------------------------------------------
+
+
+def canonical_name(name: str) -> str:
+    """PEP 503: `Python_Dateutil` and `python.dateutil` are `python-dateutil`."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def project_requirements(pyproject: Path) -> list[str]:
+    with pyproject.open("rb") as file:
+        project = tomllib.load(file).get("project", {})
+    requirements = project.get("dependencies", [])
+    if not isinstance(requirements, list) or not all(isinstance(r, str) for r in requirements):
+        raise PackagingError(f"{pyproject}: [project].dependencies is not a list of strings")
+    return requirements
+
+
+def parse_requirement(text: str) -> Requirement:
+    try:
+        return Requirement(text)
+    except InvalidRequirement as error:
+        raise PackagingError(f"requirement {text!r} is not valid: {error}") from None
+
+
+def is_runtime_provided(requirement: str) -> bool:
+    return canonical_name(parse_requirement(requirement).name) in RUNTIME_PROVIDED
+
+
+def resolved_from_report(report: Mapping[str, object]) -> list[Resolved]:
+    """The distributions in pip's installation report (`pip install --dry-run --report`)."""
+    install = report.get("install")
+    if not isinstance(install, list):
+        raise PackagingError("pip's report has no 'install' list")
+    resolved = []
+    try:
+        for item in install:
+            metadata, url = item["metadata"], item["download_info"]["url"]
+            if urlparse(url).scheme != "file":
+                raise PackagingError(f"{metadata['name']} resolved to {url}, not the cache")
+            resolved.append(
+                Resolved(
+                    name=metadata["name"],
+                    version=metadata["version"],
+                    wheel=Path(url2pathname(unquote(urlparse(url).path))),
+                    requires=tuple(metadata.get("requires_dist") or ()),
+                    extras=tuple(item.get("requested_extras") or ()),
+                )
+            )
+    except (KeyError, TypeError) as error:
+        raise PackagingError(f"pip's report is not in the expected shape: {error!r}") from None
+    return sorted(resolved, key=lambda r: canonical_name(r.name))
+
+
+def applies(text: str, markers: Mapping[str, str], extras: Iterable[str] = ()) -> bool:
+    """Whether a requirement holds where `markers` describe, for a distribution with `extras`."""
+    marker = parse_requirement(text).marker
+    if marker is None:
+        return True
+    return any(marker.evaluate({**markers, "extra": extra}) for extra in ("", *extras))
+
+
+def host_dependent(
+    requirements: Iterable[tuple[str, Sequence[str]]], pip_markers: Mapping[str, str]
+) -> list[str]:
+    """(requirement, extras) whose marker pip, on this machine, judged unlike Lambda would."""
+    return [
+        text
+        for text, extras in requirements
+        if applies(text, pip_markers, extras) != applies(text, LAMBDA_MARKERS, extras)
+    ]
+
+
+def runtime_conflicts(
+    wanted: Iterable[tuple[str, str, Sequence[str]]],
+    provided: Mapping[str, str] = RUNTIME_PROVIDED,
+) -> list[str]:
+    """(who, requirement, who's extras) on a runtime-provided distribution it may not meet."""
+    problems = []
+    for who, text, extras in wanted:
+        requirement = parse_requirement(text)
+        name = canonical_name(requirement.name)
+        if name not in provided or not applies(text, LAMBDA_MARKERS, extras):
+            continue
+        if not requirement.specifier.contains(provided[name], prereleases=True):
+            problems.append(
+                f"{who} needs {text}, but the python3.12 runtime is only counted on to have "
+                f"{name} {provided[name]} (see RUNTIME_PROVIDED in opsbundle/packaging.py)"
+            )
+    return problems
+
+
+def unpack_wheel(wheel: Path, target: Path) -> None:
+    """Install a wheel the way pip would for Lambda: purelib and platlib into `target`."""
+    with zipfile.ZipFile(wheel) as archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            parts = PurePosixPath(info.filename).parts
+            if info.filename.startswith("/") or ".." in parts:
+                raise PackagingError(f"{wheel.name} has an unsafe path: {info.filename}")
+            if parts[0].endswith(".data"):
+                if len(parts) < 3 or parts[1] not in ("purelib", "platlib"):
+                    continue  # scripts, headers, data: nothing Lambda imports
+                parts = parts[2:]
+            destination = target.joinpath(*parts)
+            if destination.exists():
+                raise PackagingError(f"{wheel.name} overwrites {'/'.join(parts)}")
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(archive.read(info))
+
+
+def run_pip(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+
+
+def install_dependencies(
+    requirements: Sequence[str],
+    target: Path,
+    cache: Path,
+    *,
+    offline: bool = False,
+    pip: Pip = run_pip,
+) -> list[Resolved]:
+    """Unpack into `target` what Lambda needs beyond its runtime; return what was bundled."""
+    if conflicts := runtime_conflicts(("pyproject.toml", text, ()) for text in requirements):
+        raise PackagingError("; ".join(conflicts))
+    wanted = [text for text in requirements if not is_runtime_provided(text)]
+    target.mkdir(parents=True, exist_ok=True)
+    if not wanted:
+        return []
+    cache.mkdir(parents=True, exist_ok=True)
+    if not offline:
+        _pip(pip, "download", wanted, ["download", "-q", "--dest", str(cache)], offline)
+    local = ["--no-index", "--find-links", str(cache)]
+    dry_run = ["install", "-q", "--dry-run", "--ignore-installed", "--report", "-", *local]
+    answer = _pip(pip, "resolve", wanted, dry_run, offline).stdout
+    try:
+        report = json.loads(answer)
+    except ValueError:
+        raise PackagingError(f"pip's report is not JSON: {answer[:200]!r}") from None
+    resolved = resolved_from_report(report)
+    bundled = [r for r in resolved if canonical_name(r.name) not in RUNTIME_PROVIDED]
+
+    requested = [(t, ()) for t in wanted] + [(t, r.extras) for r in resolved for t in r.requires]
+    if unlike := host_dependent(requested, report.get("environment", {})):
+        raise PackagingError(
+            "pip evaluated these markers for this machine, not Lambda (python3.12, aarch64): "
+            + "; ".join(unlike)
+            + ". Build under Python 3.12 on arm64, or list what Lambda needs in pyproject.toml"
+        )
+    conflicts = runtime_conflicts(
+        (f"{r.name} {r.version}", t, r.extras) for r in bundled for t in r.requires
+    )
+    if conflicts:
+        raise PackagingError("; ".join(conflicts))
+    for distribution in bundled:
+        unpack_wheel(distribution.wheel, target)
+    return bundled
+
+
+def _pip(
+    pip: Pip, step: str, wanted: Sequence[str], args: Sequence[str], offline: bool
+) -> subprocess.CompletedProcess[str]:
+    result = pip([*args, *PIP_PLATFORM, *wanted])
+    if result.returncode != 0:
+        raise PackagingError(pip_failure(step, wanted, result.stderr, offline=offline))
+    return result
+
+
+def pip_failure(step: str, wanted: Sequence[str], stderr: str, *, offline: bool) -> str:
+    """One line naming the dependency pip could not get, and pip's own reason."""
+    found = re.search(
+        r"(?:No matching distribution found for|satisfies the requirement) (\S+)", stderr
+    )
+    errors = [line.strip() for line in stderr.splitlines() if line.startswith("ERROR")]
+    reason = errors[-1] if errors else (stderr.strip().splitlines() or ["no output"])[-1]
+    which = f"dependency {found.group(1)}" if found else "dependencies " + ", ".join(wanted)
+    hint = " (offline: is it in the wheel cache? build once without --offline)" if offline else ""
+    return f"pip {step} failed for {which} on python3.12/aarch64{hint}: {reason}"
+
+
+# --- the build -----------------------------------------------------------------------------
+
+
+def build(
+    names: Sequence[str],
+    dist: Path,
+    *,
+    root: Path = PROJECT_ROOT,
+    cache: Path = DEFAULT_WHEEL_CACHE,
+    offline: bool = False,
+    environ: Mapping[str, str] = os.environ,
+    pip: Pip = run_pip,
+) -> list[Built]:
+    date_time = zip_date_time(environ)
+    requirements = project_requirements(root / "pyproject.toml")
+    built = []
+    with tempfile.TemporaryDirectory(prefix="opsbundle-package-") as scratch:
+        site = Path(scratch) / "site-packages"
+        install_dependencies(requirements, site, cache, offline=offline, pip=pip)
+        dependencies = collect_tree(site)
+        for name in names:
+            sources = collect_sources(root / package for package in LAMBDAS[name])
+            entries = [e for e in sources if e[0] not in BUILD_ONLY] + dependencies
+            check_unzipped_size(entries)
+            out = dist / f"{name}.zip"
+            write_zip(entries, out, date_time=date_time)
+            try:
+                size = check_zipped_size(out)
+            except PackagingError:
+                out.unlink()
+                raise
+            sha256 = code_sha256(out)
+            out.with_name(out.name + ".sha256").write_text(sha256 + "\n", encoding="ascii")
+            built.append(Built(name=name, path=out, size=size, sha256=sha256))
+    return built
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m opsbundle.packaging", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("dist", type=Path, metavar="DIST_DIR", help="where the zips go")
+    parser.add_argument(
+        "--only", action="append", choices=sorted(LAMBDAS), metavar="NAME",
+        help=f"build only this Lambda (repeatable): {', '.join(sorted(LAMBDAS))}",
+    )  # fmt: skip
+    parser.add_argument(
+        "--wheel-cache", type=Path, default=DEFAULT_WHEEL_CACHE, metavar="DIR",
+        help="downloaded wheels, reused by the next build (default: .cache/wheels)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--offline", action="store_true", help="use only the wheel cache; never reach PyPI"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, pip: Pip = run_pip) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # argparse has printed the usage error (2) or the help (0)
+        return int(exit_.code or 0)
+    names = sorted(set(args.only or LAMBDAS))
+    try:
+        built = build(names, args.dist, cache=args.wheel_cache, offline=args.offline, pip=pip)
+    except ConfigError as error:
+        print(f"opsbundle.packaging: configuration error: {error}", file=sys.stderr)
+        return 2
+    except (OpsbundleError, OSError) as error:
+        print(f"opsbundle.packaging: failed: {error}", file=sys.stderr)
+        return 1
+    for zip_ in built:
+        print(f"{zip_.name}  {zip_.path}  {zip_.size} bytes  sha256={zip_.sha256}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
