@@ -58,6 +58,7 @@ def build_connector(
         http=http,
         object_type=settings.crm_object or "contacts",
         base_url=settings.crm_base_url,
+        requests_per_second=settings.crm_requests_per_second or None,
     )
 
 

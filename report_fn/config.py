@@ -30,6 +30,7 @@ class ReportSettings:
     crm_export_url: str | None = None
     crm_object: str | None = None
     crm_retry_seconds: int = 60
+    crm_requests_per_second: int = 4
     slack_secret_arn: str | None = None
     slack_channel: str | None = None
     slack_ops_channel: str | None = None
@@ -66,6 +67,9 @@ class ReportSettings:
             "mapping": mapping,
             "crm_base_url": env.string(names.CRM_BASE_URL),
             "crm_object": env.string(names.CRM_OBJECT, default=DEFAULT_OBJECTS.get(kind)),
+            "crm_requests_per_second": env.integer(
+                names.CRM_REQUESTS_PER_SECOND, None, 4, minimum=0, maximum=100
+            ),
             "crm_retry_seconds": env.integer(
                 names.CRM_RETRY_SECONDS, None, 60, minimum=0, maximum=600
             ),

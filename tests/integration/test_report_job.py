@@ -181,7 +181,7 @@ def test_hubspot_window_over_10k_is_split_and_every_lead_counted(
     monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, hubspot: HubSpotEmulator
 ) -> None:
     hubspot.add_objects("contacts", today_contacts(23_456, seed=3))
-    use_hubspot(monkeypatch, aws, slack, hubspot)
+    use_hubspot(monkeypatch, aws, slack, hubspot, CRM_REQUESTS_PER_SECOND="0")
     hubspot.fail_next(429, {"status": "error", "message": "You have reached your secondly limit.",
                             "category": "RATE_LIMITS"}, {"Retry-After": "1"})  # fmt: skip
 
