@@ -42,9 +42,8 @@ fmt: $(STAMP) ## format and fix what ruff can
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP) ## benchmarks: aggregation of 100k leads, HubSpot fetch of 30k leads
-	$(BIN)/python bench/aggregate_bench.py
-	$(BIN)/python bench/hubspot_fetch_bench.py
+bench: $(STAMP) ## every benchmark in bench/ (each prints its figures and its budget)
+	@set -e; for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script; done
 
 package: $(STAMP) ## one zip per Lambda under dist/
 	$(BIN)/python -m opsbundle.packaging dist

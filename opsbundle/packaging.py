@@ -69,9 +69,18 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from opsbundle.exceptions import ConfigError, OpsbundleError
 
-# Lambda name → the packages (folders at the project root) its zip holds.
-LAMBDAS: dict[str, tuple[str, ...]] = {
-    "report_fn": ("report_fn", "opsbundle"),
+
+@dataclass(frozen=True)
+class Lambda:
+    packages: tuple[str, ...]  # folders at the project root that the zip holds
+    requires: tuple[str, ...]  # names of pyproject dependencies it imports at run time
+
+
+LAMBDAS: dict[str, Lambda] = {
+    "report_fn": Lambda(
+        packages=("report_fn", "opsbundle"),
+        requires=("aws-lambda-powertools", "requests", "slack-sdk", "tzdata"),
+    ),
 }
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -443,6 +452,21 @@ def pip_failure(step: str, wanted: Sequence[str], stderr: str, *, offline: bool)
 # --- the build -----------------------------------------------------------------------------
 
 
+def lambda_requirements(name: str, requirements: Sequence[str]) -> list[str]:
+    """The pyproject requirements one Lambda imports (so report_fn ships no OpenSearch)."""
+    wanted = {canonical_name(dist) for dist in LAMBDAS[name].requires}
+    chosen = [
+        text for text in requirements if canonical_name(parse_requirement(text).name) in wanted
+    ]
+    missing = wanted - {canonical_name(parse_requirement(text).name) for text in chosen}
+    if missing:
+        raise PackagingError(
+            f"LAMBDAS[{name!r}] requires {', '.join(sorted(missing))}, "
+            "which pyproject.toml's [project].dependencies does not list"
+        )
+    return chosen
+
+
 def build(
     names: Sequence[str],
     dist: Path,
@@ -457,11 +481,12 @@ def build(
     requirements = project_requirements(root / "pyproject.toml")
     built = []
     with tempfile.TemporaryDirectory(prefix="opsbundle-package-") as scratch:
-        site = Path(scratch) / "site-packages"
-        install_dependencies(requirements, site, cache, offline=offline, pip=pip)
-        dependencies = collect_tree(site)
         for name in names:
-            sources = collect_sources(root / package for package in LAMBDAS[name])
+            site = Path(scratch) / name / "site-packages"
+            wanted = lambda_requirements(name, requirements)
+            install_dependencies(wanted, site, cache, offline=offline, pip=pip)
+            dependencies = collect_tree(site)
+            sources = collect_sources(root / package for package in LAMBDAS[name].packages)
             entries = [e for e in sources if e[0] not in BUILD_ONLY] + dependencies
             check_unzipped_size(entries)
             out = dist / f"{name}.zip"

@@ -43,6 +43,10 @@ CRM_STATUS_MAP = "CRM_STATUS_MAP"
 CRM_RETRY_SECONDS = "CRM_RETRY_SECONDS"
 CRM_REQUESTS_PER_SECOND = "CRM_REQUESTS_PER_SECOND"
 
+# log_shipper (issue 3)
+
+# monitors (issue 4)
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 

@@ -219,8 +219,8 @@ def test_a_package_missing_from_disk_is_named(tmp_path: Path) -> None:
 
 
 def test_the_real_parts_hold_their_sources() -> None:
-    for name, packages in packaging.LAMBDAS.items():
-        entries = packaging.collect_sources(packaging.PROJECT_ROOT / p for p in packages)
+    for name, spec in packaging.LAMBDAS.items():
+        entries = packaging.collect_sources(packaging.PROJECT_ROOT / p for p in spec.packages)
         names = {arcname for arcname, _ in entries}
         assert f"{name}/handler.py" in names
         assert "opsbundle/__init__.py" in names
@@ -406,3 +406,13 @@ def test_a_bad_source_date_epoch_exits_2(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "soon")
     assert packaging.main([str(tmp_path)], pip=FailingPip("pip must not run")) == 2
     assert "SOURCE_DATE_EPOCH" in capsys.readouterr().err
+
+
+def test_each_lambda_gets_only_the_dependencies_it_imports() -> None:
+    requirements = ["aws-lambda-powertools>=3", "opensearch-py>=2.6", "Slack_SDK>=3.33",
+                    "requests>=2.32", "tzdata>=2024.1", "tqdm>=4"]  # fmt: skip
+    chosen = packaging.lambda_requirements("report_fn", requirements)
+    assert chosen == ["aws-lambda-powertools>=3", "Slack_SDK>=3.33", "requests>=2.32",
+                      "tzdata>=2024.1"]  # fmt: skip
+    with pytest.raises(PackagingError, match="requires slack-sdk"):
+        packaging.lambda_requirements("report_fn", ["aws-lambda-powertools", "requests", "tzdata"])
