@@ -19,10 +19,15 @@ class SecretError(ConfigError):
 
 
 class SlackError(OpsbundleError):
-    """Slack refused a call or could not be reached."""
+    """Slack refused a call or could not be reached.
 
-    def __init__(self, method: str, error: str, hint: str = "") -> None:
+    `uncertain` is True when the call may have taken effect all the same (a timeout, a
+    dropped connection, a 5xx): a message may have been posted.
+    """
+
+    def __init__(self, method: str, error: str, hint: str = "", *, uncertain: bool = False) -> None:
         message = f"Slack {method} failed: {error}"
         super().__init__(f"{message} ({hint})" if hint else message)
         self.method = method
         self.error = error
+        self.uncertain = uncertain

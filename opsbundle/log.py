@@ -6,6 +6,7 @@ stdout stays for the command's own output.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import IO
@@ -18,9 +19,16 @@ _logger: Logger | None = None
 
 
 def configure(*, stream: IO[str] | None = None, level: str | None = None) -> Logger:
-    global _logger  # noqa: PLW0603 - one logger per process, configured once at the entry point
+    global _logger  # noqa: PLW0603 - one logger per process, configured at the entry point
+    service = os.environ.get(settings.SERVICE_NAME) or "opsbundle"
+    # Powertools keeps the first handler of a named logger: drop it to honour this call.
+    named = logging.getLogger(service)
+    named.handlers.clear()
+    for marker in ("init", "powertools_handler"):
+        if hasattr(named, marker):
+            delattr(named, marker)
     _logger = Logger(
-        service=os.environ.get(settings.SERVICE_NAME) or "opsbundle",
+        service=service,
         level=level or os.environ.get(settings.LOG_LEVEL) or "INFO",
         stream=stream or sys.stdout,
     )

@@ -9,9 +9,13 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from opsbundle import aws
-from opsbundle.exceptions import SecretError
+from opsbundle.exceptions import OpsbundleError, SecretError
 
 DEFAULT_MAX_AGE_SECONDS = 300
+# Secrets Manager errors a retry cannot fix: the setting (or the role, or the key) is wrong.
+SETUP_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException",
+                         "DecryptionFailure", "InvalidRequestException",
+                         "InvalidParameterException", "ValidationException"})  # fmt: skip
 
 
 class Secrets:
@@ -33,7 +37,15 @@ class Secrets:
         try:
             value = self._secrets_provider().get(ref, max_age=self._max_age)
         except GetParameterError as error:
-            raise SecretError(setting, f"could not read secret {ref}: {_reason(error)}") from None
+            cause = error.__cause__ or error.__context__
+            problem = aws.setup_problem(cause) if cause else None
+            if problem:
+                raise problem from None
+            code = _reason(error)
+            if code in SETUP_CODES:
+                raise SecretError(setting, f"could not read secret {ref}: {code}") from None
+            # Throttling, a network blip, a service error: the work failed, the setting is fine.
+            raise OpsbundleError(f"could not read secret {ref} ({setting}): {code}") from None
         if isinstance(value, bytes):
             value = value.decode("utf-8")
         if not isinstance(value, str) or not value.strip():

@@ -1,6 +1,9 @@
 """Slack Web API client: slack_sdk with rate-limit, connection and server-error retries on.
 
-`Retry-After` on a 429 is honoured by slack_sdk's RateLimitErrorRetryHandler.
+`Retry-After` on a 429 is honoured by slack_sdk's RateLimitErrorRetryHandler. Posting a
+message retries only 429s (Slack did not take the message): after a timeout or a dropped
+connection the message may have been posted, so the caller gets an `uncertain` error and
+decides (the report looks for the message by its metadata) instead of posting twice.
 """
 
 from __future__ import annotations
@@ -18,9 +21,15 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
-from opsbundle.exceptions import SlackError
+from opsbundle import settings
+from opsbundle.exceptions import ConfigError, SlackError
+from opsbundle.urls import require_https
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
+# Slack errors that no retry fixes, and the setting that does.
+TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
+                          "token_expired", "missing_scope"})  # fmt: skip
+CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 _HINTS = {
     "channel_not_found": "check the channel name or ID; private channels need the app invited",
@@ -53,10 +62,11 @@ class SlackClient:
         max_retries: int = 3,
         timeout: int = 30,
     ) -> None:
-        url = base_url or DEFAULT_BASE_URL
+        url = require_https(base_url or DEFAULT_BASE_URL, setting=settings.SLACK_BASE_URL)
+        url = url if url.endswith("/") else url + "/"
         self._client = web_client or WebClient(
             token=token,
-            base_url=url if url.endswith("/") else url + "/",
+            base_url=url,
             timeout=timeout,
             retry_handlers=[
                 ConnectionErrorRetryHandler(max_retry_count=max_retries),
@@ -64,17 +74,24 @@ class SlackClient:
                 ServerErrorRetryHandler(max_retry_count=max_retries),
             ],
         )
+        self._poster = web_client or WebClient(
+            token=token,
+            base_url=url,
+            timeout=timeout,
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=max_retries)],
+        )
         self._channel_ids: dict[str, str] = {}
 
-    def _call(self, method: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, *, client: WebClient | None = None, **kwargs: Any) -> Any:
         """Call a WebClient method by its API name (slack_sdk picks GET/form/JSON per method)."""
         try:
-            return getattr(self._client, method.replace(".", "_"))(**kwargs)
+            return getattr(client or self._client, method.replace(".", "_"))(**kwargs)
         except SlackApiError as error:
-            code = str(error.response.get("error") or f"HTTP {error.response.status_code}")
-            raise SlackError(method, code, _HINTS.get(code, "")) from None
-        except (URLError, OSError) as error:
-            raise SlackError(method, f"could not reach Slack ({error})") from None
+            status = error.response.status_code
+            code = str(error.response.get("error") or f"HTTP {status}")
+            raise SlackError(method, code, _HINTS.get(code, ""), uncertain=status >= 500) from None
+        except (URLError, OSError) as error:  # timeouts and dropped connections included
+            raise SlackError(method, f"could not reach Slack ({error})", uncertain=True) from None
 
     def resolve_channel(self, channel: str) -> str:
         """A channel ID for an ID, "name" or "#name" (conversations.list, paged by cursor)."""
@@ -117,7 +134,7 @@ class SlackClient:
             args["metadata"] = metadata
         if thread_ts:
             args["thread_ts"] = thread_ts
-        response = self._call("chat.postMessage", **args)
+        response = self._call("chat.postMessage", client=self._poster, **args)
         return PostedMessage(channel=response["channel"], ts=response["ts"])
 
     def upload_file(
@@ -130,19 +147,14 @@ class SlackClient:
         thread_ts: str | None = None,
     ) -> str:
         """Share a file with files_upload_v2 (the old files.upload is retired); its file ID."""
-        try:
-            response = self._client.files_upload_v2(
-                channel=self.resolve_channel(channel),
-                filename=filename,
-                content=content,
-                title=title,
-                thread_ts=thread_ts,
-            )
-        except SlackApiError as error:
-            code = str(error.response.get("error") or "upload failed")
-            raise SlackError("files_upload_v2", code, _HINTS.get(code, "")) from None
-        except (URLError, OSError) as error:
-            raise SlackError("files_upload_v2", f"could not reach Slack ({error})") from None
+        response = self._call(
+            "files_upload_v2",
+            channel=self.resolve_channel(channel),
+            filename=filename,
+            content=content,
+            title=title,
+            thread_ts=thread_ts,
+        )
         return str(response["file"]["id"])
 
     def find_message(
@@ -168,3 +180,12 @@ class SlackClient:
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return None
+
+
+def setup_problem(error: SlackError, *, channel_setting: str) -> ConfigError | None:
+    """The settings error behind a Slack refusal that no retry can fix, if it is one."""
+    if error.error in TOKEN_ERRORS:
+        return ConfigError(settings.SLACK_TOKEN_SECRET_ARN, str(error))
+    if error.error in CHANNEL_ERRORS:
+        return ConfigError(channel_setting, str(error))
+    return None

@@ -50,7 +50,8 @@ class Row:
     name: str
     leads: int
     signed: int
-    members: int = 1  # how many names an "Other" row folds together
+    members: int = 1  # how many names a folded row stands for
+    folded: bool = False  # the "Other" row, not a CRM value that happens to be called Other
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Breakdown:
             "distinct": self.distinct,
             "rows": [
                 {"name": r.name, "leads": r.leads, "signed": r.signed}
-                | ({"members": r.members} if r.name == OTHER_ROW else {})
+                | ({"members": r.members} if r.folded else {})
                 for r in self.rows
             ],
         }
@@ -218,6 +219,7 @@ def _breakdown(dimension: str, counts: Counter[str], signed: Counter[str], top_n
                 leads=sum(leads for _, leads in rest),
                 signed=sum(signed[name] for name, _ in rest),
                 members=len(rest),
+                folded=True,
             )
         )
     return Breakdown(dimension=dimension, rows=rows, distinct=len(counts))

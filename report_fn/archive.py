@@ -12,7 +12,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from opsbundle import aws
+from opsbundle import aws, settings
+from opsbundle.exceptions import ConfigError, OpsbundleError
 from report_fn.aggregate import Totals
 from report_fn.exceptions import ReportError
 
@@ -39,9 +40,9 @@ class ReportArchive:
 
     def put(self, report_json: dict[str, Any], *, report: str, local_end: datetime) -> str:
         key = self.key(report, local_end)
-        extra: dict[str, str] = {"ServerSideEncryption": "aws:kms"}
-        if self._kms_key_id:
-            extra["SSEKMSKeyId"] = self._kms_key_id
+        extra: dict[str, str] = {}
+        if self._kms_key_id:  # otherwise the bucket's default encryption applies
+            extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": self._kms_key_id}
         try:
             self._client.put_object(
                 Bucket=self._bucket,
@@ -51,7 +52,7 @@ class ReportArchive:
                 **extra,
             )
         except (BotoCoreError, ClientError) as error:
-            raise ReportError(f"could not archive to s3://{self._bucket}/{key}: {error}") from None
+            raise self._problem(error, f"could not archive to s3://{self._bucket}/{key}") from None
         return key
 
     def totals(self, report: str, local_end: datetime) -> Totals | None:
@@ -62,10 +63,20 @@ class ReportArchive:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
-            raise ReportError(f"could not read s3://{self._bucket}/{key}: {error}") from None
+            raise self._problem(error, f"could not read s3://{self._bucket}/{key}") from None
         except BotoCoreError as error:
-            raise ReportError(f"could not read s3://{self._bucket}/{key}: {error}") from None
+            raise self._problem(error, f"could not read s3://{self._bucket}/{key}") from None
         try:
             return Totals.from_json(json.loads(body)["totals"])
         except (ValueError, KeyError, TypeError):
             raise ReportError(f"s3://{self._bucket}/{key} is not an archived report") from None
+
+    def _problem(self, error: BotoCoreError | ClientError, doing: str) -> OpsbundleError:
+        setup = aws.setup_problem(error)
+        if setup:
+            return setup
+        if isinstance(error, ClientError):
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "NoSuchBucket":
+                return ConfigError(settings.REPORT_ARCHIVE_BUCKET, f"{self._bucket} does not exist")
+        return ReportError(f"{doing}: {error}")

@@ -30,6 +30,7 @@ def build_connector(
     http = CRMHttp(
         crm=kind,
         secret_setting=names.CRM_SECRET_ARN,
+        url_setting=names.CRM_EXPORT_URL if kind in ("csv", "json") else names.CRM_BASE_URL,
         max_wait_seconds=settings.crm_retry_seconds,
     )
     if kind in ("csv", "json"):
@@ -42,21 +43,21 @@ def build_connector(
             timezone=settings.timezone,
             s3_client_factory=lambda: s3_client or aws.client("s3"),
         )
-    assert settings.crm_secret_arn  # ReportSettings.load requires it
+    assert settings.crm_secret_arn and settings.crm_object  # ReportSettings.load sets them
     secrets = secrets or Secrets()
     if kind == "salesforce":
         return SalesforceConnector(
             credentials=secrets.json_object(settings.crm_secret_arn, setting=names.CRM_SECRET_ARN),
             mapping=settings.mapping,
             http=http,
-            object_name=settings.crm_object or "Lead",
+            object_name=settings.crm_object,
             base_url=settings.crm_base_url,
         )
     return HubSpotConnector(
         token=secrets.token(settings.crm_secret_arn, setting=names.CRM_SECRET_ARN),
         mapping=settings.mapping,
         http=http,
-        object_type=settings.crm_object or "contacts",
+        object_type=settings.crm_object,
         base_url=settings.crm_base_url,
         requests_per_second=settings.crm_requests_per_second or None,
     )

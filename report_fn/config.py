@@ -60,8 +60,16 @@ class ReportSettings:
         )
         values: dict[str, Any] = {
             "name": env.string(names.REPORT_NAME, default="leads"),
-            "timezone": env.timezone(names.REPORT_TIMEZONE, timezone, DEFAULT_TIMEZONE),
-            "top_n": env.integer(names.REPORT_TOP_N, top_n, 5, minimum=1, maximum=100),
+            "timezone": env.timezone(
+                "--timezone" if timezone else names.REPORT_TIMEZONE, timezone, DEFAULT_TIMEZONE
+            ),
+            "top_n": env.integer(
+                "--top" if top_n is not None else names.REPORT_TOP_N,
+                top_n,
+                5,
+                minimum=1,
+                maximum=100,
+            ),
             "attach_csv": env.boolean(names.REPORT_ATTACH_CSV),
             "crm_kind": kind,
             "mapping": mapping,

@@ -12,11 +12,14 @@ from typing import Any
 
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
+from opsbundle.secrets import Secrets
 from report_fn.assemble import build_job
 from report_fn.config import ReportSettings
 from report_fn.exceptions import EventError
 
 SERVICE = "report_fn"
+# One per warm container, so its cache spares Secrets Manager a call on every invocation.
+SECRETS = Secrets()
 
 
 def scheduled_time(event: Any) -> datetime:
@@ -44,8 +47,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         at = scheduled_time(event)
         logger.info("report invoked", extra={"scheduled_time": at.isoformat(),
                                              "attempt": _attempt(event)})  # fmt: skip
-        job = build_job(ReportSettings.load(), metrics=metrics)
-        outcome = job.run(at)
+        job = build_job(ReportSettings.load(), metrics=metrics, secrets=SECRETS)
+        outcome = job.run(at, deadline_seconds=_remaining_seconds(context))
         logger.info("report done", extra=outcome.to_json())
         return outcome.to_json()
     except Exception:
@@ -60,3 +63,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 def _attempt(event: Mapping[str, Any]) -> str | None:
     value = event.get("attempt")
     return str(value) if value is not None else None
+
+
+def _remaining_seconds(context: Any) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000 if callable(remaining) else None

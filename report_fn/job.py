@@ -1,16 +1,21 @@
-"""One run of the lead report: claim the slot, fetch, aggregate, post, record, archive.
+"""One run of the lead report: claim the slot, fetch, aggregate, archive, post, record.
 
 Everything it talks to is handed in, so tests pass moto clients and local servers.
+Until the message is posted, any failure releases the slot (so the platform's retry can
+build it) and tells ops; after that, nothing can make the slot post twice.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from opsbundle.exceptions import OpsbundleError, SlackError
+from opsbundle import settings as names
+from opsbundle import slack as slack_setup
+from opsbundle.exceptions import ConfigError, OpsbundleError, SlackError
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 from opsbundle.slack import PostedMessage, SlackClient
@@ -18,16 +23,16 @@ from report_fn import render
 from report_fn.aggregate import Comparison, DataQuality, LeadReport, aggregate, count_totals
 from report_fn.archive import ReportArchive
 from report_fn.crm.base import Connector
-from report_fn.crm.mapping import FieldMapping, parse_records
+from report_fn.crm.mapping import FieldMapping, ParsedLeads, parse_records
 from report_fn.exceptions import CRMError, ReportError
-from report_fn.ledger import DONE, IN_PROGRESS, TAKEOVER, SlotLedger
+from report_fn.ledger import ALREADY_POSTED, DEFAULT_LEASE_SECONDS, TAKEN_OVER, Claim, SlotLedger
 from report_fn.notify import FailureNotifier
 from report_fn.window import Window, report_windows, slot_time
 
 
 @dataclass
 class Outcome:
-    status: str  # posted, duplicate, dry_run, recovered
+    status: str  # posted, recovered, duplicate, dry_run
     slot: datetime
     report: LeadReport | None = None
     channel: str | None = None
@@ -69,6 +74,7 @@ class ReportJob:
         with self.metrics.timer("CrmFetch"):
             fetched = self.connector.fetch(windows.today.start, windows.today.end)
         parsed = parse_records(fetched.records, self.mapping, naive_tz=self.timezone)
+        _require_readable(parsed)
         comparisons = [self._compare(window) for window in windows.comparisons()]
         quality = DataQuality(
             rows_read=parsed.rows_read,
@@ -91,45 +97,60 @@ class ReportJob:
         self.metrics.count("RowsSkipped", quality.rows_skipped)
         return report
 
-    def run(self, at: datetime, *, dry_run: bool = False) -> Outcome:
+    def run(
+        self, at: datetime, *, dry_run: bool = False, deadline_seconds: float | None = None
+    ) -> Outcome:
+        """Build and post the slot's report once. `deadline_seconds`: the time this run has
+        left (a Lambda's remaining time); the claim's lease lasts that long."""
         try:
-            return self._run(at, dry_run=dry_run)
+            slot = slot_time(at)
+            if dry_run:
+                return Outcome(status="dry_run", slot=slot, report=self.build(slot))
+            return self._post_once(slot, deadline_seconds or DEFAULT_LEASE_SECONDS)
         except Exception:
             self.metrics.count("ReportFailed")  # counted, then re-raised: the run failed
             raise
 
-    def _run(self, at: datetime, *, dry_run: bool) -> Outcome:
-        slot = slot_time(at)
-        logger = get_logger()
-        if dry_run:
-            return Outcome(status="dry_run", slot=slot, report=self.build(slot))
+    def _post_once(self, slot: datetime, lease_seconds: float) -> Outcome:
         if not (self.slack and self.channel and self.ledger):
             raise ReportError("posting needs Slack, a channel and the slot ledger")
-        claim = self.ledger.claim(self.name, slot)
-        if claim.state == DONE:
-            logger.info("slot already posted", extra={"slot": str(slot), "ts": claim.ts})
-            self.metrics.count("ReportDuplicate")
-            outcome = Outcome("duplicate", slot, channel=claim.channel, ts=claim.ts)
-            if not claim.archived and self.archive:
-                outcome.report = self._build_or_release(slot, release=False)
-                outcome.archive_key = self._archive(outcome.report, outcome)
-            return self._finish(outcome)
-        report = self._build_or_release(slot, release=True)
-        posted = None
-        if claim.state == TAKEOVER and claim.previous_status == IN_PROGRESS:
-            posted = self._already_posted(report, since=claim.claimed_at)
-        status = "recovered" if posted else "posted"
-        if posted is None:
-            posted = self._post(report)
-        self.ledger.mark_posted(self.name, slot, channel=posted.channel, ts=posted.ts)
-        self.metrics.count("ReportPosted")
-        logger.info("report posted", extra={"slot": str(slot), "ts": posted.ts,
-                                             "leads": report.totals.leads})  # fmt: skip
-        outcome = Outcome(status, slot, report, channel=posted.channel, ts=posted.ts)
-        if self.attach_csv and status == "posted":
-            self._attach_csv(report, posted, outcome)
-        if self.archive:
+        started = time.time()
+        claim = self.ledger.claim(self.name, slot, lease_seconds=lease_seconds)
+        if claim.state == ALREADY_POSTED:
+            return self._duplicate(slot, claim)
+        try:
+            report = self.build(slot)
+            outcome = Outcome("posted", slot, report)
             outcome.archive_key = self._archive(report, outcome)
+            posted, outcome.status = self._deliver(report, claim, since=started)
+        except Exception as error:
+            self._give_back(slot, claim, error)
+            raise _setting_error(error) or error from None
+        outcome.channel, outcome.ts = posted.channel, posted.ts
+        self.ledger.mark_posted(self.name, slot, owner=claim.owner, channel=posted.channel,
+                                ts=posted.ts, archive_key=outcome.archive_key)  # fmt: skip
+        self.metrics.count("ReportPosted")
+        get_logger().info("report posted", extra={"slot": str(slot), "ts": posted.ts,
+                                                   "leads": report.totals.leads})  # fmt: skip
+        if self.attach_csv and outcome.status == "posted":
+            self._attach_csv(report, posted, outcome)
+        return self._finish(outcome)
+
+    def _duplicate(self, slot: datetime, claim: Claim) -> Outcome:
+        assert self.ledger
+        get_logger().info("slot already posted", extra={"slot": str(slot), "ts": claim.ts})
+        self.metrics.count("ReportDuplicate")
+        outcome = Outcome("duplicate", slot, channel=claim.channel, ts=claim.ts)
+        if not claim.archived and self.archive:
+            # The posting run could not archive: try again with freshly fetched numbers.
+            try:
+                outcome.report = self.build(slot)
+            except (CRMError, ReportError) as error:
+                outcome.problems.append(f"the late archive could not fetch the leads ({error})")
+                return self._finish(outcome)
+            outcome.archive_key = self._archive(outcome.report, outcome)
+            if outcome.archive_key:
+                self.ledger.mark_archived(self.name, slot, key=outcome.archive_key)
         return self._finish(outcome)
 
     def _finish(self, outcome: Outcome) -> Outcome:
@@ -138,59 +159,65 @@ class ReportJob:
             raise ReportError(f"report {outcome.status}, but: {'; '.join(outcome.problems)}")
         return outcome
 
-    def _build_or_release(self, slot: datetime, *, release: bool) -> LeadReport:
-        try:
-            return self.build(slot)
-        except CRMError as error:
+    def _give_back(self, slot: datetime, claim: Claim, error: BaseException) -> None:
+        """Before anything was posted: release the slot for a retry and tell ops."""
+        assert self.ledger
+        if isinstance(error, CRMError):
             self.metrics.count("CrmErrors")
-            if release and self.ledger:
-                self.ledger.release(self.name, slot, reason=str(error))
-            self._notify_failure(slot, error)
-            raise
+        reason = str(error) or type(error).__name__
+        try:
+            self.ledger.release(self.name, slot, owner=claim.owner, reason=reason)
+        except OpsbundleError as release_error:
+            get_logger().error("could not release the slot", extra={"error": str(release_error)})
+        if self.notifier is not None:
+            local = slot.astimezone(self.timezone)
+            self.notifier.notify(
+                subject=f"{self.name} report for {local:%a %-d %b %H:%M %Z} failed",
+                reason=f"{reason}\nNothing was posted; the invocation is retried.",
+            )
 
-    def _notify_failure(self, slot: datetime, error: OpsbundleError) -> None:
-        if self.notifier is None:
-            return
-        local = slot.astimezone(self.timezone)
-        self.notifier.notify(
-            subject=f"{self.name} report for {local:%a %-d %b %H:%M %Z} failed",
-            reason=f"{error}\nNothing was posted; the scheduler retries the slot.",
-        )
+    def _deliver(self, report: LeadReport, claim: Claim, *, since: float) -> tuple[
+        PostedMessage, str
+    ]:  # fmt: skip
+        """Post the report, unless an earlier run of this slot already did."""
+        if claim.state == TAKEN_OVER:
+            found = self._already_posted(report, since=claim.claimed_at or since)
+            if found:
+                return found, "recovered"
+        try:
+            return self._post(report), "posted"
+        except SlackError as error:
+            if not error.uncertain:
+                raise
+            found = self._already_posted(report, since=since)  # it may have gone through
+            if found is None:
+                raise
+            return found, "posted"
 
     def _post(self, report: LeadReport) -> PostedMessage:
-        assert self.slack and self.channel and self.ledger  # checked in run()
-        message = render.slack_message(report)
-        try:
-            with self.metrics.timer("SlackPost"):
-                return self.slack.post_message(
-                    channel=self.channel,
-                    text=message.text,
-                    blocks=message.blocks,
-                    metadata=message.metadata,
-                )
-        except SlackError as error:
-            self.ledger.release(self.name, report.scheduled_time, reason=str(error))
-            self._notify_failure(report.scheduled_time, error)
-            raise
-
-    def _already_posted(self, report: LeadReport, *, since: float | None) -> PostedMessage | None:
-        """After a run died mid-way: did it post before it could record the message?
-
-        Messages are searched from a minute before the dead run claimed the slot.
-        """
         assert self.slack and self.channel
-        slot = report.scheduled_time
-        since = since if since is not None else slot.timestamp()
+        message = render.slack_message(report)
+        with self.metrics.timer("SlackPost"):
+            return self.slack.post_message(
+                channel=self.channel,
+                text=message.text,
+                blocks=message.blocks,
+                metadata=message.metadata,
+            )
+
+    def _already_posted(self, report: LeadReport, *, since: float) -> PostedMessage | None:
+        """Is this slot's message (found by its metadata) already in the channel?"""
+        assert self.slack and self.channel
         ts = self.slack.find_message(
             channel=self.channel,
             event_type=render.METADATA_EVENT_TYPE,
             key="slot",
-            value=slot.isoformat().replace("+00:00", "Z"),
+            value=report.scheduled_time.isoformat().replace("+00:00", "Z"),
             oldest=since - 60,
         )
         if ts is None:
             return None
-        get_logger().warning("found this slot's message after a failed run", extra={"ts": ts})
+        get_logger().warning("this slot's message was already in the channel", extra={"ts": ts})
         return PostedMessage(channel=self.slack.resolve_channel(self.channel), ts=ts)
 
     def _attach_csv(self, report: LeadReport, posted: PostedMessage, outcome: Outcome) -> None:
@@ -209,17 +236,17 @@ class ReportJob:
             outcome.problems.append(f"the CSV was not attached ({error})")
 
     def _archive(self, report: LeadReport, outcome: Outcome) -> str | None:
-        assert self.archive and self.ledger
+        """Archive before posting (the key is per slot, so a retry overwrites, never adds)."""
+        if self.archive is None:
+            return None
         try:
-            key = self.archive.put(
+            return self.archive.put(
                 report.to_json(), report=self.name, local_end=report.window.local_end
             )
-            self.ledger.mark_archived(self.name, report.scheduled_time, key=key)
         except ReportError as error:
             self.metrics.count("ArchiveFailed")
             outcome.problems.append(str(error))
             return None
-        return key
 
     def _compare(self, window: Window) -> Comparison:
         """Totals for a comparison window from the CRM, else from the archive, else none."""
@@ -228,11 +255,15 @@ class ReportJob:
         except CRMError as error:
             reason = f"the CRM could not give them ({error})"
         else:
-            if fetched.covers_from is None or fetched.covers_from <= window.end:
+            covers_from = fetched.covers_from
+            if covers_from is None or covers_from < window.end:
                 parsed = parse_records(fetched.records, self.mapping, naive_tz=self.timezone)
-                note = " ".join(fetched.notes) if not fetched.complete else ""
+                notes = list(fetched.notes) if not fetched.complete else []
+                if covers_from is not None and covers_from > window.start:
+                    local = covers_from.astimezone(self.timezone)
+                    notes.append(f"the export starts at {local:%a %H:%M}, inside this window")
                 return Comparison(window.label, window, count_totals(parsed.leads, window),
-                                  "crm", note)  # fmt: skip
+                                  "crm", " ".join(notes))  # fmt: skip
             reason = "the export does not reach back that far"
         if self.archive:
             try:
@@ -242,3 +273,19 @@ class ReportJob:
             if totals is not None:
                 return Comparison(window.label, window, totals, "archive", reason)
         return Comparison(window.label, window, None, "unavailable", reason)
+
+
+def _require_readable(parsed: ParsedLeads) -> None:
+    """Rows came back but not one could be read: the mapping is wrong, not the leads."""
+    if parsed.rows_read and not parsed.leads and sum(parsed.skipped.values()) == parsed.rows_read:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in parsed.skipped.most_common())
+        raise ConfigError(
+            names.CRM_FIELD_MAP,
+            f"none of the {parsed.rows_read} rows the CRM sent could be read ({reasons})",
+        )
+
+
+def _setting_error(error: BaseException) -> ConfigError | None:
+    if isinstance(error, SlackError):
+        return slack_setup.setup_problem(error, channel_setting=names.SLACK_CHANNEL)
+    return None

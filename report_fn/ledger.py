@@ -1,37 +1,42 @@
 """Exactly once per slot: a DynamoDB record per (report name, scheduled time).
 
-A conditional put claims the slot; the Slack message `ts` is stored once posted, so a
-retried or duplicated invocation finds it and posts nothing. A claim left behind by an
-invocation that died holds a lease; once the lease runs out, a retry may take over (and
-first looks in the channel for a message already carrying this slot's metadata).
+A conditional put claims the slot for one run (an owner token and a lease); the Slack
+message `ts` is stored once posted, so a retried or duplicated invocation finds it and posts
+nothing. Every later update is conditional on still owning the claim. A claim left behind
+by a run that died holds its lease until the run's own deadline; after that a retry may
+take over, and first looks in the channel for a message carrying this slot's metadata.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from opsbundle import aws
+from opsbundle import settings as names
+from opsbundle.exceptions import ConfigError
 from report_fn.exceptions import ReportError, SlotBusyError
 
 IN_PROGRESS, POSTED, FAILED = "IN_PROGRESS", "POSTED", "FAILED"
-NEW, TAKEOVER, DONE = "new", "takeover", "posted"
-DEFAULT_LEASE_SECONDS = 900  # longer than the Lambda's timeout
+CLAIMED, TAKEN_OVER, ALREADY_POSTED = "claimed", "taken_over", "already_posted"
+DEFAULT_LEASE_SECONDS = 900  # a run without a deadline (the CLI); Lambda passes its own
+LEASE_MARGIN_SECONDS = 30
 DEFAULT_RETENTION_DAYS = 90
 
 
 @dataclass(frozen=True)
 class Claim:
-    state: str  # new, takeover, posted
-    attempts: int = 1
-    previous_status: str | None = None  # on takeover: IN_PROGRESS means a run died mid-way
+    state: str  # claimed, taken_over, already_posted
+    owner: str = ""
+    previous_status: str | None = None  # on takeover: what the earlier run left behind
     claimed_at: float | None = None  # on takeover: when the slot was first claimed (epoch s)
-    channel: str | None = None
+    channel: str | None = None  # already_posted: where and which message
     ts: str | None = None
     archived: bool = False
 
@@ -46,124 +51,163 @@ class SlotLedger:
         *,
         table_name: str,
         boto3_client: Any = None,
-        lease_seconds: int = DEFAULT_LEASE_SECONDS,
         retention_days: int = DEFAULT_RETENTION_DAYS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._table = table_name
         self._client = boto3_client or aws.client("dynamodb")
-        self._lease = lease_seconds
         self._retention = retention_days * 86400
         self._clock = clock
 
-    def claim(self, report: str, slot: datetime) -> Claim:
+    def claim(
+        self, report: str, slot: datetime, *, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> Claim:
+        """Claim the slot for `lease_seconds` (the run's remaining time), or say who has it."""
         key = slot_key(report, slot)
         now = int(self._clock())
+        owner = uuid.uuid4().hex
+        lease_until = str(now + int(lease_seconds) + LEASE_MARGIN_SECONDS)
         try:
-            self._client.put_item(
-                TableName=self._table,
+            self._call(
+                "put_item",
                 Item={
                     "pk": {"S": key},
                     "status": {"S": IN_PROGRESS},
-                    "lease_until": {"N": str(now + self._lease)},
+                    "owner": {"S": owner},
+                    "lease_until": {"N": lease_until},
                     "attempts": {"N": "1"},
                     "claimed_at": {"N": str(now)},
                     "expires_at": {"N": str(int(slot.timestamp()) + self._retention)},
                 },
                 ConditionExpression="attribute_not_exists(pk)",
             )
-            return Claim(state=NEW)
-        except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":
-                raise ReportError(f"DynamoDB table {self._table}: {_code(error)}") from None
+            return Claim(state=CLAIMED, owner=owner)
+        except _ConditionFailed:
+            pass
         item = self._get(key)
         status = item["status"]["S"]
         if status == POSTED:
             return Claim(
-                state=DONE,
-                attempts=int(item["attempts"]["N"]),
+                state=ALREADY_POSTED,
                 channel=item.get("channel", {}).get("S"),
                 ts=item.get("ts", {}).get("S"),
                 archived=item.get("archived", {}).get("BOOL", False),
             )
-        lease_until = int(item["lease_until"]["N"])
-        if status == IN_PROGRESS and lease_until > now:
+        held_until = int(item["lease_until"]["N"])
+        if status == IN_PROGRESS and held_until > now:
             raise SlotBusyError(
-                f"another invocation is building {key} (lease until {lease_until}); retry later"
+                f"another invocation is building {key} (lease until {held_until}); retry later"
             )
         try:
-            updated = self._client.update_item(
-                TableName=self._table,
+            self._call(
+                "update_item",
                 Key={"pk": {"S": key}},
-                UpdateExpression="SET #s = :busy, lease_until = :lease ADD attempts :one",
+                UpdateExpression="SET #s = :busy, #o = :me, lease_until = :lease ADD attempts :one",
                 ConditionExpression="#s = :seen AND lease_until = :seen_lease",
-                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeNames={"#s": "status", "#o": "owner"},
                 ExpressionAttributeValues={
                     ":busy": {"S": IN_PROGRESS},
-                    ":lease": {"N": str(now + self._lease)},
+                    ":me": {"S": owner},
+                    ":lease": {"N": lease_until},
                     ":one": {"N": "1"},
                     ":seen": {"S": status},
-                    ":seen_lease": {"N": str(lease_until)},
+                    ":seen_lease": {"N": str(held_until)},
                 },
-                ReturnValues="ALL_NEW",
             )
-        except ClientError as error:
-            if _code(error) == "ConditionalCheckFailedException":
-                raise SlotBusyError(f"another invocation took over {key}; retry later") from None
-            raise ReportError(f"DynamoDB table {self._table}: {_code(error)}") from None
+        except _ConditionFailed:
+            raise SlotBusyError(f"another invocation took over {key}; retry later") from None
         return Claim(
-            state=TAKEOVER,
-            attempts=int(updated["Attributes"]["attempts"]["N"]),
+            state=TAKEN_OVER,
+            owner=owner,
             previous_status=status,
             claimed_at=float(item["claimed_at"]["N"]) if "claimed_at" in item else None,
         )
 
-    def mark_posted(self, report: str, slot: datetime, *, channel: str, ts: str) -> None:
-        self._update(
-            report, slot, "SET #s = :posted, channel = :channel, ts = :ts, archived = :no",
-            {":posted": {"S": POSTED}, ":channel": {"S": channel}, ":ts": {"S": ts},
-             ":no": {"BOOL": False}},
-        )  # fmt: skip
+    def mark_posted(
+        self, report: str, slot: datetime, *, owner: str, channel: str, ts: str,
+        archive_key: str | None,
+    ) -> None:  # fmt: skip
+        values = {":posted": {"S": POSTED}, ":channel": {"S": channel}, ":ts": {"S": ts},
+                  ":archived": {"BOOL": archive_key is not None}}  # fmt: skip
+        expression = "SET #s = :posted, channel = :channel, ts = :ts, archived = :archived"
+        if archive_key:
+            expression += ", archive_key = :key"
+            values[":key"] = {"S": archive_key}
+        self._update_owned(report, slot, owner, expression, values)
 
-    def mark_archived(self, report: str, slot: datetime, *, key: str) -> None:
-        self._update(
-            report, slot, "SET archived = :yes, archive_key = :key",
-            {":yes": {"BOOL": True}, ":key": {"S": key}},
-        )  # fmt: skip
-
-    def release(self, report: str, slot: datetime, *, reason: str) -> None:
+    def release(self, report: str, slot: datetime, *, owner: str, reason: str) -> None:
         """Give the slot back after a failure, so the platform's retry can build it."""
-        self._update(
-            report, slot, "SET #s = :failed, lease_until = :zero, last_error = :reason",
+        self._update_owned(
+            report, slot, owner, "SET #s = :failed, lease_until = :zero, last_error = :reason",
             {":failed": {"S": FAILED}, ":zero": {"N": "0"}, ":reason": {"S": reason[:1000]}},
         )  # fmt: skip
 
-    def _update(self, report: str, slot: datetime, expression: str, values: dict[str, Any]) -> None:
-        names = {"#s": "status"} if "#s" in expression else {}
+    def mark_archived(self, report: str, slot: datetime, *, key: str) -> None:
+        """After a late archive of a posted slot (no claim is held for that)."""
         try:
-            self._client.update_item(
-                TableName=self._table,
+            self._call(
+                "update_item",
                 Key={"pk": {"S": slot_key(report, slot)}},
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=values,
-                **({"ExpressionAttributeNames": names} if names else {}),
+                UpdateExpression="SET archived = :yes, archive_key = :key",
+                ConditionExpression="#s = :posted",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":yes": {"BOOL": True},
+                    ":key": {"S": key},
+                    ":posted": {"S": POSTED},
+                },
             )
-        except ClientError as error:
-            raise ReportError(f"DynamoDB table {self._table}: {_code(error)}") from None
+        except _ConditionFailed:
+            raise ReportError(f"{slot_key(report, slot)} is no longer marked posted") from None
+
+    def _update_owned(
+        self, report: str, slot: datetime, owner: str, expression: str, values: dict[str, Any]
+    ) -> None:
+        key = slot_key(report, slot)
+        try:
+            self._call(
+                "update_item",
+                Key={"pk": {"S": key}},
+                UpdateExpression=expression,
+                ConditionExpression="#o = :me AND #s = :in_progress",
+                ExpressionAttributeNames={"#s": "status", "#o": "owner"},
+                ExpressionAttributeValues={
+                    **values,
+                    ":me": {"S": owner},
+                    ":in_progress": {"S": IN_PROGRESS},
+                },
+            )
+        except _ConditionFailed:
+            raise ReportError(
+                f"this run no longer holds {key}: its lease ran out and another run took over"
+            ) from None
 
     def _get(self, key: str) -> dict[str, Any]:
-        try:
-            response = self._client.get_item(
-                TableName=self._table, Key={"pk": {"S": key}}, ConsistentRead=True
-            )
-        except ClientError as error:
-            raise ReportError(f"DynamoDB table {self._table}: {_code(error)}") from None
+        response = self._call("get_item", Key={"pk": {"S": key}}, ConsistentRead=True)
         if "Item" not in response:
             raise SlotBusyError(f"the record for {key} vanished while being read; retry")
         item: dict[str, Any] = response["Item"]
         return item
 
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(TableName=self._table, **kwargs)
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", "unknown error"))
+            if code == "ConditionalCheckFailedException":
+                raise _ConditionFailed from None
+            if code == "ResourceNotFoundException":
+                missing = f"table {self._table} does not exist"
+                raise ConfigError(names.REPORT_TABLE, missing) from None
+            if code in ("AccessDeniedException", "UnrecognizedClientException"):
+                raise ConfigError(names.REPORT_TABLE, f"{code} on table {self._table}") from None
+            raise ReportError(f"DynamoDB table {self._table}: {code}") from None
+        except BotoCoreError as error:
+            problem = aws.setup_problem(error)
+            if problem:
+                raise problem from None
+            raise ReportError(f"DynamoDB table {self._table}: {error}") from None
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "unknown error"))
+
+class _ConditionFailed(Exception):
+    """A conditional write lost: someone else holds or changed the record."""

@@ -26,10 +26,6 @@ class FailureNotifier:
         self._sns = sns_client if topic_arn else None
         self._topic = topic_arn
 
-    @property
-    def configured(self) -> bool:
-        return bool(self._slack or self._sns)
-
     def notify(self, *, subject: str, reason: str) -> list[str]:
         """Send to every configured place; return where it went. Never raises."""
         sent: list[str] = []

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from report_fn.aggregate import OTHER_ROW, Breakdown, Comparison, LeadReport, Totals
+from report_fn.aggregate import Breakdown, Comparison, LeadReport, Totals
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -148,7 +148,7 @@ def text_report(report: LeadReport) -> str:
         heading, plural = DIMENSION_TITLES[breakdown.dimension]
         out += ["", f"{heading} ({breakdown.distinct} {plural})"]
         for row in breakdown.rows:
-            label = f"{row.name} ({row.members} more)" if row.name == OTHER_ROW else row.name
+            label = f"{row.name} ({row.members} more)" if row.folded else row.name
             out.append(f"  {label[:44]:<45}{row.leads:>6}   {row.signed} signed")
     if report.totals.leads:
         out += ["", "Leads per hour"]
@@ -258,7 +258,7 @@ def _breakdown_text(breakdown: Breakdown) -> str:
     head = f"*{heading}* ({breakdown.distinct} {plural})"
     lines = []
     for row in breakdown.rows:
-        name = f"{row.name} ({row.members})" if row.name == OTHER_ROW else escape(row.name)
+        name = f"_{row.name} ({row.members})_" if row.folded else escape(row.name)
         signed = f" · {row.signed} signed" if row.signed else ""
         lines.append(f"• {name}: *{row.leads}*{signed}")
     return _fit_lines(head, lines, MAX_SECTION_TEXT)

@@ -32,9 +32,6 @@ class Window:
     def hours(self) -> float:
         return (self.end - self.start).total_seconds() / 3600
 
-    def contains(self, moment: datetime) -> bool:
-        return self.start <= moment < self.end
-
     def to_json(self) -> dict[str, str]:
         return {
             "start": self.local_start.isoformat(),
@@ -63,7 +60,7 @@ def slot_time(moment: datetime) -> datetime:
 
 def local_midnight(day: date, timezone: ZoneInfo) -> datetime:
     """The first instant of a local date, in UTC (after a gap if midnight itself is skipped)."""
-    return _existing(datetime.combine(day, time(0), tzinfo=timezone))
+    return datetime.combine(day, time(0), tzinfo=timezone).astimezone(UTC)
 
 
 def report_windows(at: datetime, timezone: ZoneInfo) -> ReportWindows:
@@ -76,9 +73,9 @@ def report_windows(at: datetime, timezone: ZoneInfo) -> ReportWindows:
         if days_back == 0:
             end = at.astimezone(UTC)
         else:
-            end = _existing(
-                datetime.combine(day, clock, tzinfo=timezone).replace(fold=local_at.fold)
-            )
+            # A clock time inside a spring-forward gap lands just after the gap.
+            local = datetime.combine(day, clock, tzinfo=timezone).replace(fold=local_at.fold)
+            end = local.astimezone(UTC)
         return Window(label=label, start=start, end=max(start, end), timezone=timezone)
 
     return ReportWindows(today=window("today", 0), yesterday=window("yesterday", 1),
@@ -93,8 +90,3 @@ def hour_starts(window: Window) -> list[datetime]:
         starts.append(moment)
         moment += timedelta(hours=1)
     return starts
-
-
-def _existing(local: datetime) -> datetime:
-    """UTC for a local time; a time inside a spring-forward gap moves past the gap."""
-    return local.astimezone(UTC)

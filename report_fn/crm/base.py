@@ -11,7 +11,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import requests
+from requests.exceptions import InvalidSchema, InvalidURL, MissingSchema
 
+from opsbundle.exceptions import ConfigError
 from report_fn.exceptions import CRMAuthError, CRMError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -46,6 +48,7 @@ class CRMHttp:
         *,
         crm: str,
         secret_setting: str,
+        url_setting: str = "CRM_BASE_URL",
         session: requests.Session | None = None,
         max_attempts: int = 5,
         max_wait_seconds: float = 60.0,
@@ -54,6 +57,7 @@ class CRMHttp:
     ) -> None:
         self.crm = crm
         self.secret_setting = secret_setting
+        self.url_setting = url_setting
         self.session = session or requests.Session()
         self.max_attempts = max_attempts
         self.max_wait_seconds = max_wait_seconds
@@ -61,9 +65,9 @@ class CRMHttp:
         self.sleep = sleep
         self.requests = 0
         self.retries = 0
+        self.waited = 0.0  # across the whole run: max_wait_seconds bounds the run, not a call
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        waited = 0.0
         for attempt in range(1, self.max_attempts + 1):
             self.requests += 1
             delay: float | None = None
@@ -71,6 +75,10 @@ class CRMHttp:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as error:
                 problem = f"{self.crm} could not be reached ({type(error).__name__})"
+            except (InvalidURL, MissingSchema, InvalidSchema):
+                raise ConfigError(self.url_setting, f"{url!r} is not a usable URL") from None
+            except requests.RequestException as error:
+                raise CRMError(f"{self.crm} request failed ({type(error).__name__})") from None
             else:
                 if _is_limit(response):
                     raise CRMError(f"{self.crm} API limit reached: {summarize(response)}")
@@ -90,12 +98,23 @@ class CRMHttp:
                 break
             if delay is None:
                 delay = random.uniform(0, min(30.0, 0.5 * 2**attempt))  # noqa: S311 - jitter
-            if self.max_wait_seconds <= 0 or waited + delay > self.max_wait_seconds:
+            if self.max_wait_seconds <= 0 or self.waited + delay > self.max_wait_seconds:
                 break
-            waited += delay
+            self.waited += delay
             self.retries += 1
             self.sleep(delay)
         raise CRMError(f"{problem} (gave up after {attempt} attempts)")
+
+
+def json_body(crm: str, response: requests.Response) -> Any:
+    """The response's JSON, or a CRMError saying what came instead (a login page, say)."""
+    try:
+        return response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type")
+        raise CRMError(
+            f"{crm} answered HTTP {response.status_code} with {kind}, not JSON"
+        ) from None
 
 
 def _is_limit(response: requests.Response) -> bool:

@@ -17,8 +17,11 @@ from urllib.parse import urlparse
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from opsbundle import settings
+from opsbundle.exceptions import ConfigError
+from opsbundle.urls import require_https
 from report_fn.crm.base import CRMHttp, FetchResult
-from report_fn.crm.mapping import FieldMapping, parse_time
+from report_fn.crm.mapping import FieldMapping, field_value, parse_time
 from report_fn.exceptions import CRMError
 
 MAX_EXPORT_BYTES = 512 * 1024 * 1024
@@ -44,6 +47,7 @@ class ExportConnector:
         self._http = http
         self._s3_client_factory = s3_client_factory
         self._created = mapping.fields["created"]
+        self._required_columns = (mapping.fields["id"], mapping.fields["created"])
         self._timezone = timezone
         self._rows: list[Any] | None = None
 
@@ -53,7 +57,7 @@ class ExportConnector:
         earliest: datetime | None = None
         for row in rows:
             created = (
-                parse_time(row.get(self._created), self._timezone)
+                parse_time(field_value(row, self._created), self._timezone)
                 if isinstance(row, Mapping)
                 else None
             )
@@ -67,13 +71,18 @@ class ExportConnector:
     def _load(self) -> list[Any]:
         if self._rows is None:
             data = self._read_bytes()
-            self._rows = _parse_csv(data) if self.kind == "csv" else _parse_json(data)
+            if self.kind == "csv":
+                self._rows = _parse_csv(data, required=self._required_columns)
+            else:
+                self._rows = _parse_json(data)
         return self._rows
 
     def _read_bytes(self) -> bytes:
         parsed = urlparse(self._url)
         if parsed.scheme in ("http", "https"):
-            return self._http.request("GET", self._url).content
+            require_https(self._url, setting=settings.CRM_EXPORT_URL)
+            content = self._http.request("GET", self._url).content
+            return _capped(content, self._url)
         if parsed.scheme == "s3":
             if self._s3_client_factory is None:
                 raise CRMError("an s3:// export needs an S3 client")
@@ -81,19 +90,42 @@ class ExportConnector:
                 body = self._s3_client_factory().get_object(
                     Bucket=parsed.netloc, Key=parsed.path.lstrip("/")
                 )["Body"]
-                return bytes(body.read(MAX_EXPORT_BYTES))
+                return _capped(body.read(MAX_EXPORT_BYTES + 1), self._url)
             except (BotoCoreError, ClientError) as error:
                 raise CRMError(f"could not read the export {self._url}: {error}") from None
+        if parsed.scheme not in ("", "file"):
+            raise ConfigError(
+                settings.CRM_EXPORT_URL,
+                f"{self._url!r}: use an https:// URL, s3://bucket/key or a file path",
+            )
         path = Path(parsed.path if parsed.scheme == "file" else self._url)
         try:
-            return path.read_bytes()
+            return _capped(path.read_bytes(), self._url)
         except OSError as error:
             raise CRMError(f"could not read the export {path}: {error.strerror}") from None
 
 
-def _parse_csv(data: bytes) -> list[Any]:
+def _capped(data: bytes, url: str) -> bytes:
+    if len(data) > MAX_EXPORT_BYTES:
+        raise CRMError(f"the export {url} is larger than {MAX_EXPORT_BYTES // 2**20} MiB")
+    return data
+
+
+def _parse_csv(data: bytes, *, required: tuple[str, ...]) -> list[Any]:
     text = data.decode("utf-8-sig", errors="replace")
-    return list(csv.DictReader(io.StringIO(text)))
+    try:
+        reader = csv.DictReader(io.StringIO(text))
+        columns = reader.fieldnames or []
+        missing = [name for name in required if name not in columns]
+        if missing:
+            raise ConfigError(
+                settings.CRM_FIELD_MAP,
+                f"the CSV export has no column {', '.join(map(repr, missing))} "
+                f"(its columns: {', '.join(columns[:20]) or 'none'})",
+            )
+        return list(reader)
+    except csv.Error as error:
+        raise CRMError(f"the CSV export is not readable CSV ({error})") from None
 
 
 def _parse_json(data: bytes) -> list[Any]:

@@ -13,7 +13,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from report_fn.crm.base import CRMHttp, FetchResult
+from opsbundle import settings
+from opsbundle.urls import require_https
+from report_fn.crm.base import CRMHttp, FetchResult, json_body
 from report_fn.crm.mapping import FieldMapping
 from report_fn.exceptions import CRMError
 
@@ -46,9 +48,8 @@ class HubSpotConnector:
         self._interval = 1 / requests_per_second if requests_per_second else 0.0
         self._clock = clock
         self._next_request = 0.0
-        self._url = (
-            f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/crm/v3/objects/{object_type}/search"
-        )
+        base = require_https(base_url or DEFAULT_BASE_URL, setting=settings.CRM_BASE_URL)
+        self._url = f"{base.rstrip('/')}/crm/v3/objects/{object_type}/search"
         self._headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         self._properties = [name for name in mapping.crm_fields() if name != "hs_object_id"]
         self._created = mapping.fields["created"]
@@ -99,7 +100,7 @@ class HubSpotConnector:
             body["after"] = after
         self._pace()
         response = self._http.request("POST", self._url, json=body, headers=self._headers)
-        page = response.json()
+        page = json_body("HubSpot", response)
         if not isinstance(page, dict) or "results" not in page:
             raise CRMError("HubSpot answered a search without a results list")
         return page

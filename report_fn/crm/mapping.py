@@ -147,11 +147,11 @@ def parse_records(
         if not isinstance(record, Mapping):
             parsed.skipped[NOT_AN_OBJECT] += 1
             continue
-        lead_id = _text(_lookup(record, f["id"]))
+        lead_id = _text(field_value(record, f["id"]))
         if lead_id is None:
             parsed.skipped[MISSING_ID] += 1
             continue
-        raw_created = _lookup(record, f["created"])
+        raw_created = field_value(record, f["created"])
         if raw_created is None or raw_created == "":
             parsed.skipped[MISSING_CREATED] += 1
             continue
@@ -163,7 +163,7 @@ def parse_records(
             parsed.skipped[DUPLICATE_ID] += 1
             continue
         seen.add(lead_id)
-        raw_status = _text(_lookup(record, f["status"]))
+        raw_status = _text(field_value(record, f["status"]))
         status = mapping.statuses.get(raw_status.casefold()) if raw_status else None
         if status is None:
             status = OTHER_STATUS
@@ -172,10 +172,10 @@ def parse_records(
             Lead(
                 id=lead_id,
                 created=created,
-                source=_text(_lookup(record, f["source"])) or NOT_SET,
-                campaign=_text(_lookup(record, f["campaign"])) or NOT_SET,
-                case_type=_text(_lookup(record, f["case_type"])) or NOT_SET,
-                state=_text(_lookup(record, f["state"])) or NOT_SET,
+                source=_text(field_value(record, f["source"])) or NOT_SET,
+                campaign=_text(field_value(record, f["campaign"])) or NOT_SET,
+                case_type=_text(field_value(record, f["case_type"])) or NOT_SET,
+                state=_text(field_value(record, f["state"])) or NOT_SET,
                 status=status,
             )
         )
@@ -224,7 +224,8 @@ def _from_text(text: str) -> datetime | None:
     return None
 
 
-def _lookup(record: Mapping[str, Any], path: str) -> Any:
+def field_value(record: Mapping[str, Any], path: str) -> Any:
+    """A record's value for a field name, or a dotted path into nested objects."""
     if path in record:
         return record[path]
     value: Any = record

@@ -12,12 +12,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from opsbundle import settings
 from opsbundle.exceptions import ConfigError
-from report_fn.crm.base import CRMHttp, FetchResult
+from opsbundle.urls import require_https
+from report_fn.crm.base import CRMHttp, FetchResult, json_body
 from report_fn.crm.mapping import FieldMapping
 from report_fn.exceptions import CRMAuthError, CRMError
 
-DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 API_VERSION = "v60.0"
 PAGE_SIZE = 2000
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -39,19 +40,29 @@ class SalesforceConnector:
         fields_setting: str = "CRM_FIELD_MAP",
     ) -> None:
         self._http = http
-        self._credentials = credentials
-        self._base_url = base_url.rstrip("/") if base_url else None
+        secret = http.secret_setting
+        self._base_url = _https(base_url, settings.CRM_BASE_URL)
         self._token: str | None = credentials.get("access_token")
-        self._instance_url: str | None = self._base_url or credentials.get("instance_url")
-        self._can_refresh = bool(credentials.get("client_id") and credentials.get("client_secret"))
+        self._instance_url = self._base_url or _https(credentials.get("instance_url"), secret)
+        self._client = (credentials.get("client_id"), credentials.get("client_secret"))
+        self._can_refresh = all(self._client)
+        # The client-credentials flow only works on the org's My Domain URL.
+        self._login_url = self._base_url or _https(credentials.get("login_url"), secret)
         if not self._token and not self._can_refresh:
-            raise CRMAuthError(
-                http.secret_setting,
+            raise ConfigError(
+                secret,
                 'the Salesforce secret needs "access_token" and "instance_url", '
-                'or "client_id" and "client_secret"',
+                'or "client_id", "client_secret" and "login_url"',
             )
         if self._token and not self._instance_url:
-            raise CRMAuthError(http.secret_setting, 'the Salesforce secret has no "instance_url"')
+            raise ConfigError(secret, 'the Salesforce secret has no "instance_url"')
+        if self._can_refresh and not self._login_url:
+            raise ConfigError(
+                secret,
+                'the Salesforce secret needs "login_url": your My Domain URL, e.g. '
+                "https://yourfirm.my.salesforce.com (the client-credentials flow "
+                "fails on login.salesforce.com)",
+            )
         if not _NAME.match(object_name):
             raise ConfigError(object_setting, f"{object_name!r} is not a Salesforce object name")
         for crm_field in mapping.crm_fields():
@@ -76,11 +87,12 @@ class SalesforceConnector:
         while True:
             page = self._get(path, params)
             result.records.extend(page.get("records", []))
-            if page.get("done", True):
+            if page.get("done") is True:
                 break
-            path, params = page["nextRecordsUrl"], None
-            if not isinstance(path, str) or not path.startswith("/"):
-                raise CRMError("Salesforce sent a nextRecordsUrl that is not a path")
+            next_url = page.get("nextRecordsUrl")
+            if not isinstance(next_url, str) or not next_url.startswith("/"):
+                raise CRMError("Salesforce said the query is not done but gave no nextRecordsUrl")
+            path, params = next_url, None
         result.requests = self._http.requests
         return result
 
@@ -104,24 +116,22 @@ class SalesforceConnector:
                     raise
                 self._authenticate()  # the token expired mid-run: fetch a new one, once
                 continue
-            body = response.json()
+            body = json_body("Salesforce", response)
             if not isinstance(body, dict):
                 raise CRMError("Salesforce answered a query with something other than an object")
             return body
         raise AssertionError("unreachable")
 
     def _authenticate(self) -> None:
-        login_url = (
-            self._base_url or self._credentials.get("login_url") or DEFAULT_LOGIN_URL
-        ).rstrip("/")
+        login_url = str(self._login_url).rstrip("/")
         try:
             response = self._http.request(
                 "POST",
                 f"{login_url}/services/oauth2/token",
                 data={
                     "grant_type": "client_credentials",
-                    "client_id": self._credentials["client_id"],
-                    "client_secret": self._credentials["client_secret"],
+                    "client_id": self._client[0],
+                    "client_secret": self._client[1],
                 },
             )
         except CRMAuthError:
@@ -132,14 +142,20 @@ class SalesforceConnector:
             raise CRMAuthError(  # OAuth answers 400 invalid_client / invalid_grant
                 self._http.secret_setting, f"{error}; check the connected app's credentials"
             ) from None
-        body = response.json()
+        body = json_body("Salesforce", response)
         token, instance = body.get("access_token"), body.get("instance_url")
         if not token or not (instance or self._base_url):
             raise CRMError("Salesforce's token response has no access_token or instance_url")
         self._token = token
-        self._instance_url = self._base_url or instance.rstrip("/")
+        self._instance_url = self._base_url or _https(instance, "Salesforce's instance_url")
 
 
 def _literal(moment: datetime) -> str:
     """A SOQL dateTime literal (unquoted, UTC)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _https(url: Any, setting: str) -> str | None:
+    if not url:
+        return None
+    return require_https(str(url), setting=setting).rstrip("/")

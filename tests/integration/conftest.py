@@ -39,6 +39,7 @@ class Aws:
     salesforce_secret: str
     topic_arn: str
     topic_queue_url: str
+    kms_key_arn: str
 
     def clients(self) -> dict[str, Any]:
         return {"dynamodb": self.dynamodb, "s3": self.s3, "sns": self.sns,
@@ -77,6 +78,9 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         )
         s3 = session.client("s3")
         s3.create_bucket(Bucket="report-archive")
+        key_arn = session.client("kms").create_key(Description="opsbundle test key")["KeyMetadata"][
+            "Arn"
+        ]
         secrets = session.client("secretsmanager")
         slack = secrets.create_secret(Name="slack", SecretString=json.dumps({"token": SLACK_TOKEN}))
         hubspot = secrets.create_secret(Name="hubspot", SecretString=HUBSPOT_TOKEN)
@@ -98,6 +102,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             table="report-slots", bucket="report-archive",
             slack_secret=slack["ARN"], hubspot_secret=hubspot["ARN"],
             salesforce_secret=salesforce["ARN"], topic_arn=topic, topic_queue_url=queue_url,
+            kms_key_arn=key_arn,
         )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from opsbundle.cli import main
-from opsbundle.exceptions import SlackError
-from report_fn.exceptions import CRMAuthError, CRMError, SlotBusyError
+from opsbundle.exceptions import ConfigError, SlackError
+from report_fn.exceptions import CRMAuthError, CRMError, ReportError, SlotBusyError
 from report_fn.handler import handler
 from report_fn.window import report_windows
 from tests.emulators.hubspot import HubSpotEmulator, make_contacts
@@ -42,6 +43,7 @@ def configure(
         "REPORT_TIMEZONE": "America/New_York",
         "REPORT_TABLE": aws.table,
         "REPORT_ARCHIVE_BUCKET": aws.bucket,
+        "REPORT_ARCHIVE_KMS_KEY_ID": aws.kms_key_arn,
         "SLACK_TOKEN_SECRET_ARN": aws.slack_secret,
         "SLACK_BASE_URL": slack.api_url,
         "SLACK_CHANNEL": "lead-reports",
@@ -102,6 +104,7 @@ def test_the_same_slot_invoked_twice_posts_once(
     assert archived["comparisons"]["yesterday"]["totals"]["leads"] == 250
     head = aws.s3.head_object(Bucket=aws.bucket, Key=key)
     assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == aws.kms_key_arn
     # The lead list went into the thread as a CSV, through the v2 upload flow.
     assert not slack.requests_to("/api/files.upload")
     replies = [m for m in slack.messages("lead-reports") if m["ts"] != first["ts"]]
@@ -185,8 +188,10 @@ def test_hubspot_window_over_10k_is_split_and_every_lead_counted(
     hubspot.fail_next(429, {"status": "error", "message": "You have reached your secondly limit.",
                             "category": "RATE_LIMITS"}, {"Retry-After": "1"})  # fmt: skip
 
+    started = time.monotonic()
     outcome = handler(EVENT, None)
 
+    assert time.monotonic() - started >= 1.0  # the 429's Retry-After was waited out
     assert outcome["leads"] == 23_456
     statuses = [r for r in hubspot.requests if "/search" in r.path]
     assert all(isinstance(r.body, dict) and r.body["limit"] == 200 for r in statuses)
@@ -215,8 +220,15 @@ def test_salesforce_pages_through_next_records_url_and_refreshes_an_expired_toke
     assert outcome["leads"] == 4_500
     token_calls = salesforce.requests_to("/services/oauth2/token")
     assert len(token_calls) == 2  # first login, then once more after the 401
-    pages = [r for r in salesforce.requests if r.path.startswith("/services/data/v60.0/query/")]
-    assert len(pages) >= 2  # nextRecordsUrl followed (2,000 a page)
+    # 4,500 leads: the query's first page, then two nextRecordsUrl pages (2,000 a page);
+    # the first of those was refused once (expired session), then asked again.
+    paths = [r.path.split("?")[0] for r in salesforce.requests[:6]]
+    page_2, page_3 = paths[2], paths[5]
+    assert paths == [
+        "/services/oauth2/token", "/services/data/v60.0/query", page_2,
+        "/services/oauth2/token", page_2, page_3,
+    ]  # fmt: skip
+    assert page_2.endswith("-2000") and page_3.endswith("-4000")
 
 
 def test_malformed_rows_are_skipped_counted_and_shown(
@@ -306,7 +318,7 @@ def test_slack_refusing_the_channel_fails_the_run_and_tells_ops(
 ) -> None:
     use_hubspot(monkeypatch, aws, slack, hubspot, SLACK_CHANNEL="no-such-channel",
                 SLACK_OPS_CHANNEL="")  # fmt: skip
-    with pytest.raises(SlackError, match="channel_not_found"):
+    with pytest.raises(ConfigError, match=r"SLACK_CHANNEL: .*channel_not_found"):
         handler(EVENT, None)
     (published,) = aws.notices()
     assert "channel_not_found" in published["Message"]
@@ -342,4 +354,130 @@ def test_cli_posts_for_real_and_a_missing_secret_is_exit_2(
         "opsbundle: configuration error: SLACK_TOKEN_SECRET_ARN: could not read secret "
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf: "
         "ResourceNotFoundException"
+    )
+
+
+def test_a_post_that_timed_out_but_went_through_is_not_posted_again(
+    monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, hubspot: HubSpotEmulator
+) -> None:
+    from opsbundle.slack import SlackClient
+    from report_fn import assemble
+
+    hubspot.add_objects("contacts", today_contacts(30))
+    use_hubspot(monkeypatch, aws, slack, hubspot)
+    real_client = SlackClient
+
+    def impatient(**kwargs: Any) -> SlackClient:
+        return real_client(**{**kwargs, "timeout": 1})
+
+    monkeypatch.setattr(assemble, "SlackClient", impatient)
+    slack.delay_next(2.5, path="/api/chat.postMessage")  # Slack is slow, then posts anyway
+
+    with pytest.raises(SlackError) as failed:
+        handler(EVENT, None)
+    assert failed.value.uncertain
+    assert slot_record(aws)["status"]["S"] == "FAILED"
+    time.sleep(2.0)  # the slow post lands
+    assert len(slack.messages("lead-reports")) == 1
+
+    outcome = handler(EVENT, None)  # the platform's retry finds it instead of posting again
+    assert outcome["status"] == "recovered"
+    assert len(slack.messages("lead-reports")) == 1
+    assert slot_record(aws)["ts"]["S"] == slack.messages("lead-reports")[0]["ts"]
+
+
+def test_a_crm_answering_html_fails_cleanly_and_releases_the_slot(
+    monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, hubspot: HubSpotEmulator
+) -> None:
+    use_hubspot(monkeypatch, aws, slack, hubspot)
+    hubspot.fail_next(200, b"<html>Maintenance</html>", {"Content-Type": "text/html"})
+    with pytest.raises(CRMError, match="HTTP 200 with text/html, not JSON"):
+        handler(EVENT, None)
+    assert slot_record(aws)["status"]["S"] == "FAILED"
+    assert len(slack.messages("ops-alerts")) == 1
+    assert handler(EVENT, None)["status"] == "posted"
+
+
+def test_an_export_without_the_mapped_columns_is_a_setting_error(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    aws: Aws,
+    slack: SlackEmulator,
+    tmp_path: Any,
+) -> None:
+    export = tmp_path / "leads.csv"
+    export.write_text("Lead ID,Created On,Status\n1,2026-11-26T09:00:00-05:00,new\n")
+    configure(monkeypatch, aws, slack, CRM_KIND="csv", CRM_EXPORT_URL=str(export))
+    assert main(["report", "run", "--at", SLOT]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("opsbundle: configuration error: CRM_FIELD_MAP: the CSV export has no")
+    assert "'id', 'created_at'" in err and "Lead ID, Created On, Status" in err
+    assert slack.messages("lead-reports") == []
+    assert len(slack.messages("ops-alerts")) == 1
+
+
+def test_a_failed_csv_attachment_fails_the_run_but_never_posts_twice(
+    monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, hubspot: HubSpotEmulator
+) -> None:
+    hubspot.add_objects("contacts", today_contacts(10))
+    use_hubspot(monkeypatch, aws, slack, hubspot, REPORT_ATTACH_CSV="true")
+    slack.fail_next(200, {"ok": False, "error": "internal_error"},
+                    path="/api/files.getUploadURLExternal")  # fmt: skip
+    with pytest.raises(ReportError, match="report posted, but: the CSV was not attached"):
+        handler(EVENT, None)
+    assert handler(EVENT, None)["status"] == "duplicate"
+    assert len(slack.messages("lead-reports")) == 1
+    assert slot_record(aws)["archived"]["BOOL"] is True
+
+
+def test_a_huge_report_is_accepted_by_slack(
+    monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, tmp_path: Any
+) -> None:
+    rows = ["id,created_at,source,campaign,case_type,state,status"]
+    for n in range(3000):
+        rows.append(f"{n},2026-11-26T1{n % 9}:00:00Z,Source {n % 700} & <co>,"
+                    f"Campaign {n} {'x' * 90},Case {n % 400},S{n % 60},signed")  # fmt: skip
+    export = tmp_path / "big.csv"
+    export.write_text("\n".join(rows) + "\n")
+    configure(monkeypatch, aws, slack, CRM_KIND="csv", CRM_EXPORT_URL=str(export),
+              REPORT_TOP_N="100")  # fmt: skip
+    assert handler(EVENT, None)["leads"] == 3000
+    (message,) = slack.messages("lead-reports")
+    assert len(message["blocks"]) <= 50
+
+
+def test_the_claim_lasts_as_long_as_the_lambda_may_run(
+    monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, hubspot: HubSpotEmulator
+) -> None:
+    from report_fn import ledger
+
+    use_hubspot(monkeypatch, aws, slack, hubspot)
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 120_000
+
+    def die(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(ledger.SlotLedger, "mark_posted", die)
+    before = time.time()
+    with pytest.raises(RuntimeError):
+        handler(EVENT, Context())
+    lease_until = int(slot_record(aws)["lease_until"]["N"])
+    assert before + 120 + 30 - 2 <= lease_until <= time.time() + 120 + 30
+
+
+def test_no_aws_region_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], aws: Aws,
+    slack: SlackEmulator,
+) -> None:  # fmt: skip
+    configure(monkeypatch, aws, slack)
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    assert main(["report", "run", "--at", SLOT]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "opsbundle: configuration error: AWS_REGION: no AWS region: "
+        "set AWS_REGION or use a profile with one"
     )
