@@ -44,6 +44,12 @@ _HINTS = {
 }
 
 
+def escape(text: str) -> str:
+    """Slack's control characters escaped as its docs ask (&, <, >): text from outside
+    (a CRM, a log line, a tag) is shown, never obeyed as a mention or a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass(frozen=True)
 class PostedMessage:
     channel: str

@@ -8,8 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from opsbundle.exceptions import SlackError
 from opsbundle.log import get_logger
-from opsbundle.slack import SlackClient
-from report_fn.render import escape
+from opsbundle.slack import SlackClient, escape
 
 
 class FailureNotifier:

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from opsbundle.slack import escape
 from report_fn.aggregate import Breakdown, Comparison, LeadReport, Totals
 
 MAX_BLOCKS = 50
@@ -54,11 +55,6 @@ class SlackMessage:
     text: str  # the notification / fallback text
     blocks: list[dict[str, Any]]
     metadata: dict[str, Any]
-
-
-def escape(text: str) -> str:
-    """Slack's control characters, escaped as its docs ask (&, <, >)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def delta(current: float, previous: float | None, *, unit: str = "", pct: bool = True) -> str:
