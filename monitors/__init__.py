@@ -1,1 +1,1 @@
-"""Target inspector, root-login alert, pipeline-failure router (issue 4: not built yet)."""
+"""Monitors: the unhealthy-target inspector, the root-login alert, the pipeline-failure router."""

@@ -1,0 +1,56 @@
+"""Build log lines lose their secrets and keep everything else."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitors.redact import MASK, redact, redact_lines
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE"),
+        ("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI"),
+        ("git clone https://deploy:s3cr3tPass@github.com/acme/web.git", "s3cr3tPass"),
+        ("curl -H 'Authorization: Bearer abcdef0123456789abcdef'", "abcdef0123456789abcdef"),
+        ('{"password": "hunter22", "user": "app"}', "hunter22"),
+        ("DB_PASSWORD=correct-horse-battery", "correct-horse-battery"),
+        ("npm config set //registry.npmjs.org/:_authToken=npm_" + "a" * 36, "npm_aaaa"),
+        ("SLACK=xoxb-1234567890-abcdefghij", "xoxb-1234567890"),
+        ("token ghp_" + "A" * 36, "ghp_AAAA"),
+        ("mysql --password=topsecret -h db", "topsecret"),
+        ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N", "eyJhbGci"),
+    ],
+)
+def test_secrets_are_masked(line: str, secret: str) -> None:
+    redacted = redact(line)
+    assert secret not in redacted
+    assert MASK in redacted
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "[Container] 2026/11/26 14:09:58.123 Running command npm test",
+        "FAIL src/cart.test.js › adds an item (12 ms)",
+        "commit 3f2a9c1d4e5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f",
+        "Phase complete: BUILD State: FAILED",
+    ],
+)
+def test_ordinary_lines_are_kept(line: str) -> None:
+    assert redact(line) == line
+
+
+def test_private_key_blocks_are_masked_to_their_end() -> None:
+    lines = [
+        "before",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "MIIEowIBAAKCAQEA",
+        "abc",
+        "-----END RSA PRIVATE KEY-----",
+        "after",
+    ]
+    out = redact_lines(lines)
+    assert out[0] == "before" and out[-1] == "after"
+    assert "MIIEowIBAAKCAQEA" not in "".join(out)
