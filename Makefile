@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test unit integration lint fmt bench package clean
+.PHONY: help run test unit integration lint fmt bench package dashboards system-packages clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,14 +23,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP) ## preview the lead report on the built-in sample data (nothing is posted)
 	$(BIN)/opsbundle report run --source sample --dry-run
 
-test: $(STAMP) ## the whole test suite: unit, then integration against local servers
+system-packages: ## Debian packages the integration tests run for real (Prometheus, Pushgateway)
+	@scripts/ensure-system-packages
+
+test: $(STAMP) system-packages ## the whole test suite: unit, then integration against local servers
 	$(BIN)/pytest -q -m unit
 	$(BIN)/pytest -q -m integration
 
 unit: $(STAMP) ## unit tests only (no network)
 	$(BIN)/pytest -q -m unit
 
-integration: $(STAMP) ## integration tests only (local servers on 127.0.0.1)
+integration: $(STAMP) system-packages ## integration tests only (local servers on 127.0.0.1)
 	$(BIN)/pytest -q -m integration
 
 lint: $(STAMP) ## ruff and mypy
@@ -44,6 +47,9 @@ fmt: $(STAMP) ## format and fix what ruff can
 
 bench: $(STAMP) ## every benchmark in bench/ (each prints its figures and its budget)
 	@set -e; for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script; done
+
+dashboards: $(STAMP) ## write the Grafana dashboards and Prometheus rules to dashboards/generated/
+	$(BIN)/opsbundle dashboards build
 
 package: $(STAMP) ## one zip per Lambda under dist/
 	$(BIN)/python -m opsbundle.packaging dist

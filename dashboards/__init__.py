@@ -1,1 +1,8 @@
-"""Grafana dashboards and Prometheus alert rules from code (issue 6: not built yet)."""
+"""Grafana dashboards (grafanalib) and Prometheus alert rules, from code.
+
+One module per dashboard (`lambda_health`, `load_balancers`, `ec2_hosts`, `rds`, `containers`,
+`opsbundle_self`), each with `build() -> dict` returning Grafana 10+ dashboard JSON; the
+shared conventions and grafanalib fixes in `conventions`; `build` writes them and the rules
+(`rules/*.yml`) to `generated/`; `upload` saves them in Grafana; `cli` adds
+`opsbundle dashboards build|upload`.
+"""

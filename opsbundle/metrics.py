@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from opsbundle import settings
+from opsbundle import pushgateway, settings
 
 DEFAULT_NAMESPACE = "opsbundle"
 
@@ -42,7 +42,17 @@ class RunMetrics:
         return {**self.counts, **{f"{k}Ms": round(v, 1) for k, v in self.durations_ms.items()}}
 
     def publish(self) -> None:
-        """Print one EMF document (CloudWatch turns it into metrics); then start afresh."""
+        """Push to the Pushgateway if PUSHGATEWAY_URL is set, and print one EMF document
+        (CloudWatch turns it into metrics); then start afresh. A failed push is counted in
+        the EMF as PushgatewayFailed and never fails the run."""
+        gateway = os.environ.get(settings.PUSHGATEWAY_URL, "").strip()
+        if gateway and not pushgateway.push_run(
+            gateway=gateway,
+            service=self.service,
+            counts=self.counts,
+            durations_ms=self.durations_ms,
+        ):
+            self.count("PushgatewayFailed")
         emf = EphemeralMetrics(namespace=self.namespace, service=self.service)
         for name, value in self.counts.items():
             emf.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -79,7 +79,11 @@ class Lambda:
 LAMBDAS: dict[str, Lambda] = {
     "report_fn": Lambda(
         packages=("report_fn", "opsbundle"),
-        requires=("aws-lambda-powertools", "requests", "slack-sdk", "tzdata"),
+        requires=("aws-lambda-powertools", "prometheus-client", "requests", "slack-sdk", "tzdata"),
+    ),
+    "monitors": Lambda(
+        packages=("monitors", "opsbundle"),
+        requires=("aws-lambda-powertools", "prometheus-client", "slack-sdk"),
     ),
 }
 

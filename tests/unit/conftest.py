@@ -25,5 +25,5 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith(("REPORT_", "CRM_", "SLACK_", "OPS_")):
+        if name.startswith(("REPORT_", "CRM_", "SLACK_", "OPS_", "PUSHGATEWAY_", "GRAFANA_")):
             monkeypatch.delenv(name)

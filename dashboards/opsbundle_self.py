@@ -1,0 +1,152 @@
+"""opsbundle itself: did the report go out, is the log shipper keeping up, what did monitors send.
+
+Source: the bundle's own Lambdas pushing to a Pushgateway (`PUSHGATEWAY_URL`, see
+`opsbundle/pushgateway.py`), scraped by Prometheus with `honor_labels: true` so `job` is the
+Lambda's service name. Every value is a gauge of the *last run*; counting runs uses
+`changes()` on the run and last-seen timestamps.
+
+The metric names follow from the names each part counts with `RunMetrics`:
+- report_fn: ReportPosted, ReportFailed, ReportDuplicate, LeadsCounted; timers CrmFetch,
+  Aggregate, SlackPost;
+- log_shipper: EventsIn, EventsIndexed, EventsDeadLettered; timers Ship, BulkLatency; and
+  IngestLagSeconds (the age of the newest event shipped, counted once per run);
+- monitors: TargetAlarmsInspected (unhealthy_targets), RootActivityReported (root_login),
+  PipelineFailuresReported (pipeline_failure), MonitorFailed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dashboards.conventions import (
+    ORANGE,
+    RED,
+    YELLOW,
+    Query,
+    Row,
+    Variable,
+    dashboard,
+    stat,
+    threshold_steps,
+    timeseries,
+)
+
+UID = "opsbundle-self"
+REPORT = 'job="report_fn"'
+SHIPPER = 'job="log_shipper"'
+JOBS = 'job=~"$job"'
+JOBS_OF_MONITOR = 'job=~"$monitor"'
+MONITOR_JOBS = "unhealthy_targets|root_login|pipeline_failure"
+
+LAST_RUN = "opsbundle_last_run_timestamp_seconds"
+POSTED_AT = f"opsbundle_report_posted_last_timestamp_seconds{{{REPORT}}}"
+FAILED_AT = f"opsbundle_report_failed_last_timestamp_seconds{{{REPORT}}}"
+DEAD_LETTERED_AT = f"opsbundle_events_dead_lettered_last_timestamp_seconds{{{SHIPPER}}}"
+HOURS = 3600
+
+# What each monitor counts when it sends an alert: (job, metric stem, legend).
+ALERTS = [
+    ("unhealthy_targets", "opsbundle_target_alarms_inspected", "unhealthy targets"),
+    ("root_login", "opsbundle_root_activity_reported", "root login"),
+    ("pipeline_failure", "opsbundle_pipeline_failures_reported", "pipeline failures"),
+]
+
+LAST_GOOD_STEPS = threshold_steps((8 * HOURS, ORANGE), (12 * HOURS, RED))
+LAG_STEPS = threshold_steps((60, YELLOW), (300, RED))
+
+VARIABLES = [
+    Variable("job", "Function", LAST_RUN, "job"),
+    Variable("monitor", "Monitor", f'{LAST_RUN}{{job=~"{MONITOR_JOBS}"}}', "job"),
+]
+
+
+def build() -> dict[str, Any]:
+    overview = [
+        stat("Since the last good report", "Time since report_fn last posted a report; "
+             "alert OpsbundleReportMissing fires after 8 hours when a run since then failed.",
+             [Query(f"time() - max({POSTED_AT})")], unit="s", thresholds=LAST_GOOD_STEPS),
+        stat("Report runs", "report_fn invocations in the selected range.",
+             [Query(f"sum(changes({LAST_RUN}{{{REPORT}}}[$__range]))")], unit="short",
+             decimals=0),
+        stat("Reports posted", "Runs that posted a report in the selected range.",
+             [Query(f"sum(changes({POSTED_AT}[$__range]))")], unit="short", decimals=0),
+        stat("Report failures", "Runs that failed (CRM or Slack down, bad settings) in the "
+             "selected range.", [Query(f"sum(changes({FAILED_AT}[$__range]))")], unit="short",
+             decimals=0, no_value="0", thresholds=threshold_steps((1, RED))),
+        stat("Leads counted", "Leads in the newest report run's window.",
+             [Query(f"max(opsbundle_leads_counted{{{REPORT}}})")], unit="short", decimals=0),
+        stat("Dead-lettering invocations", "Log shipper invocations in the selected range "
+             "that wrote events to the dead-letter bucket.",
+             [Query(f"sum(changes({DEAD_LETTERED_AT}[$__range]))")], unit="short", decimals=0,
+             no_value="0", thresholds=threshold_steps((1, RED))),
+    ]  # fmt: skip
+    report = Row("Lead report", [
+        timeseries("Outcome of the last run", "1 when the newest run posted, failed or found "
+                   "its slot already posted; each step is a new run.", [
+                       Query(f"max(opsbundle_report_posted{{{REPORT}}})", "posted"),
+                       Query(f"max(opsbundle_report_failed{{{REPORT}}})", "failed"),
+                       Query(f"max(opsbundle_report_duplicate{{{REPORT}}})", "duplicate"),
+                   ], unit="short", minimum=0, line_style="stepAfter"),
+        timeseries("Leads counted", "Leads in each report's window, as of its run.",
+                   [Query(f"max(opsbundle_leads_counted{{{REPORT}}})", "leads")],
+                   unit="short", minimum=0, line_style="stepAfter"),
+        timeseries("Report step durations", "Time the last run spent fetching from the CRM, "
+                   "aggregating and posting to Slack.", [
+                       Query(f"max(opsbundle_crm_fetch_duration_seconds{{{REPORT}}})", "CRM fetch"),
+                       Query(f"max(opsbundle_aggregate_duration_seconds{{{REPORT}}})",
+                             "aggregate"),
+                       Query(f"max(opsbundle_slack_post_duration_seconds{{{REPORT}}})",
+                             "Slack post"),
+                   ], unit="s", line_style="stepAfter"),
+    ], panel_width=8)  # fmt: skip
+    shipper = Row("Log shipper", [
+        timeseries("Events per invocation", "Log events the newest invocation received, "
+                   "indexed and dead-lettered (the newest invocation only: exact totals are "
+                   "in CloudWatch EMF).", [
+                       Query(f"sum(opsbundle_events_in{{{SHIPPER}}})", "received"),
+                       Query(f"sum(opsbundle_events_indexed{{{SHIPPER}}})", "indexed"),
+                       Query(f"sum(opsbundle_events_dead_lettered{{{SHIPPER}}})",
+                             "dead-lettered"),
+                   ], unit="short", minimum=0),
+        timeseries("Lag", "Age of the newest log event the newest invocation shipped: above "
+                   "a few minutes the shipper is falling behind.",
+                   [Query(f"max(opsbundle_ingest_lag_seconds{{{SHIPPER}}})", "lag")], unit="s",
+                   minimum=0, thresholds=LAG_STEPS),
+        timeseries("Bulk latency", "Time the newest invocation spent in OpenSearch _bulk "
+                   "requests, and shipping in all.", [
+                       Query(f"max(opsbundle_bulk_latency_duration_seconds{{{SHIPPER}}})",
+                             "_bulk"),
+                       Query(f"max(opsbundle_ship_duration_seconds{{{SHIPPER}}})", "ship"),
+                   ], unit="s", minimum=0),
+    ], panel_width=8)  # fmt: skip
+    functions = Row("Monitors and all functions", [
+        timeseries("Alerts sent", "Alerts the newest run of each monitor sent (Slack, SNS).",
+                   [Query(f'max({metric}{{job="{job}", {JOBS_OF_MONITOR}}})', legend)
+                    for job, metric, legend in ALERTS],
+                   unit="short", minimum=0, line_style="stepAfter"),
+        timeseries("Runs that sent alerts", "Monitor runs that sent at least one alert, per "
+                   "interval.",
+                   [Query(f'sum(changes({metric}_last_timestamp_seconds{{job="{job}", '
+                          f"{JOBS_OF_MONITOR}}}[$__rate_interval]))", legend)
+                    for job, metric, legend in ALERTS], unit="short", bars=True),
+        timeseries("Monitor failures", "Monitor runs that failed (the alert may not have "
+                   "gone out), per interval.",
+                   [Query("sum by (job) (changes(opsbundle_monitor_failed_last_timestamp_seconds"
+                          f"{{{JOBS_OF_MONITOR}}}[$__rate_interval]))", "{{job}}")],
+                   unit="short", bars=True, thresholds=threshold_steps((1, RED))),
+        timeseries("Since each function last ran", "A function whose line keeps climbing "
+                   "past its schedule has stopped running (or stopped pushing).",
+                   [Query(f"time() - max by (job) ({LAST_RUN}{{{JOBS}}})", "{{job}}")],
+                   unit="s", minimum=0),
+    ], panel_width=12)  # fmt: skip
+    return dashboard(
+        uid=UID,
+        title="opsbundle",
+        description="The bundle's own Lambdas from the Pushgateway: lead report runs, "
+        "log shipper throughput and lag, monitors' alerts.",
+        tags=["self"],
+        variables=VARIABLES,
+        overview=overview,
+        rows=[report, shipper, functions],
+        time_from="now-24h",
+    )

@@ -1,0 +1,240 @@
+"""A real Prometheus and Pushgateway (Debian's `prometheus` and `prometheus-pushgateway`) on
+127.0.0.1, started and stopped by the tests, with a PromQL client that expands the Grafana
+variables a dashboard query uses the way Grafana would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import yaml
+
+PROMETHEUS = Path("/usr/bin/prometheus")
+PROMTOOL = Path("/usr/bin/promtool")
+PUSHGATEWAY = Path("/usr/bin/prometheus-pushgateway")
+INSTALL_HINT = "apt-get install -y prometheus prometheus-pushgateway"
+
+
+def require(binary: Path) -> str:
+    if not binary.exists() and shutil.which(binary.name) is None:
+        pytest.fail(f"{binary} is missing: {INSTALL_HINT}")
+    return str(binary if binary.exists() else shutil.which(binary.name))
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"{url} exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class Process:
+    """A child process with its log file; stop() ends it (and only it)."""
+
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def _spawn(args: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+
+
+@dataclass
+class Pushgateway:
+    url: str
+    proc: Process
+
+    @classmethod
+    def start(cls, workdir: Path) -> Pushgateway:
+        port = free_port()
+        log = workdir / "pushgateway.log"
+        args = [require(PUSHGATEWAY), f"--web.listen-address=127.0.0.1:{port}"]
+        process = _spawn(args, log)
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(f"{url}/-/ready", process, log)
+        return cls(url, Process(process, log))
+
+    def groups(self) -> list[dict[str, Any]]:
+        answer = requests.get(f"{self.url}/api/v1/metrics", timeout=5)
+        answer.raise_for_status()
+        return list(answer.json()["data"])
+
+
+@dataclass
+class Prometheus:
+    url: str
+    proc: Process
+    config: Path
+    scrape_interval_seconds: float
+
+    @classmethod
+    def start(
+        cls,
+        workdir: Path,
+        *,
+        scrape_targets: Sequence[str] = (),
+        rule_files: Sequence[Path] = (),
+        backfill: Path | None = None,
+        scrape_interval: str = "1s",
+    ) -> Prometheus:
+        """Start Prometheus on a free port with a fresh data dir (backfilled first if given)."""
+        data = workdir / "data"
+        data.mkdir(parents=True)
+        if backfill is not None:
+            subprocess.run(  # noqa: S603
+                [
+                    require(PROMTOOL),
+                    "tsdb",
+                    "create-blocks-from",
+                    "openmetrics",
+                    str(backfill),
+                    str(data),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+        config = workdir / "prometheus.yml"
+        scrape_configs = [
+            {
+                "job_name": "pushgateway",
+                "honor_labels": True,
+                "static_configs": [{"targets": [target]}],
+            }
+            for target in scrape_targets
+        ]
+        config.write_text(
+            yaml.safe_dump(
+                {
+                    "global": {
+                        "scrape_interval": scrape_interval,
+                        "evaluation_interval": scrape_interval,
+                    },
+                    "rule_files": [str(p) for p in rule_files],
+                    "scrape_configs": scrape_configs,
+                }
+            )
+        )
+        port = free_port()
+        log = workdir / "prometheus.log"
+        process = _spawn(
+            [
+                require(PROMETHEUS),
+                f"--config.file={config}",
+                f"--storage.tsdb.path={data}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=2d",
+            ],
+            log,
+        )
+        url = f"http://127.0.0.1:{port}"
+        _wait_ready(f"{url}/-/ready", process, log)
+        seconds = float(scrape_interval.rstrip("s"))
+        return cls(url, Process(process, log), config, seconds)
+
+    # -- PromQL ----------------------------------------------------------------------------
+
+    def api(self, path: str, **params: Any) -> Any:
+        answer = requests.get(f"{self.url}/api/v1/{path}", params=params, timeout=30)
+        body = answer.json()
+        if body.get("status") != "success":
+            raise AssertionError(f"Prometheus rejected {params}: {body.get('error')}")
+        return body["data"]
+
+    def query_range(self, expr: str, *, start: float, end: float, step: float) -> list[Any]:
+        data = self.api("query_range", query=expr, start=start, end=end, step=step)
+        assert data["resultType"] == "matrix"
+        return list(data["result"])
+
+    def label_values(self, label: str, selector: str, *, start: float, end: float) -> list[str]:
+        return sorted(
+            self.api(f"label/{label}/values", **{"match[]": selector}, start=start, end=end)
+        )
+
+    def rules(self) -> list[dict[str, Any]]:
+        return [rule for group in self.api("rules")["groups"] for rule in group["rules"]]
+
+    def targets_up(self) -> bool:
+        active = self.api("targets")["activeTargets"]
+        return bool(active) and all(t["health"] == "up" for t in active)
+
+
+def numbers(result: Sequence[Mapping[str, Any]]) -> list[float]:
+    """Every finite value of a range query result."""
+    values = [float(v) for series in result for _, v in series["values"]]
+    return [v for v in values if math.isfinite(v)]
+
+
+@dataclass
+class GrafanaVariables:
+    """Expands `$var`, `${var}` and Grafana's interval macros the way Grafana does before it
+    sends a query to Prometheus: a multi-value selection becomes a regex alternation."""
+
+    values: dict[str, list[str]] = field(default_factory=dict)
+    rate_interval: str = "1m"
+    range_seconds: int = 3600
+
+    def expand(self, text: str) -> str:
+        macros = {
+            "__rate_interval": self.rate_interval,
+            "__interval": "15s",
+            "__range": f"{self.range_seconds}s",
+        }
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1) or match.group(2)
+            if name in macros:
+                return macros[name]
+            if name not in self.values:
+                raise AssertionError(f"${name} is not a variable of the dashboard: {text}")
+            # Multi-value variables are regex-escaped, and the backslashes doubled for the
+            # PromQL string literal (Grafana's prometheusSpecialRegexEscape).
+            chosen = [re.escape(v).replace("\\", "\\\\") for v in self.values[name]]
+            return chosen[0] if len(chosen) == 1 else "(" + "|".join(chosen) + ")"
+
+        return re.sub(r"\$\{(\w+)\}|\$(\w+)", replace, text)
+
+
+LABEL_VALUES = re.compile(r"^label_values\((?P<selector>.*),\s*(?P<label>\w+)\)$", re.S)
+
+
+def parse_label_values(query: str) -> tuple[str, str]:
+    match = LABEL_VALUES.match(query.strip())
+    assert match, f"not a label_values() query: {query}"
+    return match.group("selector").strip(), match.group("label")

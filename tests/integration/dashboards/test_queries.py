@@ -1,0 +1,158 @@
+"""Every panel query and every variable query of every dashboard, run against a real
+Prometheus holding series in the exporters' real names, returns data; a typo does not."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dashboards.build import build_all
+from tests.integration.dashboards.conftest import LoadedPrometheus
+from tests.integration.dashboards.stack import GrafanaVariables, numbers, parse_label_values
+
+BOARDS = build_all()
+
+
+def panels(board: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for panel in board["panels"]:
+        if panel["type"] != "row":
+            yield panel
+
+
+def resolve_variables(
+    loaded: LoadedPrometheus, board: dict[str, Any], *, first_only: bool
+) -> GrafanaVariables:
+    """Each query variable in order, as Grafana resolves them: a chained variable's query is
+    expanded with the selection of the variables before it."""
+    variables = GrafanaVariables(range_seconds=int(loaded.end - loaded.start))
+    for variable in board["templating"]["list"]:
+        if variable["type"] != "query":
+            continue
+        selector, label = parse_label_values(variable["query"])
+        values = loaded.prometheus.label_values(
+            label, variables.expand(selector), start=loaded.start, end=loaded.end
+        )
+        assert values, f"{board['uid']}: ${variable['name']} ({variable['query']}) has no values"
+        variables.values[variable["name"]] = values[:1] if first_only else values
+    return variables
+
+
+def run(loaded: LoadedPrometheus, expr: str) -> list[float]:
+    result = loaded.prometheus.query_range(
+        expr, start=loaded.start, end=loaded.end, step=loaded.step
+    )
+    return numbers(result)
+
+
+def assert_every_query_returns_data(
+    loaded: LoadedPrometheus, board: dict[str, Any], variables: GrafanaVariables
+) -> int:
+    empty = []
+    ran = 0
+    for panel in panels(board):
+        for target in panel["targets"]:
+            ran += 1
+            expr = variables.expand(target["expr"])
+            if not run(loaded, expr):
+                empty.append(f"{panel['title']} / {target['refId']}: {expr}")
+    assert not empty, f"{board['uid']}: queries without data:\n" + "\n".join(empty)
+    return ran
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_variable_queries_return_values_and_chain(
+    loaded_prometheus: LoadedPrometheus, name: str
+) -> None:
+    """Every variable has values for every value of the variables before it, and a chained
+    variable really narrows: some parent value offers fewer choices than all of them do."""
+    board = BOARDS[name]
+    everything = resolve_variables(loaded_prometheus, board, first_only=False)
+    chained = [v for v in board["templating"]["list"] if v["type"] == "query" and "$" in v["query"]]
+    for variable in chained:
+        selector, label = parse_label_values(variable["query"])
+        parents = [p for p in everything.values if f"${p}" in selector]
+        sizes = []
+        for parent in parents:
+            for value in everything.values[parent]:
+                one = GrafanaVariables(values={**everything.values, parent: [value]})
+                got = loaded_prometheus.prometheus.label_values(
+                    label,
+                    one.expand(selector),
+                    start=loaded_prometheus.start,
+                    end=loaded_prometheus.end,
+                )
+                assert got, f"{name}: ${variable['name']} is empty for ${parent}={value}"
+                assert set(got) <= set(everything.values[variable["name"]])
+                sizes.append(len(got))
+        assert min(sizes) < len(everything.values[variable["name"]]), (
+            f"{name}: ${variable['name']} does not narrow by {parents}"
+        )
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_every_panel_query_returns_data_with_all_selected(
+    loaded_prometheus: LoadedPrometheus, name: str
+) -> None:
+    board = BOARDS[name]
+    variables = resolve_variables(loaded_prometheus, board, first_only=False)
+    assert assert_every_query_returns_data(loaded_prometheus, board, variables) >= 5
+
+
+@pytest.mark.parametrize("name", sorted(BOARDS))
+def test_a_typo_in_any_metric_name_empties_the_query(
+    loaded_prometheus: LoadedPrometheus, name: str
+) -> None:
+    """No query returns data whatever its metrics hold (no `or vector(0)` hiding a typo)."""
+    board = BOARDS[name]
+    variables = resolve_variables(loaded_prometheus, board, first_only=False)
+    known = sorted(loaded_prometheus.metric_names, key=len, reverse=True)
+    for panel in panels(board):
+        for target in panel["targets"]:
+            expr = variables.expand(target["expr"])
+            used = [m for m in known if re.search(rf"\b{re.escape(m)}\b", expr)]
+            assert used, f"{panel['title']}: no known metric in {expr}"
+            for metric in used:
+                misspelt = metric[:-1] if metric[:-1] not in known else metric[:-1] + "_"
+                typo = re.sub(rf"\b{re.escape(metric)}\b", misspelt, expr)
+                assert not run(loaded_prometheus, typo), f"{panel['title']}: data despite {typo}"
+
+
+def test_the_data_check_fails_on_a_typo(loaded_prometheus: LoadedPrometheus) -> None:
+    board = dict(BOARDS["lambda_health"])
+    variables = resolve_variables(loaded_prometheus, board, first_only=False)
+    broken = dict(
+        board,
+        panels=[
+            {
+                "type": "stat",
+                "title": "typo",
+                "targets": [
+                    {"refId": "A", "expr": 'sum(aws_lambda_invocation_sum{region=~"$region"})'}
+                ],
+            },
+        ],
+    )
+    with pytest.raises(AssertionError, match="queries without data"):
+        assert_every_query_returns_data(loaded_prometheus, broken, variables)
+
+
+def test_the_numbers_are_the_synthetic_ones(loaded_prometheus: LoadedPrometheus) -> None:
+    """Spot checks that the panels compute what they say, not just something."""
+    lb = BOARDS["load_balancers"]
+    variables = resolve_variables(loaded_prometheus, lb, first_only=False)
+    (unhealthy,) = [p for p in panels(lb) if p["title"] == "Unhealthy hosts"]
+    assert run(loaded_prometheus, variables.expand(unhealthy["targets"][0]["expr"]))[-1] == 1
+    hosts = BOARDS["ec2_hosts"]
+    variables = resolve_variables(loaded_prometheus, hosts, first_only=False)
+    (busy,) = [p for p in panels(hosts) if p["title"] == "CPU busy (worst)"]
+    # idle is 0.6 of each CPU's time in the synthetic series: 40% busy.
+    assert run(loaded_prometheus, variables.expand(busy["targets"][0]["expr"]))[
+        -1
+    ] == pytest.approx(40, abs=0.5)
+    own = BOARDS["opsbundle_self"]
+    variables = resolve_variables(loaded_prometheus, own, first_only=False)
+    (failures,) = [p for p in panels(own) if p["title"] == "Report failures"]
+    assert run(loaded_prometheus, variables.expand(failures["targets"][0]["expr"]))[-1] == 1
