@@ -222,7 +222,7 @@ def test_the_real_parts_hold_their_sources() -> None:
     for name, spec in packaging.LAMBDAS.items():
         entries = packaging.collect_sources(packaging.PROJECT_ROOT / p for p in spec.packages)
         names = {arcname for arcname, _ in entries}
-        assert f"{name}/handler.py" in names
+        assert f"{name}/__init__.py" in names
         assert "opsbundle/__init__.py" in names
         assert not any(n.endswith(".pyc") or "__pycache__" in n for n in names)
 
@@ -410,9 +410,12 @@ def test_a_bad_source_date_epoch_exits_2(
 
 def test_each_lambda_gets_only_the_dependencies_it_imports() -> None:
     requirements = ["aws-lambda-powertools>=3", "opensearch-py>=2.6", "Slack_SDK>=3.33",
-                    "requests>=2.32", "tzdata>=2024.1", "tqdm>=4"]  # fmt: skip
+                    "requests>=2.32", "tzdata>=2024.1", "tqdm>=4",
+                    "prometheus-client>=0.20"]  # fmt: skip
     chosen = packaging.lambda_requirements("report_fn", requirements)
     assert chosen == ["aws-lambda-powertools>=3", "Slack_SDK>=3.33", "requests>=2.32",
-                      "tzdata>=2024.1"]  # fmt: skip
+                      "tzdata>=2024.1", "prometheus-client>=0.20"]  # fmt: skip
     with pytest.raises(PackagingError, match="requires slack-sdk"):
-        packaging.lambda_requirements("report_fn", ["aws-lambda-powertools", "requests", "tzdata"])
+        packaging.lambda_requirements(
+            "report_fn", ["aws-lambda-powertools", "requests", "tzdata", "prometheus-client"]
+        )
