@@ -46,7 +46,9 @@ fmt: $(STAMP) ## format and fix what ruff can
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP) ## every benchmark in bench/ (each prints its figures and its budget)
-	@set -e; for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script; done
+	@failed=""; for script in bench/*_bench.py; do echo "== $$script"; \
+		$(BIN)/python $$script || failed="$$failed $$script"; done; \
+	if [ -n "$$failed" ]; then echo "over budget:$$failed"; exit 1; fi
 
 dashboards: $(STAMP) ## write the Grafana dashboards and Prometheus rules to dashboards/generated/
 	$(BIN)/opsbundle dashboards build

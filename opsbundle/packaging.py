@@ -35,6 +35,15 @@ at a version that excludes the oldest we count on (the values in RUNTIME_PROVIDE
 confirm the runtime's version (AWS docs, "Runtime-included SDK versions") and raise the
 value, or remove urllib3 from RUNTIME_PROVIDED to bundle it.
 
+The log shipper is such a case: opensearch-py needs urllib3>=1.26.19, above the 1.26.0 we
+count on. Rather than raise the floor for every Lambda on a guess, or bundle urllib3 alone
+(the pairing with the runtime's botocore warned about above), a Lambda may list runtime
+distributions it `bundles` anyway. The log shipper bundles urllib3 together with boto3,
+botocore and s3transfer, so pip resolves one consistent set (a botocore that accepts that
+urllib3) and the runtime's copies are shadowed as a whole; jmespath, python-dateutil and six
+stay the runtime's, checked against the bundled botocore's ranges as above. It costs about
+15 MB zipped; the other Lambdas keep the runtime's SDK.
+
 pip evaluates environment markers (`; python_version < "3.12"`) for the machine it runs on,
 not for Lambda; the build fails, naming the requirement, when a marker would come out
 differently on Lambda, rather than ship the build machine's answer.
@@ -74,6 +83,12 @@ from opsbundle.exceptions import ConfigError, OpsbundleError
 class Lambda:
     packages: tuple[str, ...]  # folders at the project root that the zip holds
     requires: tuple[str, ...]  # names of pyproject dependencies it imports at run time
+    bundles: tuple[str, ...] = ()  # runtime-provided distributions it ships anyway (see above)
+
+    def runtime_provided(self) -> dict[str, str]:
+        """RUNTIME_PROVIDED less what this Lambda bundles itself."""
+        shipped = {canonical_name(name) for name in self.bundles}
+        return {name: v for name, v in RUNTIME_PROVIDED.items() if name not in shipped}
 
 
 LAMBDAS: dict[str, Lambda] = {
@@ -84,6 +99,11 @@ LAMBDAS: dict[str, Lambda] = {
     "monitors": Lambda(
         packages=("monitors", "opsbundle"),
         requires=("aws-lambda-powertools", "prometheus-client", "slack-sdk"),
+    ),
+    "log_shipper": Lambda(
+        packages=("log_shipper", "opsbundle"),
+        requires=("aws-lambda-powertools", "boto3", "opensearch-py", "prometheus-client"),
+        bundles=("boto3", "botocore", "s3transfer", "urllib3"),  # opensearch-py: urllib3>=1.26.19
     ),
 }
 
@@ -394,11 +414,14 @@ def install_dependencies(
     *,
     offline: bool = False,
     pip: Pip = run_pip,
+    provided: Mapping[str, str] = RUNTIME_PROVIDED,
 ) -> list[Resolved]:
-    """Unpack into `target` what Lambda needs beyond its runtime; return what was bundled."""
-    if conflicts := runtime_conflicts(("pyproject.toml", text, ()) for text in requirements):
+    """Unpack into `target` what Lambda needs beyond `provided` (the runtime's distributions
+    this Lambda relies on); return what was bundled."""
+    conflicts = runtime_conflicts((("pyproject.toml", t, ()) for t in requirements), provided)
+    if conflicts:
         raise PackagingError("; ".join(conflicts))
-    wanted = [text for text in requirements if not is_runtime_provided(text)]
+    wanted = [t for t in requirements if canonical_name(parse_requirement(t).name) not in provided]
     target.mkdir(parents=True, exist_ok=True)
     if not wanted:
         return []
@@ -413,7 +436,7 @@ def install_dependencies(
     except ValueError:
         raise PackagingError(f"pip's report is not JSON: {answer[:200]!r}") from None
     resolved = resolved_from_report(report)
-    bundled = [r for r in resolved if canonical_name(r.name) not in RUNTIME_PROVIDED]
+    bundled = [r for r in resolved if canonical_name(r.name) not in provided]
 
     requested = [(t, ()) for t in wanted] + [(t, r.extras) for r in resolved for t in r.requires]
     if unlike := host_dependent(requested, report.get("environment", {})):
@@ -423,7 +446,7 @@ def install_dependencies(
             + ". Build under Python 3.12 on arm64, or list what Lambda needs in pyproject.toml"
         )
     conflicts = runtime_conflicts(
-        (f"{r.name} {r.version}", t, r.extras) for r in bundled for t in r.requires
+        ((f"{r.name} {r.version}", t, r.extras) for r in bundled for t in r.requires), provided
     )
     if conflicts:
         raise PackagingError("; ".join(conflicts))
@@ -488,7 +511,8 @@ def build(
         for name in names:
             site = Path(scratch) / name / "site-packages"
             wanted = lambda_requirements(name, requirements)
-            install_dependencies(wanted, site, cache, offline=offline, pip=pip)
+            provided = LAMBDAS[name].runtime_provided()
+            install_dependencies(wanted, site, cache, offline=offline, pip=pip, provided=provided)
             dependencies = collect_tree(site)
             sources = collect_sources(root / package for package in LAMBDAS[name].packages)
             entries = [e for e in sources if e[0] not in BUILD_ONLY] + dependencies

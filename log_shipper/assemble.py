@@ -1,0 +1,90 @@
+"""Builds a Shipper from settings: the one place that creates clients for the log shipper."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from log_shipper import template
+from log_shipper.bulk import BulkSender
+from log_shipper.client import build_client
+from log_shipper.config import ShipperSettings
+from log_shipper.dead_letter import DeadLetters
+from log_shipper.ship import Shipper
+from log_shipper.transform import Limits
+from opsbundle import aws
+from opsbundle import settings as names
+from opsbundle.metrics import RunMetrics
+from opsbundle.settings import Env
+
+
+def build_shipper(
+    settings: ShipperSettings,
+    *,
+    metrics: RunMetrics,
+    remaining: Callable[[], float] = lambda: float("inf"),
+    client: Any = None,
+    s3_client: Any = None,
+    sender_options: dict[str, Any] | None = None,
+) -> Shipper:
+    """`remaining`: seconds left to work (the Lambda's remaining time less the margin)."""
+    client = client or build_client(settings)
+    if settings.install_template:
+        ensure_template(client, settings)
+
+    def latency(ms: float) -> None:
+        metrics.durations_ms["BulkLatency"] = metrics.durations_ms.get("BulkLatency", 0) + ms
+
+    sender = BulkSender(
+        client=client,
+        max_bytes=settings.batch_bytes,
+        max_count=settings.batch_count,
+        max_attempts=settings.max_attempts,
+        remaining=remaining,
+        request_timeout=settings.timeout_seconds,
+        on_latency=latency,
+        **(sender_options or {}),
+    )
+    assert settings.dlq_bucket  # ShipperSettings.load requires it
+    return Shipper(
+        router=settings.router,
+        sender=sender,
+        dead_letters=DeadLetters(
+            bucket=settings.dlq_bucket,
+            prefix=settings.dlq_prefix,
+            kms_key_id=settings.dlq_kms_key_id,
+            boto3_client=s3_client,
+        ),
+        metrics=metrics,
+        region=os.environ.get("AWS_REGION") or settings.region or "us-east-1",
+        limits=Limits(max_fields=settings.max_fields, max_depth=settings.max_depth),
+    )
+
+
+_installed: set[tuple[str, str]] = set()
+_clients: dict[ShipperSettings, tuple[Any, Any]] = {}
+
+
+def warm_clients(settings: ShipperSettings) -> tuple[Any, Any]:
+    """(OpenSearch client, S3 client), built on a cold start and kept while the Lambda is
+    warm, so connections stay open between invocations (keep-alive)."""
+    clients = _clients.get(settings)
+    if clients is None:
+        clients = (build_client(settings), aws.client("s3"))
+        _clients.clear()
+        _clients[settings] = clients
+    return clients
+
+
+def ensure_template(client: Any, settings: ShipperSettings, *, force: bool = False) -> bool:
+    """Install the index template once per process (first use), or again when forced."""
+    marker = (settings.opensearch_url, settings.template_name)
+    if marker in _installed and not force:
+        return False
+    body = template.template_body(
+        settings.router, data_stream=Env().boolean(names.LOG_SHIPPER_DATA_STREAM)
+    )
+    put = template.install(client, settings.template_name, body, force=force)
+    _installed.add(marker)
+    return put

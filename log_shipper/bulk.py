@@ -1,0 +1,258 @@
+"""Documents → OpenSearch `_bulk`, item by item, until each is delivered or has a reason.
+
+- Batches bounded by bytes (LOG_SHIPPER_BATCH_BYTES) and count; `create` with the
+  document's deterministic `_id`, so a 409 (version_conflict_engine_exception) means the
+  document is already there: it counts as delivered (a duplicate), never as a failure.
+- Whole-request 429/5xx, timeouts and dropped connections, and per-item 429/5xx
+  (es_rejected_execution_exception), are retried with full-jitter exponential backoff,
+  never past the time that is left (`remaining`), at most `max_attempts` times.
+- 413 (request too large) splits the batch in halves; a single document still too large
+  fails with reason request_too_large.
+- A mapping conflict (mapper_parsing_exception) is retried once with the parsed JSON
+  dropped (`message` keeps the line, tagged json_as_text).
+- Everything else (and what retries could not deliver) comes back as a Failure with a
+  reason for the dead-letter bucket. This module never drops a document.
+Clock, sleep and randomness are parameters, so tests run without waiting.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from opensearchpy.exceptions import ConnectionError as TransportConnectionError
+from opensearchpy.exceptions import TransportError
+
+from log_shipper.transform import Document, as_text
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+MAPPING_ERRORS = frozenset({"mapper_parsing_exception", "document_parsing_exception"})
+_PREVIEW = re.compile(r"\.?\s*Preview of field's value:.*$", re.DOTALL)
+NDJSON = {"content-type": "application/x-ndjson"}
+
+
+@dataclass(frozen=True)
+class Failure:
+    document: Document
+    reason: str  # a short code: mapper_parsing_exception, retries_exhausted, deadline, ...
+    status: int | None = None
+    detail: str = ""  # OpenSearch's explanation, without the field's value
+
+
+@dataclass
+class BulkResult:
+    indexed: int = 0
+    duplicates: int = 0
+    retried: int = 0
+    as_text: int = 0
+    requests: int = 0
+    bytes_sent: int = 0
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def delivered(self) -> int:
+        return self.indexed + self.duplicates
+
+
+@dataclass
+class _Entry:
+    document: Document
+    line: bytes
+    text_fallback: bool = False  # already sent once without its parsed JSON
+    fresh: bool = False  # just made so: its retry needs no backoff
+
+
+def safe_detail(error: Any) -> str:
+    """OpenSearch's reason without the "Preview of field's value" (it may hold personal data)."""
+    if isinstance(error, dict):
+        kind = str(error.get("type", ""))
+        reason = _PREVIEW.sub("", str(error.get("reason", "")))
+        caused = error.get("caused_by")
+        cause = f" (caused by {caused.get('type')})" if isinstance(caused, dict) else ""
+        return f"{kind}: {reason}{cause}"[:1000]
+    return _PREVIEW.sub("", str(error))[:1000]
+
+
+def action_line(document: Document) -> bytes:
+    # A lone surrogate (an escape like \\ud800 in the CloudWatch JSON) can't be UTF-8:
+    # backslashreplace writes it back as the same JSON escape.
+    line = f'{{"create":{{"_index":"{document.index}","_id":"{document.id}"}}}}\n{document.body}\n'
+    return line.encode("utf-8", "backslashreplace")
+
+
+class BulkSender:
+    def __init__(
+        self,
+        *,
+        client: Any,
+        max_bytes: int = 5 * 1024 * 1024,
+        max_count: int = 5000,
+        max_attempts: int = 8,
+        remaining: Callable[[], float] = lambda: float("inf"),
+        request_timeout: float = 30.0,
+        base_delay: float = 0.2,
+        max_delay: float = 20.0,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        on_latency: Callable[[float], None] | None = None,
+    ) -> None:
+        self._client = client
+        self._max_bytes = max_bytes
+        self._max_count = max_count
+        self._max_attempts = max_attempts
+        self._remaining = remaining
+        self._timeout = request_timeout
+        self._base = base_delay
+        self._cap = max_delay
+        self._sleep = sleep
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
+        self._on_latency = on_latency
+
+    def send(self, documents: Iterable[Document]) -> BulkResult:
+        result = BulkResult()
+        for batch in self.batches(_Entry(d, action_line(d)) for d in documents):
+            self._deliver(batch, result)
+        return result
+
+    def batches(self, entries: Iterable[_Entry]) -> Iterable[list[_Entry]]:
+        batch: list[_Entry] = []
+        size = 0
+        for entry in entries:
+            if batch and (
+                size + len(entry.line) > self._max_bytes or len(batch) >= self._max_count
+            ):
+                yield batch
+                batch, size = [], 0
+            batch.append(entry)
+            size += len(entry.line)
+        if batch:
+            yield batch
+
+    def _deliver(self, batch: list[_Entry], result: BulkResult) -> None:
+        work: list[tuple[list[_Entry], int]] = [(batch, 0)]
+        while work:
+            pending, attempt = work.pop()
+            while pending:
+                left = self._remaining()
+                if left <= 0:
+                    self._fail(
+                        pending, "deadline", None, "no time left before the Lambda timeout", result
+                    )
+                    break
+                try:
+                    response = self._post(pending, min(self._timeout, left), result)
+                except TransportError as error:
+                    status = error.status_code if isinstance(error.status_code, int) else None
+                    if status == 413:
+                        if len(pending) == 1:
+                            self._fail(
+                                pending, "request_too_large", 413, safe_detail(error.error), result
+                            )
+                        else:
+                            middle = len(pending) // 2
+                            work.append((pending[middle:], attempt))
+                            work.append((pending[:middle], attempt))
+                        break
+                    retryable = status in RETRYABLE_STATUS or isinstance(
+                        error, TransportConnectionError
+                    )
+                    cause = f"http_{status}" if status else type(error).__name__
+                    if not retryable:
+                        self._fail(pending, cause, status, safe_detail(error.info), result)
+                        break
+                    attempt += 1
+                    if not self._backoff(attempt, pending, cause, status, result):
+                        break
+                    result.retried += len(pending)
+                    continue
+                pending = self._items(pending, response, result)
+                if pending:
+                    attempt += 1
+                    needs_wait = not all(e.fresh for e in pending)
+                    if not self._backoff(
+                        attempt, pending, "item_retries", None, result, wait=needs_wait
+                    ):
+                        break
+                    result.retried += len(pending)
+
+    def _post(self, pending: Sequence[_Entry], timeout: float, result: BulkResult) -> Any:
+        body = b"".join(e.line for e in pending)
+        result.requests += 1
+        result.bytes_sent += len(body)
+        started = time.perf_counter()
+        try:
+            return self._client.transport.perform_request(
+                "POST", "/_bulk", body=body, headers=NDJSON, timeout=timeout
+            )
+        finally:
+            if self._on_latency:
+                self._on_latency((time.perf_counter() - started) * 1000)
+
+    def _items(self, pending: list[_Entry], response: Any, result: BulkResult) -> list[_Entry]:
+        """What to send again; counts and failures go into `result`."""
+        items = response.get("items") if isinstance(response, dict) else None
+        if not isinstance(items, list) or len(items) != len(pending):
+            # Not an answer item by item: retry all (ids make a resend safe).
+            return pending
+        again: list[_Entry] = []
+        for entry, item in zip(pending, items, strict=True):
+            answer: Any = next(iter(item.values()), {}) if isinstance(item, dict) and item else {}
+            status = answer.get("status") if isinstance(answer, dict) else None
+            entry.fresh = False
+            if not isinstance(status, int):
+                again.append(entry)
+            elif 200 <= status < 300:
+                result.indexed += 1
+            elif status == 409:
+                result.duplicates += 1
+            elif status in RETRYABLE_STATUS:
+                again.append(entry)
+            else:
+                error = answer.get("error") if isinstance(answer, dict) else None
+                kind = error.get("type") if isinstance(error, dict) else None
+                if kind in MAPPING_ERRORS and not entry.text_fallback:
+                    document = as_text(entry.document, safe_detail(error))
+                    again.append(
+                        _Entry(document, action_line(document), text_fallback=True, fresh=True)
+                    )
+                    result.as_text += 1
+                else:
+                    reason = str(kind or f"http_{status}")
+                    result.failures.append(
+                        Failure(entry.document, reason, status, safe_detail(error))
+                    )
+        return again
+
+    def _backoff(
+        self,
+        attempt: int,
+        pending: list[_Entry],
+        cause: str,
+        status: int | None,
+        result: BulkResult,
+        *,
+        wait: bool = True,
+    ) -> bool:
+        """Sleep before the next try; False (and the documents failed) when none is left."""
+        if attempt >= self._max_attempts:
+            self._fail(
+                pending, "retries_exhausted", status, f"{attempt} attempts; last: {cause}", result
+            )
+            return False
+        delay = self._rng.uniform(0, min(self._cap, self._base * 2**attempt)) if wait else 0.0
+        if delay >= self._remaining():
+            self._fail(pending, "deadline", status, f"no time left to retry; last: {cause}", result)
+            return False
+        if delay:
+            self._sleep(delay)
+        return True
+
+    @staticmethod
+    def _fail(
+        pending: Sequence[_Entry], reason: str, status: int | None, detail: str, result: BulkResult
+    ) -> None:
+        result.failures.extend(Failure(e.document, reason, status, detail) for e in pending)

@@ -1,0 +1,342 @@
+"""`opsbundle logs ...`: ship a saved event, replay dead letters, backfill history, attach
+subscription filters, install the index template, import the Dashboards assets.
+
+Exit status: 0 all delivered, 1 something was dead-lettered or failed, 2 bad usage/config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+from tqdm import tqdm
+
+from log_shipper import template
+from log_shipper.assemble import build_shipper, ensure_template
+from log_shipper.client import build_client
+from log_shipper.config import ShipperSettings
+from log_shipper.dead_letter import DeadLetters
+from log_shipper.events import Invocation, LogBatch, LogEvent, Unit, decode_invocation, decode_unit
+from log_shipper.exceptions import LogShipperError
+from log_shipper.ship import ShipOutcome, Shipper
+from opsbundle import aws
+from opsbundle import settings as names
+from opsbundle.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
+from opsbundle.exceptions import ConfigError
+from opsbundle.metrics import RunMetrics
+from opsbundle.settings import Env
+
+SERVICE = "log_shipper"
+ASSETS = Path(__file__).resolve().parent / "assets" / "dashboards.ndjson"
+SUBSCRIPTION_FILTER_LIMIT = 2  # per log group (CloudWatch Logs quota)
+
+
+def register(commands: Any) -> None:
+    logs = commands.add_parser("logs", help="the log shipper (CloudWatch Logs → OpenSearch)")
+    actions = logs.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    ship = actions.add_parser("ship", help="run the shipper on a saved Lambda event (JSON file)")
+    ship.add_argument("event", type=Path, help="a CloudWatch Logs or Kinesis event, as JSON")
+    ship.set_defaults(handler=ship_command)
+
+    replay = actions.add_parser("replay", help="redrive dead letters from s3://bucket/prefix")
+    replay.add_argument("url", help="s3://bucket/prefix/ (default prefix LOG_SHIPPER_DLQ_PREFIX)")
+    replay.set_defaults(handler=replay_command)
+
+    backfill = actions.add_parser("backfill", help="import a log group's history")
+    backfill.add_argument("log_group")
+    backfill.add_argument("--since", default="1d", help="how far back: 30m, 12h, 2d (default 1d)")
+    backfill.add_argument("--filter-pattern", default="", help="CloudWatch Logs filter pattern")
+    backfill.set_defaults(handler=backfill_command)
+
+    subscribe = actions.add_parser("subscribe", help="attach subscription filters to log groups")
+    subscribe.add_argument("--prefix", required=True, help="log group name prefix, /aws/lambda/")
+    subscribe.add_argument(
+        "--destination-arn", required=True, help="the shipper's Lambda or Kinesis ARN"
+    )
+    subscribe.add_argument("--role-arn", help="role CloudWatch Logs assumes (Kinesis destinations)")
+    subscribe.add_argument("--filter-name", default="opsbundle-log-shipper")
+    subscribe.add_argument("--filter-pattern", default="", help='"" sends every event')
+    subscribe.add_argument("--exclude", action="append", default=[], help="log group glob to skip")
+    subscribe.add_argument("--dry-run", action="store_true", help="say what would change")
+    subscribe.set_defaults(handler=subscribe_command)
+
+    setup = actions.add_parser("setup", help="install (or update) the index template")
+    setup.add_argument("--print", action="store_true", help="print the template; change nothing")
+    setup.set_defaults(handler=setup_command)
+
+    dashboards = actions.add_parser(
+        "dashboards-import", help="import the index pattern and saved searches/visualizations"
+    )
+    dashboards.add_argument("--url", required=True, help="OpenSearch Dashboards base URL")
+    dashboards.add_argument("--file", type=Path, default=ASSETS, help="NDJSON saved objects")
+    dashboards.set_defaults(handler=dashboards_command)
+
+
+# --- ship ------------------------------------------------------------------------------------
+
+
+def ship_command(args: argparse.Namespace) -> int:
+    try:
+        event = json.loads(args.event.read_text())
+    except (OSError, ValueError) as error:
+        raise ConfigError(str(args.event), f"is not a readable JSON event: {error}") from None
+    shipper = _shipper()
+    invocation = decode_invocation(event)
+    outcome = shipper.ship(invocation, request_id=f"cli-{args.event.stem}")
+    _print({"source": invocation.source, **outcome.to_json()})
+    return _status(outcome)
+
+
+# --- replay ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ReplayTotals:
+    objects_done: int = 0
+    objects_kept: int = 0
+    indexed: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+
+
+def replay_prefix(
+    shipper: Shipper, store: DeadLetters, prefix: str, *, progress: bool = False
+) -> ReplayTotals:
+    """Redrive every dead-letter object under `prefix`; delete each once it is all durable."""
+    totals = ReplayTotals()
+    keys = list(store.keys(prefix))  # listed first: new dead letters land under the prefix too
+    for key in _progress(keys, progress, "objects"):
+        record = store.read(key)
+        units = [Unit(None, batch=batch) for batch in record.batches()]
+        units += [decode_unit(p.get("data"), p.get("item_id")) for p in record.payloads()]
+        name = key.rsplit("/", 1)[-1].removesuffix(".jsonl.gz")
+        outcome = shipper.ship(Invocation("replay", units), request_id=f"replay-{name}")
+        totals.indexed += outcome.indexed
+        totals.duplicates += outcome.duplicates
+        totals.dead_lettered += sum(outcome.dead_lettered.values())
+        if outcome.not_durable:
+            totals.objects_kept += 1
+            continue
+        store.delete(key)
+        totals.objects_done += 1
+    return totals
+
+
+def replay_command(args: argparse.Namespace) -> int:
+    bucket, prefix = _s3_url(args.url)
+    settings = ShipperSettings.load(dlq_bucket=bucket)
+    shipper = build_shipper(settings, metrics=RunMetrics(service=SERVICE))
+    store = DeadLetters(bucket=bucket, prefix=prefix or settings.dlq_prefix,
+                        kms_key_id=settings.dlq_kms_key_id)  # fmt: skip
+    totals = replay_prefix(shipper, store, prefix or settings.dlq_prefix, progress=True)
+    _print(asdict(totals))
+    return EXIT_FAILED if totals.dead_lettered or totals.objects_kept else EXIT_OK
+
+
+def _s3_url(url: str) -> tuple[str, str]:
+    match = re.fullmatch(r"s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:/(.*))?", url)
+    if not match:
+        raise ConfigError("replay URL", f"expected s3://bucket/prefix, got {url!r}")
+    return match.group(1), match.group(2) or ""
+
+
+# --- backfill --------------------------------------------------------------------------------
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    match = re.fullmatch(r"(\d+)\s*([mhd])", text.strip())
+    if not match:
+        raise ConfigError(
+            "--since", f"expected a number and m, h or d (30m, 12h, 2d), got {text!r}"
+        )
+    unit = {"m": "minutes", "h": "hours", "d": "days"}[match.group(2)]
+    return now - timedelta(**{unit: int(match.group(1))})
+
+
+def backfill_pages(logs: Any, log_group: str, *, start_ms: int, end_ms: int, owner: str,
+                   filter_pattern: str = "") -> Any:  # fmt: skip
+    """One LogBatch per log stream per page of FilterLogEvents, in the order CloudWatch gives."""
+    paginator = logs.get_paginator("filter_log_events")
+    kwargs: dict[str, Any] = {"logGroupName": log_group, "startTime": start_ms, "endTime": end_ms}
+    if filter_pattern:
+        kwargs["filterPattern"] = filter_pattern
+    for page in paginator.paginate(**kwargs):
+        streams: dict[str, list[LogEvent]] = {}
+        for item in page.get("events", []):
+            streams.setdefault(item["logStreamName"], []).append(
+                LogEvent(item["eventId"], int(item["timestamp"]), item["message"])
+            )
+        yield [
+            LogBatch(owner=owner, log_group=log_group, log_stream=stream, events=events,
+                     subscription_filters=("backfill",))
+            for stream, events in streams.items()
+        ]  # fmt: skip
+
+
+def backfill_command(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    since = parse_since(args.since, now)
+    shipper = _shipper()
+    owner = aws.client("sts").get_caller_identity()["Account"]
+    logs = aws.client("logs")
+    total = ShipOutcome()
+    pages = backfill_pages(logs, args.log_group, start_ms=int(since.timestamp() * 1000),
+                           end_ms=int(now.timestamp() * 1000), owner=owner,
+                           filter_pattern=args.filter_pattern)  # fmt: skip
+    for number, batches in enumerate(_progress(pages, True, "pages")):
+        units = [Unit(None, batch=batch) for batch in batches]
+        outcome = shipper.ship(Invocation("backfill", units), request_id=f"backfill-{number}")
+        _add(total, outcome)
+    _print({"log_group": args.log_group, "since": since.isoformat(), **total.to_json()})
+    return _status(total)
+
+
+# --- subscribe -------------------------------------------------------------------------------
+
+
+def subscribe_groups(
+    logs: Any,
+    *,
+    prefix: str,
+    destination_arn: str,
+    filter_name: str,
+    filter_pattern: str = "",
+    role_arn: str | None = None,
+    exclude: list[str] | None = None,
+    dry_run: bool = False,
+) -> dict[str, list[str]]:
+    """Attach the filter to each group under `prefix`; never to the shipper's own log group."""
+    own = _own_log_group(destination_arn)
+    result: dict[str, list[str]] = {"subscribed": [], "already": [], "at_limit": [], "excluded": []}
+    for page in logs.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=prefix):
+        for group in page.get("logGroups", []):
+            name = group["logGroupName"]
+            if name == own or any(fnmatch.fnmatchcase(name, g) for g in exclude or []):
+                result["excluded"].append(name)
+                continue
+            filters = logs.describe_subscription_filters(logGroupName=name).get(
+                "subscriptionFilters", []
+            )
+            if any(f.get("filterName") == filter_name for f in filters):
+                result["already"].append(name)
+                continue
+            if len(filters) >= SUBSCRIPTION_FILTER_LIMIT:
+                result["at_limit"].append(name)
+                continue
+            if not dry_run:
+                kwargs: dict[str, Any] = {"logGroupName": name, "filterName": filter_name,
+                                          "filterPattern": filter_pattern,
+                                          "destinationArn": destination_arn}  # fmt: skip
+                if role_arn:
+                    kwargs["roleArn"] = role_arn
+                logs.put_subscription_filter(**kwargs)
+            result["subscribed"].append(name)
+    return result
+
+
+def _own_log_group(destination_arn: str) -> str | None:
+    match = re.match(r"arn:aws[a-z-]*:lambda:[^:]+:\d{12}:function:([^:]+)", destination_arn)
+    return f"/aws/lambda/{match.group(1)}" if match else None
+
+
+def subscribe_command(args: argparse.Namespace) -> int:
+    if ":kinesis:" in args.destination_arn and not args.role_arn:
+        raise ConfigError("--role-arn", "is needed for a Kinesis destination")
+    result = subscribe_groups(
+        aws.client("logs"), prefix=args.prefix, destination_arn=args.destination_arn,
+        filter_name=args.filter_name, filter_pattern=args.filter_pattern,
+        role_arn=args.role_arn, exclude=args.exclude, dry_run=args.dry_run,
+    )  # fmt: skip
+    _print({k: v for k, v in result.items()} | {"dry_run": args.dry_run})
+    return EXIT_OK
+
+
+# --- setup and dashboards --------------------------------------------------------------------
+
+
+def setup_command(args: argparse.Namespace) -> int:
+    settings = ShipperSettings.load(require_dlq=False)
+    body = template.template_body(
+        settings.router, data_stream=Env().boolean(names.LOG_SHIPPER_DATA_STREAM)
+    )
+    if args.print:
+        _print(body)
+        return EXIT_OK
+    put = ensure_template(build_client(settings), settings, force=True)
+    _print(
+        {"template": settings.template_name, "index_patterns": body["index_patterns"], "put": put}
+    )
+    return EXIT_OK
+
+
+def dashboards_command(args: argparse.Namespace) -> int:
+    try:
+        content = args.file.read_bytes()
+    except OSError as error:
+        raise ConfigError("--file", str(error)) from None
+    url = args.url.rstrip("/") + "/api/saved_objects/_import?overwrite=true"
+    try:
+        answer = requests.post(
+            url, headers={"osd-xsrf": "true"}, timeout=60,
+            files={"file": (args.file.name, content, "application/ndjson")},
+        )  # fmt: skip
+    except requests.RequestException as error:
+        raise LogShipperError(
+            f"could not reach OpenSearch Dashboards at {args.url}: {error}"
+        ) from None
+    if answer.status_code != 200 or not answer.json().get("success"):
+        raise LogShipperError(
+            f"Dashboards refused the import: HTTP {answer.status_code} {answer.text[:300]}"
+        )
+    _print({"imported": answer.json().get("successCount")})
+    return EXIT_OK
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _shipper() -> Shipper:
+    return build_shipper(ShipperSettings.load(), metrics=RunMetrics(service=SERVICE))
+
+
+def _status(outcome: ShipOutcome) -> int:
+    if outcome.not_durable:
+        print("opsbundle: failed: some events could not be made durable", file=sys.stderr)
+        return EXIT_FAILED
+    if outcome.dead_lettered:
+        print(f"opsbundle: dead-lettered: {dict(outcome.dead_lettered)} (see dead_letter_keys)",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _add(total: ShipOutcome, outcome: ShipOutcome) -> None:
+    for name in ("events_in", "indexed", "duplicates", "filtered", "retried", "as_text",
+                 "control_messages", "malformed", "bytes_sent"):  # fmt: skip
+        setattr(total, name, getattr(total, name) + getattr(outcome, name))
+    total.redacted.update(outcome.redacted)
+    total.dead_lettered.update(outcome.dead_lettered)
+    total.dead_letter_keys += outcome.dead_letter_keys
+    total.not_durable += outcome.not_durable
+
+
+def _progress(items: Any, enabled: bool, unit: str) -> Any:
+    if not enabled or not sys.stderr.isatty():
+        return items
+    return tqdm(items, unit=unit, file=sys.stderr)
+
+
+def _print(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+__all__ = ["EXIT_CONFIG", "register", "replay_prefix"]

@@ -1,0 +1,109 @@
+"""The log shipper's settings, read and checked once; errors name the variable to fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from log_shipper.routing import DEFAULT_INDEX, Router
+from opsbundle import settings as names
+from opsbundle.exceptions import ConfigError
+from opsbundle.settings import Env
+
+AUTH_KINDS = ("none", "basic", "sigv4-es", "sigv4-aoss")
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ShipperSettings:
+    opensearch_url: str
+    auth: str = "none"
+    secret_arn: str | None = None
+    region: str | None = None
+    timeout_seconds: int = 30
+    gzip: bool = True
+    router: Router = field(default_factory=Router)
+    template_name: str = "opsbundle-logs"
+    install_template: bool = True
+    batch_bytes: int = 5 * MiB
+    batch_count: int = 5000
+    max_attempts: int = 8
+    safety_margin_ms: int = 10_000
+    max_fields: int = 200
+    max_depth: int = 6
+    dlq_bucket: str | None = None
+    dlq_prefix: str = "log-shipper/dead-letters/"
+    dlq_kms_key_id: str | None = None
+
+    @classmethod
+    def load(
+        cls,
+        env: Env | None = None,
+        *,
+        opensearch_url: str | None = None,
+        dlq_bucket: str | None = None,
+        require_dlq: bool = True,
+    ) -> ShipperSettings:
+        env = env or Env()
+        url = env.required(
+            names.OPENSEARCH_URL, opensearch_url, why="e.g. https://search-x.es.amazonaws.com"
+        )
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(
+                names.OPENSEARCH_URL, f"must start with https:// or http://, got {url!r}"
+            )
+        auth = env.choice(names.OPENSEARCH_AUTH, None, "none", AUTH_KINDS)
+        secret_arn = env.string(names.OPENSEARCH_SECRET_ARN)
+        if auth == "basic" and not secret_arn:
+            raise ConfigError(
+                names.OPENSEARCH_SECRET_ARN,
+                'is not set (OPENSEARCH_AUTH=basic reads {"username", "password"} from it)',
+            )
+        region = env.string(names.OPENSEARCH_REGION) or env.string("AWS_REGION")
+        if auth.startswith("sigv4") and not region:
+            raise ConfigError(names.OPENSEARCH_REGION, "is not set (SigV4 signs for a region)")
+        bucket = env.string(names.LOG_SHIPPER_DLQ_BUCKET, dlq_bucket)
+        if require_dlq and not bucket:
+            raise ConfigError(
+                names.LOG_SHIPPER_DLQ_BUCKET,
+                "is not set (events that cannot be indexed are kept there; nothing is dropped)",
+            )
+        prefix = env.string(names.LOG_SHIPPER_DLQ_PREFIX, default="log-shipper/dead-letters/")
+        assert prefix is not None
+        return cls(
+            opensearch_url=url.rstrip("/"),
+            auth=auth,
+            secret_arn=secret_arn,
+            region=region,
+            timeout_seconds=env.integer(
+                names.OPENSEARCH_TIMEOUT_SECONDS, None, 30, minimum=1, maximum=300
+            ),
+            gzip=env.boolean(names.OPENSEARCH_GZIP, None, True),
+            router=Router.load(
+                default_index=env.string(names.LOG_SHIPPER_INDEX, default=DEFAULT_INDEX)
+                or DEFAULT_INDEX,
+                routes=env.raw(names.LOG_SHIPPER_ROUTES),
+                redact=env.boolean(names.LOG_SHIPPER_REDACT),
+            ),
+            template_name=env.string(names.LOG_SHIPPER_TEMPLATE, default="opsbundle-logs")
+            or "opsbundle-logs",
+            install_template=env.boolean(names.LOG_SHIPPER_INSTALL_TEMPLATE, None, True),
+            batch_bytes=env.integer(
+                names.LOG_SHIPPER_BATCH_BYTES, None, 5 * MiB, minimum=64 * 1024, maximum=100 * MiB
+            ),
+            batch_count=env.integer(
+                names.LOG_SHIPPER_BATCH_COUNT, None, 5000, minimum=1, maximum=100_000
+            ),
+            max_attempts=env.integer(
+                names.LOG_SHIPPER_MAX_ATTEMPTS, None, 8, minimum=1, maximum=50
+            ),
+            safety_margin_ms=env.integer(
+                names.LOG_SHIPPER_SAFETY_MARGIN_MS, None, 10_000, minimum=0, maximum=600_000
+            ),
+            max_fields=env.integer(
+                names.LOG_SHIPPER_MAX_FIELDS, None, 200, minimum=1, maximum=5000
+            ),
+            max_depth=env.integer(names.LOG_SHIPPER_MAX_DEPTH, None, 6, minimum=1, maximum=20),
+            dlq_bucket=bucket,
+            dlq_prefix=prefix if prefix.endswith("/") else prefix + "/",
+            dlq_kms_key_id=env.string(names.LOG_SHIPPER_DLQ_KMS_KEY_ID),
+        )

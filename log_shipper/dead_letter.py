@@ -1,0 +1,169 @@
+"""The dead-letter prefix in S3: what could not be indexed, with the original event and why.
+
+One gzip'd JSON Lines object per invocation (or replay), under
+    {prefix}{yyyy}/{mm}/{dd}/{HHMMSS}-{request id}-{n}.jsonl.gz
+Each line is either an event:
+    {"kind": "event", "reason", "status", "detail", "document_id", "index", "failed_at",
+     "owner", "logGroup", "logStream", "subscriptionFilters", "region",
+     "event": {"id", "timestamp", "message"}}
+or a payload that could not be decoded (kept as it arrived, base64):
+    {"kind": "payload", "reason", "item_id", "failed_at", "data"}
+`replay` sends them through the same pipeline with the same ids, then deletes the object.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from log_shipper.bulk import Failure
+from log_shipper.events import LogBatch, LogEvent, Malformed
+from log_shipper.exceptions import DeadLetterError
+from opsbundle import aws
+
+
+def event_record(failure: Failure, failed_at: datetime) -> dict[str, Any]:
+    document, batch = failure.document, failure.document.batch
+    event = document.event
+    return {
+        "kind": "event",
+        "reason": failure.reason,
+        "status": failure.status,
+        "detail": failure.detail,
+        "document_id": document.id,
+        "index": document.index,
+        "failed_at": failed_at.isoformat(),
+        "owner": batch.owner,
+        "logGroup": batch.log_group,
+        "logStream": batch.log_stream,
+        "subscriptionFilters": list(batch.subscription_filters),
+        "region": batch.region,
+        "event": {"id": event.id, "timestamp": event.timestamp, "message": event.message},
+    }
+
+
+def payload_record(
+    malformed: Malformed, item_id: str | None, failed_at: datetime
+) -> dict[str, Any]:
+    return {
+        "kind": "payload",
+        "reason": "malformed_payload",
+        "detail": malformed.reason,
+        "item_id": item_id,
+        "failed_at": failed_at.isoformat(),
+        "data": malformed.raw,
+    }
+
+
+@dataclass(frozen=True)
+class DeadLetterObject:
+    key: str
+    records: list[dict[str, Any]]
+
+    def batches(self) -> list[LogBatch]:
+        """The event records regrouped into batches (one per log stream), in order."""
+        groups: dict[tuple[str, str, str, str | None], list[LogEvent]] = {}
+        filters: dict[tuple[str, str, str, str | None], tuple[str, ...]] = {}
+        for record in self.records:
+            if record.get("kind") != "event":
+                continue
+            key = (record["owner"], record["logGroup"], record["logStream"], record.get("region"))
+            event = record["event"]
+            groups.setdefault(key, []).append(
+                LogEvent(str(event["id"]), int(event["timestamp"]), str(event["message"]))
+            )
+            filters[key] = tuple(record.get("subscriptionFilters") or ())
+        return [
+            LogBatch(owner=o, log_group=g, log_stream=s, events=events,
+                     subscription_filters=filters[(o, g, s, r)], region=r)
+            for (o, g, s, r), events in groups.items()
+        ]  # fmt: skip
+
+    def payloads(self) -> list[dict[str, Any]]:
+        return [r for r in self.records if r.get("kind") == "payload"]
+
+
+class DeadLetters:
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        prefix: str = "log-shipper/dead-letters/",
+        kms_key_id: str | None = None,
+        boto3_client: Any = None,
+    ) -> None:
+        self.bucket = bucket
+        self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        self._kms_key_id = kms_key_id
+        self._client = boto3_client or aws.client("s3")
+        self._written = 0
+
+    def put(self, records: Sequence[dict[str, Any]], *, request_id: str, at: datetime) -> str:
+        """Write the records as one object; raise DeadLetterError when S3 would not take it."""
+        self._written += 1
+        key = f"{self.prefix}{at:%Y/%m/%d/%H%M%S}-{request_id}-{self._written}.jsonl.gz"
+        body = gzip.compress(
+            b"".join(json.dumps(r, ensure_ascii=False).encode("utf-8") + b"\n" for r in records),
+            mtime=0,
+        )
+        extra: dict[str, str] = {"ServerSideEncryption": "aws:kms"}
+        if self._kms_key_id:
+            extra["SSEKMSKeyId"] = self._kms_key_id
+        try:
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=body,
+                ContentType="application/x-ndjson", ContentEncoding="gzip", **extra,
+            )  # fmt: skip
+        except (BotoCoreError, ClientError) as error:
+            raise DeadLetterError(
+                f"could not write {len(records)} dead letters to s3://{self.bucket}/{key}: "
+                f"{_code(error)}"
+            ) from None
+        return key
+
+    def keys(self, prefix: str | None = None) -> Iterator[str]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix or self.prefix):
+                for item in page.get("Contents", []):
+                    if item["Key"].endswith(".jsonl.gz"):
+                        yield item["Key"]
+        except (BotoCoreError, ClientError) as error:
+            raise DeadLetterError(
+                f"could not list s3://{self.bucket}/{prefix}: {_code(error)}"
+            ) from None
+
+    def read(self, key: str) -> DeadLetterObject:
+        try:
+            body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except (BotoCoreError, ClientError) as error:
+            raise DeadLetterError(
+                f"could not read s3://{self.bucket}/{key}: {_code(error)}"
+            ) from None
+        try:
+            text = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+        except (OSError, ValueError):
+            raise DeadLetterError(f"s3://{self.bucket}/{key} is not gzip'd JSON Lines") from None
+        return DeadLetterObject(key, records)
+
+    def delete(self, key: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        except (BotoCoreError, ClientError) as error:
+            raise DeadLetterError(
+                f"could not delete s3://{self.bucket}/{key}: {_code(error)}"
+            ) from None
+
+
+def _code(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code") or type(error).__name__)
+    return type(error).__name__

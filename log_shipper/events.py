@@ -1,0 +1,199 @@
+"""Decoding what invokes the shipper: pure functions of the event, no AWS calls.
+
+Two shapes arrive (both documented in the CloudWatch Logs and Lambda developer guides):
+- a subscription filter with a Lambda destination: {"awslogs": {"data": base64(gzip(JSON))}};
+- a subscription filter with a Kinesis Data Streams destination, read by an event source
+  mapping: {"Records": [{"kinesis": {"data": base64(gzip(JSON)), "sequenceNumber": ...},
+  "eventSource": "aws:kinesis", "awsRegion": ..., ...}]}.
+The JSON inside is the same: messageType DATA_MESSAGE or CONTROL_MESSAGE, owner, logGroup,
+logStream, subscriptionFilters, logEvents [{id, timestamp (ms), message}].
+A malformed unit becomes a `Malformed` with the reason and the raw data, never an exception
+that sinks the rest of the batch.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+DATA_MESSAGE = "DATA_MESSAGE"
+CONTROL_MESSAGE = "CONTROL_MESSAGE"
+
+
+class LogEvent(NamedTuple):  # a tuple: the hot path makes 10,000 of them per payload
+    id: str
+    timestamp: int  # milliseconds since the epoch, as CloudWatch Logs sends it
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class LogBatch:
+    """One subscription message: the events of one log stream."""
+
+    owner: str
+    log_group: str
+    log_stream: str
+    events: list[LogEvent]
+    subscription_filters: tuple[str, ...] = ()
+    region: str | None = None  # from the Kinesis record; None: the function's own region
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "messageType": DATA_MESSAGE,
+            "owner": self.owner,
+            "logGroup": self.log_group,
+            "logStream": self.log_stream,
+            "subscriptionFilters": list(self.subscription_filters),
+            "logEvents": [
+                {"id": e.id, "timestamp": e.timestamp, "message": e.message} for e in self.events
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    reason: str  # what was wrong, without the content
+    raw: str  # the data as it arrived (base64), kept for the dead-letter bucket
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """What one item of the invocation held. `item_id`: the Kinesis sequence number."""
+
+    item_id: str | None
+    batch: LogBatch | None = None
+    control: bool = False
+    malformed: Malformed | None = None
+
+
+@dataclass
+class Invocation:
+    source: str  # "cloudwatch" or "kinesis"
+    units: list[Unit] = field(default_factory=list)
+
+
+def decode_invocation(event: Any) -> Invocation:
+    """The units of a Lambda event; unknown shapes are one malformed unit."""
+    if isinstance(event, Mapping) and isinstance(event.get("awslogs"), Mapping):
+        return Invocation("cloudwatch", [decode_unit(event["awslogs"].get("data"), None)])
+    if isinstance(event, Mapping) and isinstance(event.get("Records"), list):
+        return Invocation("kinesis", [_kinesis_unit(r) for r in event["Records"]])
+    shape = sorted(event)[:5] if isinstance(event, Mapping) else type(event).__name__
+    return Invocation(
+        "unknown",
+        [Unit(None, malformed=Malformed(
+            f"not a CloudWatch Logs or Kinesis event (keys: {shape})",
+            _raw_json(event),
+        ))],
+    )  # fmt: skip
+
+
+def _kinesis_unit(record: Any) -> Unit:
+    if not isinstance(record, Mapping) or not isinstance(record.get("kinesis"), Mapping):
+        return Unit(
+            None, malformed=Malformed("Kinesis record without 'kinesis'", _raw_json(record))
+        )
+    kinesis = record["kinesis"]
+    sequence = kinesis.get("sequenceNumber")
+    item_id = sequence if isinstance(sequence, str) else None
+    region = record.get("awsRegion") if isinstance(record.get("awsRegion"), str) else None
+    return decode_unit(kinesis.get("data"), item_id, region=region)
+
+
+def decode_unit(data: Any, item_id: str | None, *, region: str | None = None) -> Unit:
+    if not isinstance(data, str) or not data:
+        return Unit(item_id, malformed=Malformed("no base64 'data' string", _raw_json(data)))
+    try:
+        payload = decode_payload(data)
+    except ValueError as error:
+        return Unit(item_id, malformed=Malformed(str(error), data))
+    if payload.get("messageType") == CONTROL_MESSAGE:
+        return Unit(item_id, control=True)
+    try:
+        return Unit(item_id, batch=batch_from_json(payload, region=region))
+    except ValueError as error:
+        return Unit(item_id, malformed=Malformed(str(error), data))
+
+
+def decode_payload(data: str) -> dict[str, Any]:
+    """base64 → gunzip → JSON object. ValueError says which step failed."""
+    try:
+        compressed = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("data is not base64") from None
+    try:
+        text = gzip.decompress(compressed)
+    except (OSError, EOFError, zlib.error):
+        raise ValueError("data is not gzip") from None
+    try:
+        payload = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("data is not JSON after gunzip") from None
+    if not isinstance(payload, dict):
+        raise ValueError("data is not a JSON object after gunzip")
+    return payload
+
+
+def batch_from_json(payload: Mapping[str, Any], *, region: str | None = None) -> LogBatch:
+    message_type = payload.get("messageType")
+    if message_type != DATA_MESSAGE:
+        raise ValueError(f"unknown messageType {str(message_type)[:40]!r}")
+    strings = {}
+    for key in ("owner", "logGroup", "logStream"):
+        value = payload.get(key)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"'{key}' is missing or not a string")
+        strings[key] = value
+    raw_events = payload.get("logEvents")
+    if not isinstance(raw_events, list):
+        raise ValueError("'logEvents' is not a list")
+    try:
+        events = [LogEvent(e["id"], e["timestamp"], e["message"]) for e in raw_events]
+    except (KeyError, TypeError):
+        events = []
+    if len(events) != len(raw_events) or not all(
+        type(e.id) is str and e.id and type(e.timestamp) is int and type(e.message) is str
+        for e in events
+    ):
+        position = next(i for i, e in enumerate(raw_events) if not _valid_event(e))
+        raise ValueError(f"logEvents[{position}] lacks a string id, int timestamp or message")
+    filters = payload.get("subscriptionFilters")
+    return LogBatch(
+        owner=strings["owner"],
+        log_group=strings["logGroup"],
+        log_stream=strings["logStream"],
+        events=events,
+        subscription_filters=tuple(f for f in filters if isinstance(f, str))
+        if isinstance(filters, list)
+        else (),
+        region=region,
+    )
+
+
+def _valid_event(item: Any) -> bool:
+    return (
+        isinstance(item, Mapping)
+        and isinstance(item.get("id"), str)
+        and bool(item["id"])
+        and type(item.get("timestamp")) is int
+        and isinstance(item.get("message"), str)
+    )
+
+
+def encode_payload(batch: Mapping[str, Any]) -> str:
+    """The inverse of decode_payload: what CloudWatch Logs would send (tests, backfill)."""
+    raw = json.dumps(batch, separators=(",", ":")).encode("utf-8")
+    return base64.b64encode(gzip.compress(raw, mtime=0)).decode("ascii")
+
+
+def _raw_json(value: Any) -> str:
+    try:
+        return json.dumps(value, default=str)[:1_000_000]
+    except (TypeError, ValueError):
+        return repr(value)[:1_000_000]

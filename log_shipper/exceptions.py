@@ -1,0 +1,19 @@
+"""Errors of the log shipper. Only a failure to make events durable fails an invocation."""
+
+from opsbundle.exceptions import OpsbundleError
+
+
+class LogShipperError(OpsbundleError):
+    """The log shipper could not do its work."""
+
+
+class PayloadError(LogShipperError):
+    """A payload (a CloudWatch Logs subscription message or a Kinesis record) is malformed."""
+
+
+class DeadLetterError(LogShipperError):
+    """Events could neither be indexed nor written to the dead-letter bucket: not durable."""
+
+
+class OpenSearchError(LogShipperError):
+    """OpenSearch refused a request that is not about one document (template, setup)."""

@@ -1,0 +1,65 @@
+"""Fixtures for the log shipper against a real OpenSearch node (one per test session) and
+moto S3 for the dead-letter bucket. Nothing leaves 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from opensearchpy import OpenSearch
+
+from log_shipper import assemble
+from tests.integration.log_shipper.opensearch_node import Node, start
+
+REGION = "us-east-1"
+DLQ_BUCKET = "log-shipper-dead-letters"
+
+
+@pytest.fixture(scope="session")
+def opensearch_node() -> Iterator[Node]:
+    node = start()
+    print(f"\nOpenSearch node up at {node.url} in {node.started_in_s:.1f} s")
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+@pytest.fixture
+def opensearch(opensearch_node: Node) -> Iterator[OpenSearch]:
+    """A client on the node; every test starts with no indices and no templates of ours."""
+    client = OpenSearch(hosts=[opensearch_node.url], max_retries=0, timeout=30)
+    _clean(client)
+    yield client
+    _clean(client)
+    client.close()
+
+
+def _clean(client: OpenSearch) -> None:
+    client.indices.delete_data_stream(name="*", ignore=[404])  # before the templates they use
+    client.indices.delete(index="logs-*,test-*,replay-*", ignore=[404], expand_wildcards="all")
+    for name in ("opsbundle-logs", "test-template"):
+        client.indices.delete_index_template(name=name, ignore=[404])
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setattr(assemble, "_clients", {})  # no client outlives its moto context
+    monkeypatch.setattr(assemble, "_installed", set())  # each test starts without templates
+    with mock_aws():
+        client = boto3.Session(region_name=REGION).client("s3")
+        client.create_bucket(Bucket=DLQ_BUCKET)
+        yield client

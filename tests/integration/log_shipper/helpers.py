@@ -1,0 +1,75 @@
+"""Small builders shared by the log shipper's integration tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from log_shipper.events import encode_payload
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "log_shipper"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that the handler reads."""
+
+    remaining_ms: int = 300_000
+    aws_request_id: str = "6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def payload(
+    messages: list[str],
+    *,
+    log_group: str = "/aws/lambda/leads-api",
+    log_stream: str = "2026/11/26/[$LATEST]abc",
+    start_ms: int = 1795705200000,
+    first_id: int = 0,
+    owner: str = "123456789012",
+) -> dict[str, Any]:
+    return {
+        "messageType": "DATA_MESSAGE",
+        "owner": owner,
+        "logGroup": log_group,
+        "logStream": log_stream,
+        "subscriptionFilters": ["opsbundle"],
+        "logEvents": [
+            {
+                "id": str(38254965381409318723891094520811617286044718651219296256 + first_id + i),
+                "timestamp": start_ms + i,
+                "message": m,
+            }
+            for i, m in enumerate(messages)
+        ],
+    }
+
+
+def cloudwatch_event(decoded: dict[str, Any]) -> dict[str, Any]:
+    return {"awslogs": {"data": encode_payload(decoded)}}
+
+
+def search_all(
+    client: Any, index: str, query: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    client.indices.refresh(index=index, ignore_unavailable=True)
+    hits: list[dict[str, Any]] = []
+    answer = client.search(
+        index=index,
+        body={"query": query or {"match_all": {}}, "size": 5000, "sort": ["_doc"]},
+        scroll="1m",
+        ignore_unavailable=True,
+    )
+    while answer["hits"]["hits"]:
+        hits.extend(answer["hits"]["hits"])
+        answer = client.scroll(scroll_id=answer["_scroll_id"], scroll="1m")
+    client.clear_scroll(scroll_id=answer["_scroll_id"], ignore=[404])
+    return hits

@@ -1,0 +1,154 @@
+"""The Dashboards assets' saved searches and visualizations, run against the real node on
+documents the shipper wrote: their Lucene queries as query_string, their aggregations as
+the terms/max/date_histogram aggregations Dashboards would send."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+
+from log_shipper import assemble
+from log_shipper.cli import ASSETS
+from log_shipper.handler import handler
+from tests.integration.log_shipper.conftest import DLQ_BUCKET
+from tests.integration.log_shipper.helpers import LambdaContext, cloudwatch_event, payload
+from tests.integration.log_shipper.opensearch_node import Node
+
+REQ = "00000000-0000-4000-8000-{:012d}"
+
+
+def report(n: int, duration: float, *, cold: bool) -> str:
+    init = "\tInit Duration: 250.10 ms" if cold else ""
+    return (
+        f"REPORT RequestId: {REQ.format(n)}\tDuration: {duration} ms\tBilled Duration: "
+        f"{int(duration) + 1} ms\tMemory Size: 512 MB\tMax Memory Used: {60 + n} MB{init}\t\n"
+    )
+
+
+@pytest.fixture
+def shipped(
+    monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
+) -> OpenSearch:
+    monkeypatch.setattr(assemble, "_installed", set())
+    monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
+    monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+    api = [
+        report(1, 12.5, cold=True),
+        report(2, 3100.0, cold=False),
+        report(3, 40.0, cold=False),
+        '{"level": "ERROR", "message": "CRM call failed"}',
+        "[ERROR]\t2026-11-26T15:00:00.195Z\t" + REQ.format(3) + "\tboom\n",
+        "2026-11-26T15:00:01.000Z " + REQ.format(4) + " Task timed out after 30.03 seconds\n",
+        "[INFO]\t2026-11-26T15:00:00.195Z\t" + REQ.format(3) + "\tall good\n",
+    ]
+    billing = [report(5, 800.0, cold=True), '{"level": "INFO", "message": "ok"}']
+    handler(cloudwatch_event(payload(api, log_group="/aws/lambda/api")), LambdaContext())
+    handler(
+        cloudwatch_event(payload(billing, log_group="/aws/lambda/billing", first_id=100)),
+        LambdaContext(),
+    )
+    opensearch.indices.refresh(index="logs-*")
+    return opensearch
+
+
+def assets() -> dict[str, dict[str, Any]]:
+    return {o["id"]: o for o in map(json.loads, ASSETS.read_text().splitlines())}
+
+
+def query_of(saved: dict[str, Any]) -> dict[str, Any]:
+    source = json.loads(saved["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+    assert source["query"]["language"] == "lucene"
+    return {"query_string": {"query": source["query"]["query"]}}
+
+
+def aggs_of(vis: dict[str, Any]) -> dict[str, Any]:
+    state = json.loads(vis["attributes"]["visState"])
+    metrics = {a["id"]: a for a in state["aggs"] if a["schema"] == "metric"}
+    buckets = [a for a in state["aggs"] if a["schema"] != "metric"]
+    inner = {
+        i: {m["type"]: {"field": m["params"]["field"]}}
+        for i, m in metrics.items()
+        if m["type"] != "count"
+    }
+    for bucket in reversed(buckets):
+        params = bucket["params"]
+        if bucket["type"] == "terms":
+            order = (
+                {"_count": "desc"}
+                if params["orderBy"] not in inner
+                else {params["orderBy"]: "desc"}
+            )
+            body: dict[str, Any] = {
+                "terms": {"field": params["field"], "size": params["size"], "order": order}
+            }
+        else:
+            body = {
+                "date_histogram": {
+                    "field": params["field"],
+                    "fixed_interval": "1m",
+                    "min_doc_count": params["min_doc_count"],
+                }
+            }
+        body["aggs"] = inner
+        inner = {bucket["id"]: body}
+    return inner
+
+
+def hits(client: OpenSearch, saved: dict[str, Any], **extra: Any) -> list[dict[str, Any]]:
+    answer = client.search(index="logs-*", body={"query": query_of(saved), "size": 100, **extra})
+    return [h["_source"] for h in answer["hits"]["hits"]]
+
+
+def test_the_saved_searches_find_what_their_titles_promise(shipped: OpenSearch) -> None:
+    saved = assets()
+    assert saved["opsbundle-logs"]["attributes"]["title"] == "logs-*"
+
+    errors = hits(shipped, saved["opsbundle-lambda-errors"])
+    assert sorted(e["message"].split("\t")[-1].strip()[-30:] for e in errors) == sorted(
+        [
+            '{"level": "ERROR", "message": "CRM call failed"}'[-30:],
+            "boom",
+            "Task timed out after 30.03 seconds"[-30:],
+        ]
+    )
+    cold = hits(shipped, saved["opsbundle-cold-starts"])
+    assert sorted(c["lambda"]["request_id"][-1] for c in cold) == ["1", "5"]
+    sort = [{k: v} for k, v in saved["opsbundle-slowest-invocations"]["attributes"]["sort"]]
+    slow = hits(shipped, saved["opsbundle-slowest-invocations"], sort=sort)
+    assert [s["lambda"]["duration_ms"] for s in slow] == [3100.0, 800.0, 40.0, 12.5]
+
+
+def test_the_visualizations_aggregate_on_mapped_fields(shipped: OpenSearch) -> None:
+    saved = assets()
+    for vis_id, search_id in (
+        ("opsbundle-slowest-invocations-table", "opsbundle-slowest-invocations"),
+        ("opsbundle-errors-by-log-group", "opsbundle-lambda-errors"),
+        ("opsbundle-cold-starts-over-time", "opsbundle-cold-starts"),
+    ):
+        vis = saved[vis_id]
+        assert vis["references"] == [{"id": search_id, "name": "search_0", "type": "search"}]
+        answer = shipped.search(
+            index="logs-*",
+            body={"size": 0, "query": query_of(saved[search_id]), "aggs": aggs_of(vis)},
+        )
+        aggregations = answer["aggregations"]
+        if vis_id == "opsbundle-slowest-invocations-table":
+            rows = [
+                (b["key"][-1], b["1"]["value"], b["3"]["value"])
+                for b in aggregations["2"]["buckets"]
+            ]
+            assert rows[:2] == [("2", 3100.0, 62.0), ("5", 800.0, 65.0)]
+        elif vis_id == "opsbundle-errors-by-log-group":
+            assert [(b["key"], b["doc_count"]) for b in aggregations["2"]["buckets"]] == [
+                ("/aws/lambda/api", 3)
+            ]
+        else:
+            counts = {
+                b["key"]: b["doc_count"]
+                for d in aggregations["2"]["buckets"]
+                for b in d["3"]["buckets"]
+            }
+            assert counts == {"/aws/lambda/api": 1, "/aws/lambda/billing": 1}

@@ -1,0 +1,196 @@
+"""The handler against a real OpenSearch node: documents, types, template, idempotence,
+mapping conflicts, Kinesis batches, dead letters and their replay (moto S3)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+import pytest
+from opensearchpy import OpenSearch
+
+from log_shipper import assemble
+from log_shipper.dead_letter import DeadLetters
+from log_shipper.handler import handler
+from tests.integration.log_shipper.conftest import DLQ_BUCKET
+from tests.integration.log_shipper.helpers import (
+    LambdaContext,
+    cloudwatch_event,
+    fixture,
+    payload,
+    search_all,
+)
+from tests.integration.log_shipper.opensearch_node import Node
+
+INDEX = "logs-aws-lambda-leads-api-2026.11.26"
+
+
+@pytest.fixture
+def configured(
+    monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
+) -> OpenSearch:
+    monkeypatch.setattr(assemble, "_installed", set())
+    monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
+    monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+    monkeypatch.setenv("LOG_SHIPPER_SAFETY_MARGIN_MS", "1000")
+    return opensearch
+
+
+def dead_letters(s3: Any) -> list[dict[str, Any]]:
+    records = []
+    for item in s3.list_objects_v2(Bucket=DLQ_BUCKET).get("Contents", []):
+        body = s3.get_object(Bucket=DLQ_BUCKET, Key=item["Key"])["Body"].read()
+        records += [json.loads(line) for line in gzip.decompress(body).splitlines()]
+    return records
+
+
+def test_lambda_logs_become_typed_searchable_documents(configured: OpenSearch, s3: Any) -> None:
+    event = cloudwatch_event(fixture("lambda_payload.json"))
+
+    summary = handler(event, LambdaContext())
+
+    assert summary["indexed"] == 7 and summary["dead_lettered"] == {}
+    hits = {
+        h["_source"]["aws"]["cloudwatch"]["event_id"][-2:]: h for h in search_all(configured, INDEX)
+    }
+    assert len(hits) == 7
+    report = hits["61"]["_source"]
+    assert report["@timestamp"] == "2026-11-26T15:00:00.206Z"
+    assert report["lambda"] == {
+        "type": "REPORT",
+        "request_id": "6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60",
+        "duration_ms": 16.42,
+        "billed_duration_ms": 17.0,
+        "memory_size_mb": 512,
+        "max_memory_used_mb": 71,
+        "init_duration_ms": 190.35,
+        "cold_start": True,
+    }
+    assert report["cloud"] == {
+        "provider": "aws",
+        "account": {"id": "123456789012"},
+        "region": "us-east-1",
+    }
+    powertools = hits["59"]["_source"]
+    assert powertools["log"] == {"level": "error"}
+    assert powertools["json"]["crm"] == {"status": 504, "attempt": 3}
+    assert powertools["message"].startswith('{"level":"ERROR"')
+
+    mapping = configured.indices.get_mapping(index=INDEX)[INDEX]["mappings"]["properties"]
+    assert mapping["@timestamp"]["type"] == "date"
+    assert mapping["lambda"]["properties"]["duration_ms"]["type"] == "float"
+    assert mapping["lambda"]["properties"]["memory_size_mb"]["type"] == "integer"
+    assert (
+        mapping["aws"]["properties"]["cloudwatch"]["properties"]["log_group"]["type"] == "keyword"
+    )
+    assert mapping["json"]["properties"]["service"]["type"] == "keyword"  # the dynamic template
+    assert configured.indices.get_index_template(name="opsbundle-logs")["index_templates"]
+
+    # What a dashboard asks: the slowest invocations and the cold starts, by typed fields.
+    slow = configured.search(
+        index=INDEX, body={"query": {"range": {"lambda.duration_ms": {"gte": 1000}}}}
+    )["hits"]["hits"]
+    assert [h["_source"]["lambda"]["request_id"] for h in slow] == [
+        "7a4d3b2f-0e1c-4d6a-9f8b-2c3d4e5f6a71"
+    ]
+    cold = configured.count(index=INDEX, body={"query": {"term": {"lambda.cold_start": True}}})
+    assert cold["count"] == 1
+    errors = configured.count(index=INDEX, body={"query": {"term": {"log.level": "error"}}})
+    assert errors["count"] == 1
+
+
+def test_the_same_payload_again_adds_nothing(configured: OpenSearch) -> None:
+    event = cloudwatch_event(payload([f"line {i}" for i in range(50)]))
+
+    first = handler(event, LambdaContext())
+    second = handler(event, LambdaContext())
+
+    assert (first["indexed"], first["duplicates"]) == (50, 0)
+    assert (second["indexed"], second["duplicates"]) == (0, 50)
+    assert len(search_all(configured, INDEX)) == 50
+
+
+def test_a_mapping_conflict_keeps_the_line_as_text(configured: OpenSearch, s3: Any) -> None:
+    first = cloudwatch_event(payload(['{"user": "jane", "n": 1}']))
+    clash = cloudwatch_event(payload(['{"user": {"id": 7}, "n": 2}'], first_id=1))
+
+    handler(first, LambdaContext())
+    summary = handler(clash, LambdaContext())
+
+    assert summary["indexed"] == 1 and summary["as_text"] == 1 and summary["dead_lettered"] == {}
+    hits = search_all(configured, INDEX, {"match": {"message": "id"}})
+    assert len(hits) == 1
+    kept = hits[0]["_source"]
+    assert "json" not in kept and kept["tags"] == ["json_as_text"]
+    assert kept["message"] == '{"user": {"id": 7}, "n": 2}'
+    assert "mapper_parsing_exception" in kept["error"]["message"]
+    assert "Preview of field" not in kept["error"]["message"]
+    assert dead_letters(s3) == []
+
+
+def test_kinesis_batch_reports_no_failures_and_dead_letters_the_malformed_record(
+    configured: OpenSearch, s3: Any
+) -> None:
+    summary = handler(fixture("kinesis_event.json"), LambdaContext())
+
+    assert summary["batchItemFailures"] == []  # all three are durable: indexed or dead-lettered
+    assert summary["indexed"] == 7 and summary["control_messages"] == 1
+    assert summary["dead_lettered"] == {"malformed_payload": 1}
+    [record] = dead_letters(s3)
+    assert record["kind"] == "payload" and record["detail"] == "data is not gzip"
+    assert record["item_id"] == "49590338271490256608559692538361571095921575989136588900"
+
+
+def test_what_cannot_be_indexed_is_dead_lettered_then_replayed(
+    configured: OpenSearch, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An index the template doesn't cover, made strict: every document is refused.
+    monkeypatch.setenv("LOG_SHIPPER_INDEX", "replay-{log_group}")
+    configured.indices.create(
+        index="replay-aws-lambda-leads-api",
+        body={"mappings": {"dynamic": "strict", "properties": {}}},
+    )
+    event = cloudwatch_event(payload(["first", "second", '{"a": 1}']))
+
+    summary = handler(event, LambdaContext())
+
+    assert summary["indexed"] == 0
+    assert summary["dead_lettered"] == {"strict_dynamic_mapping_exception": 3}
+    records = dead_letters(s3)
+    assert [r["event"]["message"] for r in records] == ["first", "second", '{"a": 1}']
+    assert all(
+        r["logGroup"] == "/aws/lambda/leads-api" and r["index"] == "replay-aws-lambda-leads-api"
+        for r in records
+    )
+
+    # Fix the cause, then replay: same ids, the object is removed once all are delivered.
+    configured.indices.delete(index="replay-aws-lambda-leads-api")
+    from log_shipper.cli import replay_prefix
+    from log_shipper.config import ShipperSettings
+    from opsbundle.metrics import RunMetrics
+
+    settings = ShipperSettings.load()
+    shipper = assemble.build_shipper(settings, metrics=RunMetrics(service="log_shipper"))
+    store = DeadLetters(bucket=DLQ_BUCKET, prefix=settings.dlq_prefix, boto3_client=s3)
+    totals = replay_prefix(shipper, store, settings.dlq_prefix)
+    assert totals.indexed == 3 and totals.objects_done == 1
+    assert dead_letters(s3) == []
+    ids = {h["_id"] for h in search_all(configured, "replay-aws-lambda-leads-api")}
+    assert ids == {r["document_id"] for r in records}
+
+
+def test_a_data_stream_takes_the_same_documents_once(
+    configured: OpenSearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOG_SHIPPER_INDEX", "logs-{log_group}")
+    monkeypatch.setenv("LOG_SHIPPER_DATA_STREAM", "true")
+    event = cloudwatch_event(payload([f"line {i}" for i in range(20)]))
+
+    first = handler(event, LambdaContext())
+    again = handler(event, LambdaContext())
+
+    assert (first["indexed"], again["duplicates"]) == (20, 20)
+    streams = configured.indices.get_data_stream(name="logs-aws-lambda-leads-api")["data_streams"]
+    assert [s["template"] for s in streams] == ["opsbundle-logs"]
+    assert len(search_all(configured, "logs-aws-lambda-leads-api")) == 20

@@ -1,0 +1,188 @@
+"""Dead letters in S3 (moto, in process) and the handler's contract with Lambda: what it
+returns for Kinesis batches, and when it raises."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from log_shipper import handler
+from log_shipper.bulk import Failure
+from log_shipper.dead_letter import DeadLetters, event_record, payload_record
+from log_shipper.events import LogBatch, LogEvent, Malformed
+from log_shipper.exceptions import DeadLetterError
+from log_shipper.routing import Route
+from log_shipper.transform import transform_batch
+from tests.unit.log_shipper.conftest import fixture
+from tests.unit.log_shipper.test_bulk import FakeClient, per_item
+
+AT = datetime(2026, 11, 26, 15, 5, tzinfo=UTC)
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="dlq")
+        yield client
+
+
+def test_dead_letters_round_trip_to_the_same_batches(s3: Any) -> None:
+    batch = LogBatch(
+        "123456789012",
+        "/aws/lambda/api",
+        "s1",
+        [LogEvent("1", 10, "first"), LogEvent("2", 11, "second")],
+        subscription_filters=("f",),
+        region="eu-west-1",
+    )
+    documents = list(transform_batch(batch, Route(), region="x", ingested=AT))
+    records = [
+        event_record(Failure(d, "retries_exhausted", 429, "last: http_429"), AT) for d in documents
+    ]
+    records.append(payload_record(Malformed("data is not gzip", "bm90"), "seq-9", AT))
+    store = DeadLetters(bucket="dlq", prefix="dl", boto3_client=s3)
+
+    key = store.put(records, request_id="req-1", at=AT)
+
+    assert key == "dl/2026/11/26/150500-req-1-1.jsonl.gz"
+    head = s3.head_object(Bucket="dlq", Key=key)
+    assert head["ServerSideEncryption"] == "aws:kms" and head["ContentEncoding"] == "gzip"
+    raw = gzip.decompress(s3.get_object(Bucket="dlq", Key=key)["Body"].read()).splitlines()
+    assert json.loads(raw[0])["reason"] == "retries_exhausted"
+    assert json.loads(raw[0])["event"] == {"id": "1", "timestamp": 10, "message": "first"}
+    assert list(store.keys()) == [key]
+    back = store.read(key)
+    assert back.batches() == [batch]
+    assert back.payloads()[0]["data"] == "bm90" and back.payloads()[0]["item_id"] == "seq-9"
+    store.delete(key)
+    assert list(store.keys()) == []
+
+
+def test_a_bucket_that_refuses_raises_dead_letter_error(s3: Any) -> None:
+    store = DeadLetters(bucket="no-such-bucket", boto3_client=s3)
+    with pytest.raises(DeadLetterError, match="NoSuchBucket"):
+        store.put([{"kind": "event"}], request_id="r", at=AT)
+
+
+class Context:
+    aws_request_id = "6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def use(monkeypatch: pytest.MonkeyPatch, client: FakeClient, s3: Any, bucket: str = "dlq") -> None:
+    monkeypatch.setenv("OPENSEARCH_URL", "http://opensearch.invalid:9200")
+    monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", bucket)
+    monkeypatch.setenv("LOG_SHIPPER_INSTALL_TEMPLATE", "false")
+    monkeypatch.setattr(handler, "warm_clients", lambda settings: (client, s3))
+
+
+REFUSED = {"type": "illegal_argument_exception", "reason": "Limit of total fields exceeded"}
+
+
+def test_kinesis_records_that_could_not_be_made_durable_are_reported(
+    monkeypatch: pytest.MonkeyPatch, s3: Any
+) -> None:
+    use(monkeypatch, FakeClient([per_item(lambda a: (400, REFUSED))]), s3, bucket="no-such-bucket")
+
+    answer = handler.handler(fixture("kinesis_event.json"), Context())
+
+    assert answer["batchItemFailures"] == [
+        {"itemIdentifier": "49590338271490256608559692538361571095921575989136588898"},
+        {"itemIdentifier": "49590338271490256608559692538361571095921575989136588900"},
+    ]  # the control message (…899) is done; the other two are retried by Lambda
+
+
+def test_kinesis_records_dead_lettered_are_not_failures(
+    monkeypatch: pytest.MonkeyPatch, s3: Any
+) -> None:
+    use(monkeypatch, FakeClient([per_item(lambda a: (400, REFUSED))]), s3)
+
+    answer = handler.handler(fixture("kinesis_event.json"), Context())
+
+    assert answer["batchItemFailures"] == []
+    assert answer["dead_lettered"] == {"illegal_argument_exception": 7, "malformed_payload": 1}
+
+
+def test_a_direct_invocation_raises_only_when_not_durable(
+    monkeypatch: pytest.MonkeyPatch, s3: Any
+) -> None:
+    event = fixture("cloudwatch_logs_event.json")
+    use(monkeypatch, FakeClient([per_item(lambda a: (400, REFUSED))]), s3)
+    summary = handler.handler(event, Context())
+    assert summary["dead_lettered"] == {"illegal_argument_exception": 2}
+    assert len(summary["dead_letter_keys"]) == 1
+
+    use(monkeypatch, FakeClient([per_item(lambda a: (400, REFUSED))]), s3, bucket="no-such-bucket")
+    with pytest.raises(DeadLetterError, match="Lambda will retry"):
+        handler.handler(event, Context())
+
+
+def test_missing_settings_fail_the_invocation_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from opsbundle.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="OPENSEARCH_URL"):
+        handler.handler(fixture("cloudwatch_logs_event.json"), Context())
+    assert '"ShipFailed"' in capsys.readouterr().out
+
+
+def test_no_personal_data_in_the_logs(
+    monkeypatch: pytest.MonkeyPatch, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret_line = '{"email": "jane@example.com", "note": "call 212-555-0187"}'
+    decoded = fixture("lambda_payload.json")
+    decoded["logEvents"] = [{"id": "1", "timestamp": 1795705200000, "message": secret_line}]
+    from log_shipper.events import encode_payload
+
+    mapping = fixture("bulk_response_errors.json")["items"][2]["create"]["error"]
+    mapping["reason"] = mapping["reason"].replace("{email=jane@example.com}", "jane@example.com")
+    use(monkeypatch, FakeClient([per_item(lambda a: (400, mapping))] * 2), s3)
+
+    handler.handler({"awslogs": {"data": encode_payload(decoded)}}, Context())
+
+    out = capsys.readouterr()
+    assert "jane@example.com" not in out.out + out.err
+    assert "212-555-0187" not in out.out + out.err
+
+
+def test_s3_errors_name_the_code(s3: Any) -> None:
+    class Refusing:
+        def put_object(self, **kwargs: Any) -> None:
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutObject")
+
+    with pytest.raises(DeadLetterError, match="AccessDenied"):
+        DeadLetters(bucket="dlq", boto3_client=Refusing()).put([{}], request_id="r", at=AT)
+
+
+def test_a_warm_lambda_reuses_its_clients(s3: Any) -> None:
+    from log_shipper.assemble import warm_clients
+    from log_shipper.config import ShipperSettings
+    from opsbundle.settings import Env
+
+    settings = ShipperSettings.load(
+        Env({"OPENSEARCH_URL": "http://a", "LOG_SHIPPER_DLQ_BUCKET": "b"})
+    )
+    first = warm_clients(settings)
+    assert warm_clients(settings) is first  # same connections on the next invocation
+    other = ShipperSettings.load(Env({"OPENSEARCH_URL": "http://b", "LOG_SHIPPER_DLQ_BUCKET": "b"}))
+    assert warm_clients(other)[0] is not first[0]

@@ -1,0 +1,65 @@
+"""Personal data and credentials are masked and counted; look-alikes are left alone."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from log_shipper.redact import luhn_ok, redact
+
+
+@pytest.mark.parametrize(
+    ("text", "masked", "kind"),
+    [
+        ("lead jane.doe+x@example.co.uk signed", "lead [REDACTED:email] signed", "email"),
+        ("call (212) 555-0187 now", "call [REDACTED:phone] now", "phone"),
+        ("call +442079460958", "call [REDACTED:phone]", "phone"),
+        ("ssn 123-45-6789 on file", "ssn [REDACTED:ssn] on file", "ssn"),
+        ("card 4111 1111 1111 1111 ok", "card [REDACTED:card] ok", "card"),
+        ("card 5500-0000-0000-0004", "card [REDACTED:card]", "card"),
+        ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws_access_key] used", "aws_access_key"),
+        ("Authorization: Bearer abc.def-123_456", "Authorization: [REDACTED:bearer]", "bearer"),
+        (
+            "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.sflKxwRJSMeKKF2QT4fwpM",
+            "token [REDACTED:jwt]",
+            "jwt",
+        ),
+        (
+            'aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
+            'aws_secret_access_key="[REDACTED:aws_secret_key]"',
+            "aws_secret_key",
+        ),
+    ],
+)
+def test_each_kind_is_masked_and_counted(text: str, masked: str, kind: str) -> None:
+    counts: Counter[str] = Counter()
+    assert redact(text, counts) == masked
+    assert counts == Counter({kind: 1})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "order 4111 1111 1111 1112 shipped",  # fails the Luhn check
+        "took 1234 ms at 2026-11-26T15:00:00Z",
+        "request 6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60",
+        "version 1.2.3, build 20261126",
+        "",
+    ],
+)
+def test_look_alikes_stay(text: str) -> None:
+    counts: Counter[str] = Counter()
+    assert redact(text, counts) == text
+    assert not counts
+
+
+def test_luhn() -> None:
+    assert luhn_ok("4111111111111111") and luhn_ok("79927398713")
+    assert not luhn_ok("4111111111111112")
+
+
+def test_counts_add_up_over_a_line() -> None:
+    counts: Counter[str] = Counter()
+    redact("a@b.io, c@d.io and 4111111111111111", counts)
+    assert counts == Counter({"email": 2, "card": 1})

@@ -1,0 +1,220 @@
+"""Documents from events: the fields dashboards use, safe JSON, stable ids and indices."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from log_shipper.events import LogBatch, LogEvent, batch_from_json
+from log_shipper.routing import Route, Router
+from log_shipper.transform import (
+    Document,
+    Limits,
+    TransformStats,
+    as_text,
+    document_id,
+    transform_batch,
+)
+from tests.unit.log_shipper.conftest import fixture
+
+INGESTED = datetime(2026, 11, 26, 15, 5, tzinfo=UTC)
+
+
+def docs(batch: LogBatch, route: Route | None = None, **kwargs: Any) -> list[Document]:
+    return list(
+        transform_batch(batch, route or Route(), region="eu-west-1", ingested=INGESTED, **kwargs)
+    )
+
+
+def one(message: str, **kwargs: Any) -> dict[str, Any]:
+    batch = LogBatch(
+        "123456789012", "/aws/lambda/api", "s", [LogEvent("1", 1795705200000, message)]
+    )
+    [document] = docs(batch, **kwargs)
+    return document.source
+
+
+def test_lambda_log_group_events_become_documents() -> None:
+    batch = batch_from_json(fixture("lambda_payload.json"))
+    documents = docs(batch)
+
+    assert len(documents) == 7
+    for document in documents:
+        source = json.loads(document.body)  # the body is valid JSON, one line
+        assert "\n" not in document.body
+        assert source["aws"]["cloudwatch"] == {
+            "log_group": "/aws/lambda/leads-api",
+            "log_stream": "2026/11/26/[$LATEST]0f8a3b1e5d2c4c579e516c1f0e7d2a10",
+            "event_id": document.event.id,
+        }
+        assert source["cloud"] == {
+            "provider": "aws",
+            "account": {"id": "123456789012"},
+            "region": "eu-west-1",
+        }
+        assert source["event"] == {"ingested": "2026-11-26T15:05:00.000Z"}
+        assert source["message"] == document.event.message
+        assert document.index == "logs-aws-lambda-leads-api-2026.11.26"
+    init, start, text, powertools, end, report, platform = (d.source for d in documents)
+    assert init["@timestamp"] == "2026-11-26T15:00:00.000Z" and "lambda" not in init
+    assert start["lambda"] == {
+        "type": "START",
+        "request_id": "6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60",
+        "version": "$LATEST",
+    }
+    assert text["lambda"] == {"request_id": "6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60"}
+    assert text["log"] == {"level": "info"}
+    assert powertools["log"] == {"level": "error"}
+    assert powertools["json"]["exception_name"] == "TimeoutError"
+    assert powertools["json"]["crm"] == {"status": 504, "attempt": 3}
+    assert end["lambda"]["type"] == "END"
+    assert report["lambda"] == {
+        "type": "REPORT",
+        "request_id": "6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60",
+        "duration_ms": 16.42,
+        "billed_duration_ms": 17.0,
+        "memory_size_mb": 512,
+        "max_memory_used_mb": 71,
+        "init_duration_ms": 190.35,
+        "cold_start": True,
+    }
+    assert platform["lambda"] == {
+        "type": "REPORT",
+        "request_id": "7a4d3b2f-0e1c-4d6a-9f8b-2c3d4e5f6a71",
+        "duration_ms": 1204.5,
+        "billed_duration_ms": 1205.0,
+        "memory_size_mb": 512,
+        "max_memory_used_mb": 88,
+        "cold_start": False,
+    }
+
+
+def test_a_warm_report_line_is_no_cold_start_and_node_prefixes_give_the_level() -> None:
+    warm = one(
+        "REPORT RequestId: 6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60\tDuration: 2.26 ms\t"
+        "Billed Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 71 MB\t"
+    )
+    assert warm["lambda"]["cold_start"] is False and warm["lambda"]["duration_ms"] == 2.26
+    node = one("2026-11-26T15:00:00.195Z\t6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60\tERROR\tboom")
+    assert node["log"] == {"level": "error"}
+    assert node["lambda"]["request_id"] == "6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60"
+
+
+def test_ids_are_stable_and_differ_between_streams_and_accounts() -> None:
+    event = LogEvent("38254965381409318723891094520811617286044718651219296256", 1, "m")
+    a = docs(LogBatch("111111111111", "/g", "s1", [event]))[0]
+    again = docs(LogBatch("111111111111", "/g", "s1", [event]))[0]
+    other_stream = docs(LogBatch("111111111111", "/g", "s2", [event]))[0]
+    other_account = docs(LogBatch("222222222222", "/g", "s1", [event]))[0]
+
+    assert a.id == again.id == document_id("111111111111", "/g", "s1", event.id)
+    assert len({a.id, other_stream.id, other_account.id}) == 3
+    odd = docs(LogBatch("1", "/g", "s", [LogEvent('x"y', 1, "m")]))[0]
+    assert '"' not in odd.id and len(odd.id) <= 512  # hashed, safe in the action line
+
+
+def test_json_messages_are_namespaced_with_safe_names() -> None:
+    source = one('{"a.b": 1, "": 2, "  ": 3, "ok": {"c.d": [1, {"e.f": 2}]}}\n')
+    assert source["json"] == {"a_b": 1, "_blank": 2, "_blank_2": 3, "ok": {"c_d": [1, {"e_f": 2}]}}
+    assert "a.b" not in source and "ok" not in source  # nothing merged into the root
+    long_key = "k" * 300
+    assert list(one(json.dumps({long_key: 1}))["json"]) == ["k" * 256]
+
+
+def test_json_depth_and_field_counts_are_capped() -> None:
+    deep = {"l1": {"l2": {"l3": {"l4": {"l5": "x"}}}}}
+    capped = one(json.dumps(deep), limits=Limits(max_depth=3))["json"]
+    assert capped == {"l1": {"l2": {"l3": '{"l4":{"l5":"x"}}'}}}
+
+    stats = TransformStats()
+    wide = one(
+        json.dumps({f"f{i}": i for i in range(50)}), limits=Limits(max_fields=10), stats=stats
+    )
+    assert len(wide["json"]) == 10 and wide["tags"] == ["json_truncated"]
+    assert stats.json_truncated == 1
+    assert json.loads(wide["message"]) == {f"f{i}": i for i in range(50)}  # all still searchable
+
+
+def test_pretty_printed_and_invalid_json_stay_valid_documents() -> None:
+    pretty = one('{\n  "a": 1,\n  "b": [1, 2]\n}')
+    assert pretty["json"] == {"a": 1, "b": [1, 2]}
+    broken = one('{"a": 1')
+    assert "json" not in broken and broken["message"] == '{"a": 1'
+    listed = one("[1, 2]")
+    assert "json" not in listed
+
+
+def test_index_names_follow_the_events_own_day() -> None:
+    batch = LogBatch(
+        "123456789012",
+        "/aws/lambda/Leads API",
+        "s",
+        [
+            LogEvent("1", 1795737599999, "last ms of the 26th"),
+            LogEvent("2", 1795737600000, "first ms of the 27th"),
+        ],
+    )
+    assert [d.index for d in docs(batch)] == [
+        "logs-aws-lambda-leads-api-2026.11.26",
+        "logs-aws-lambda-leads-api-2026.11.27",
+    ]
+    monthly = Router.load(default_index="app-{account}-{yyyy.MM}").default
+    assert {d.index for d in docs(batch, monthly)} == {"app-123456789012-2026.11"}
+
+
+def test_filters_and_redaction_are_applied_and_counted() -> None:
+    router = Router.load(
+        routes=json.dumps(
+            [
+                {
+                    "log_group": "/aws/lambda/*",
+                    "redact": True,
+                    "include": ["lead"],
+                    "exclude": ["health"],
+                }
+            ]
+        )
+    )
+    route = router.route("/aws/lambda/api")
+    batch = LogBatch(
+        "1",
+        "/aws/lambda/api",
+        "s",
+        [
+            LogEvent("1", 1, "new lead jane@example.com 555-867-5309"),
+            LogEvent("2", 2, "healthcheck lead ok"),
+            LogEvent("3", 3, "nothing to see"),
+        ],
+    )
+    stats = TransformStats()
+
+    [kept] = docs(batch, route, stats=stats)
+
+    assert stats.filtered == 2
+    assert kept.source["message"] == "new lead [REDACTED:email] [REDACTED:phone]"
+    assert kept.source["redaction"] == {"count": 2, "kinds": ["email", "phone"]}
+    assert stats.redacted == Counter({"email": 1, "phone": 1})
+    assert "jane" not in kept.body
+
+
+def test_as_text_drops_the_parsed_json_and_says_why() -> None:
+    batch = LogBatch("1", "/g", "s", [LogEvent("1", 1, '{"user": {"id": 7}}')])
+    [document] = docs(batch)
+    text = as_text(document, "mapper_parsing_exception: failed to parse field [json.user]")
+    assert text.id == document.id and text.index == document.index
+    assert "json" not in text.source and text.source["tags"] == ["json_as_text"]
+    assert text.source["message"] == '{"user": {"id": 7}}'
+
+
+@pytest.mark.parametrize("message", ["caf\u00e9 \u2028 \U0001f600", "bad \ud800 surrogate"])
+def test_any_text_becomes_a_utf8_action_line(message: str) -> None:
+    from log_shipper.bulk import action_line
+
+    [document] = docs(LogBatch("1", "/g", "s", [LogEvent("1", 1, message)]))
+    action, body, _ = action_line(document).split(b"\n")
+    assert json.loads(action)["create"]["_id"] == document.id
+    assert json.loads(body.decode("utf-8"))["message"].startswith(message[:3])
