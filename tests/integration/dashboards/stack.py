@@ -84,11 +84,23 @@ class Pushgateway:
     def start(cls, workdir: Path) -> Pushgateway:
         port = free_port()
         log = workdir / "pushgateway.log"
-        args = [require(PUSHGATEWAY), f"--web.listen-address=127.0.0.1:{port}"]
+        # Debian builds the Pushgateway with --persistence.file=/var/lib/prometheus/
+        # pushgateway.data as the default: without an empty one, every test's "fresh" gateway
+        # would load (and on exit save) the groups earlier test sessions pushed, and a stale
+        # last-seen timestamp would count as one more change in the dashboards' changes().
+        args = [
+            require(PUSHGATEWAY),
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--persistence.file=",
+        ]
         process = _spawn(args, log)
         url = f"http://127.0.0.1:{port}"
         _wait_ready(f"{url}/-/ready", process, log)
-        return cls(url, Process(process, log))
+        gateway = cls(url, Process(process, log))
+        if leftover := gateway.groups():
+            gateway.proc.stop()
+            raise RuntimeError(f"the new Pushgateway is not empty: {leftover!r:.500}")
+        return gateway
 
     def groups(self) -> list[dict[str, Any]]:
         answer = requests.get(f"{self.url}/api/v1/metrics", timeout=5)
