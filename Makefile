@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test unit integration lint fmt bench package dashboards system-packages clean
+.PHONY: help run test unit integration lint fmt bench package deploy dashboards system-packages clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,10 +36,12 @@ unit: $(STAMP) ## unit tests only (no network)
 integration: $(STAMP) system-packages ## integration tests only (local servers on 127.0.0.1)
 	$(BIN)/pytest -q -m integration
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy, and cfn-lint and checkov on every template
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	@bin=$$(.ci/cfn-tools.sh) && $$bin/cfn-lint cloudformation/*.yaml && \
+	  $$bin/checkov -d cloudformation --framework cloudformation --quiet --compact --skip-download
 
 fmt: $(STAMP) ## format and fix what ruff can
 	$(BIN)/ruff format .
@@ -52,6 +54,9 @@ bench: $(STAMP) ## every benchmark in bench/ (each prints its figures and its bu
 
 dashboards: $(STAMP) ## write the Grafana dashboards and Prometheus rules to dashboards/generated/
 	$(BIN)/opsbundle dashboards build
+
+deploy: package ## deploy every stack to ENV (make deploy ENV=dev), asking before each change
+	$(BIN)/opsbundle deploy --env $(or $(ENV),dev)
 
 package: $(STAMP) ## one zip per Lambda under dist/
 	$(BIN)/python -m opsbundle.packaging dist

@@ -16,7 +16,13 @@ from opsbundle.exceptions import ConfigError, OpsbundleError
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
 # Modules that expose register(subparsers); each part appends its own.
-PARTS = ("report_fn.cli", "monitors.cli", "dashboards.cli", "log_shipper.cli")
+PARTS = (
+    "report_fn.cli",
+    "monitors.cli",
+    "dashboards.cli",
+    "log_shipper.cli",
+    "opsbundle.deploy_cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -153,7 +153,11 @@ COMPRESS_LEVEL = 9
 FILE_MODE = stat.S_IFREG | 0o644
 UNIX = 3  # ZipInfo.create_system
 SKIPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
-BUILD_ONLY = frozenset({"opsbundle/packaging.py"})  # this module: it builds zips, never runs in one
+# Modules that build or deploy the zips and never run inside one.
+BUILD_ONLY = frozenset({
+    "opsbundle/packaging.py", "opsbundle/deploy.py", "opsbundle/deploy_cli.py",
+    "opsbundle/stacks.py", "opsbundle/changesets.py", "opsbundle/cost.py",
+})  # fmt: skip
 
 Entry = tuple[str, Path]  # (name in the zip, file on disk)
 Pip = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]

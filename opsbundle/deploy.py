@@ -1,0 +1,337 @@
+"""`opsbundle deploy --env <env>`: every stack of an environment, one change set at a time.
+
+For each stack, in dependency order: resolve its parameters (outputs of the stacks before
+it, the S3 keys of its Lambda zips), create a change set, print what it would change, ask
+(unless --yes), execute, wait with progress, keep its outputs for the next stack. --dry-run
+stops after printing and deletes the change sets it made. Anything that can be checked
+without executing (the parameter file, credentials, every stack's state, the zips) is
+checked before the first change set runs, so a bad input deploys nothing; a stack that
+fails while executing stops the run, and the error says which stacks were deployed and
+which were not.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from botocore.exceptions import ClientError
+
+from opsbundle.changesets import ChangeSet, DeployError, Stacks, render_diff
+from opsbundle.exceptions import ConfigError
+from opsbundle.stacks import Context, Plan, StackSpec, resolve
+
+TEMPLATE_BODY_LIMIT = 51_200  # bytes; larger templates go through S3 (TemplateURL)
+Confirm = Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the deploy goes: the caller's account and region."""
+
+    account: str
+    region: str
+    artifact_bucket: str
+
+
+@dataclass
+class Outcome:
+    deployed: list[str] = field(default_factory=list)  # executed
+    unchanged: list[str] = field(default_factory=list)  # empty change sets
+    reviewed: list[str] = field(default_factory=list)  # dry run: printed, not executed
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def default_bucket(account: str, region: str) -> str:
+    return f"opsbundle-artifacts-{account}-{region}"
+
+
+# --- the artifacts bucket and what goes in it ---------------------------------------------
+
+
+class Artifacts:
+    """The artifacts bucket: created if missing (private, versioned, encrypted, TLS only)."""
+
+    def __init__(self, s3: Any, bucket: str, region: str) -> None:
+        self._s3 = s3
+        self.bucket = bucket
+        self._region = region
+
+    def ensure(self, out: TextIO) -> None:
+        try:
+            self._s3.head_bucket(Bucket=self.bucket)
+            return
+        except ClientError as error:
+            code = str(error.response.get("Error", {}).get("Code", ""))
+            if code == "403":
+                raise ConfigError(
+                    "artifact_bucket",
+                    f"{self.bucket} exists but belongs to another account or denies you; "
+                    "name another in the parameter file",
+                ) from None
+            if code not in ("404", "NoSuchBucket"):
+                raise
+        print(f"creating artifacts bucket {self.bucket}", file=out)
+        create: dict[str, Any] = {"Bucket": self.bucket}
+        if self._region != "us-east-1":
+            create["CreateBucketConfiguration"] = {"LocationConstraint": self._region}
+        self._s3.create_bucket(**create)
+        self._s3.put_public_access_block(
+            Bucket=self.bucket,
+            PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
+            },
+        )  # fmt: skip
+        self._s3.put_bucket_versioning(
+            Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}
+        )
+        self._s3.put_bucket_encryption(
+            Bucket=self.bucket,
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
+        )
+        self._s3.put_bucket_lifecycle_configuration(
+            Bucket=self.bucket,
+            LifecycleConfiguration={"Rules": [{
+                "ID": "old-artifacts", "Status": "Enabled", "Filter": {"Prefix": ""},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+            }]},
+        )  # fmt: skip
+        arn = f"arn:aws:s3:::{self.bucket}"
+        self._s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+                "Action": "s3:*", "Resource": [arn, f"{arn}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }],
+        }))  # fmt: skip
+
+    def upload(self, key: str, body: bytes) -> bool:
+        """Put `body` at `key` unless it is there already (keys are content addresses)."""
+        try:
+            self._s3.head_object(Bucket=self.bucket, Key=key)
+            return False
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code", "")) not in (
+                "404",
+                "NoSuchKey",
+                "NotFound",
+            ):
+                raise
+        self._s3.put_object(Bucket=self.bucket, Key=key, Body=body)
+        return True
+
+    def url(self, key: str) -> str:
+        return f"https://{self.bucket}.s3.{self._region}.amazonaws.com/{key}"
+
+
+def package_key(name: str, dist: Path) -> tuple[str, bytes]:
+    """(S3 key, zip bytes) for a built Lambda; the key is its content address."""
+    path, sidecar = dist / f"{name}.zip", dist / f"{name}.zip.sha256"
+    if not path.is_file() or not sidecar.is_file():
+        raise ConfigError(str(path), "is not built: run make package (or opsbundle deploy --build)")
+    body = path.read_bytes()
+    digest = hashlib.sha256(body).digest()
+    if base64.b64encode(digest).decode("ascii") != sidecar.read_text(encoding="ascii").strip():
+        raise ConfigError(str(sidecar), "does not match the zip next to it: run make package again")
+    return f"lambda/{name}/{digest.hex()}.zip", body
+
+
+def template_source(spec: StackSpec, artifacts: Artifacts) -> tuple[str | None, str | None]:
+    """(TemplateBody, TemplateURL): the body when it fits, else an S3 URL."""
+    body = spec.template.read_bytes()
+    if len(body) <= TEMPLATE_BODY_LIMIT:
+        return body.decode("utf-8"), None
+    key = f"templates/{spec.name}/{hashlib.sha256(body).hexdigest()}.yaml"
+    artifacts.upload(key, body)
+    return None, artifacts.url(key)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+class Deployer:
+    """Deploys one plan through one region's CloudFormation and S3."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        target: Target,
+        *,
+        stacks: Stacks,
+        artifacts: Artifacts,
+        dist: Path,
+        out: TextIO,
+        confirm: Confirm,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._plan = plan
+        self._target = target
+        self._stacks = stacks
+        self._artifacts = artifacts
+        self._dist = dist
+        self._out = out
+        self._confirm = confirm
+        self._clock = clock
+
+    def preflight(self, *, dry_run: bool = False) -> None:
+        """Everything that can stop a deploy before anything changes."""
+        selected = {spec.name for spec in self._plan.stacks}
+        for spec in self._plan.stacks:
+            self._stacks.change_set_kind(spec.stack_name)  # raises for a blocked stack
+            for need in spec.needs:
+                upstream = self._plan.all_stacks[need].stack_name
+                if dry_run or need in selected:
+                    continue
+                if self._stacks.status(upstream) in (None, "REVIEW_IN_PROGRESS"):
+                    raise ConfigError(
+                        "--only",
+                        f"{spec.name} needs the outputs of {need} ({upstream}), which is not "
+                        f"deployed: add --only {need} or deploy it first",
+                    ) from None
+        for name in self._plan.packages():
+            package_key(name, self._dist)
+
+    def context(
+        self, outputs: Mapping[str, Mapping[str, str]], package_keys: Mapping[str, str]
+    ) -> Context:
+        return Context(
+            environment=self._plan.environment, stack_prefix=self._plan.stack_prefix,
+            region=self._target.region,
+            account=self._target.account, artifact_bucket=self._artifacts.bucket,
+            package_keys=package_keys, outputs=outputs,
+        )  # fmt: skip
+
+    def upload_packages(self) -> dict[str, str]:
+        keys = {}
+        for name in self._plan.packages():
+            key, body = package_key(name, self._dist)
+            uploaded = self._artifacts.upload(key, body)
+            print(
+                f"{name}: {'uploaded' if uploaded else 'unchanged'} "
+                f"s3://{self._artifacts.bucket}/{key}",
+                file=self._out,
+            )
+            keys[name] = key
+        return keys
+
+    def deployed_outputs(self) -> dict[str, dict[str, str]]:
+        """Outputs of every stack of the environment that exists now (selected or not)."""
+        found = {}
+        for name, spec in self._plan.all_stacks.items():
+            if self._stacks.status(spec.stack_name) not in (None, "REVIEW_IN_PROGRESS"):
+                found[name] = self._stacks.outputs(spec.stack_name)
+        return found
+
+    def run(self, *, dry_run: bool) -> Outcome:
+        self.preflight(dry_run=dry_run)
+        self._artifacts.ensure(self._out)
+        package_keys = self.upload_packages()
+        outputs = self.deployed_outputs()
+        outcome = Outcome()
+        for index, spec in enumerate(self._plan.stacks):
+            if dry_run and any(need not in outputs for need in spec.needs):
+                waiting = [need for need in spec.needs if need not in outputs]
+                print(f"{spec.stack_name}: change set not made: it needs the outputs of "
+                      f"{', '.join(waiting)}, not deployed yet", file=self._out)  # fmt: skip
+                continue
+            try:
+                parameters = resolve(spec, self.context(outputs, package_keys))
+                change_set = self._change_set(spec, parameters)
+            except (DeployError, ConfigError) as error:
+                raise type(error)(*_args(error, self._stopped(outcome, index))) from None
+            for line in render_diff(change_set):
+                print(line, file=self._out)
+            if change_set.empty:
+                self._stacks.discard(change_set)
+                outcome.unchanged.append(spec.name)
+                continue
+            if dry_run:
+                self._stacks.discard(change_set)
+                outcome.reviewed.append(spec.name)
+                continue
+            if not self._confirm(f"Execute this change set on {spec.stack_name}? [y/N] "):
+                self._stacks.discard(change_set)
+                raise DeployError(
+                    f"you declined {spec.stack_name}; {self._stopped(outcome, index)}"
+                )
+            print(f"{spec.stack_name}: executing", file=self._out)
+            try:
+                result = self._stacks.execute(
+                    change_set, progress=lambda line: print(line, file=self._out)
+                )
+            except DeployError as error:
+                raise DeployError(
+                    f"{error}; {self._stopped(outcome, index, failed=True)}"
+                ) from None
+            except KeyboardInterrupt:
+                done = ", ".join(outcome.deployed + outcome.unchanged) or "none"
+                rest = ", ".join(s.name for s in self._plan.stacks[index + 1 :]) or "none"
+                raise DeployError(
+                    f"interrupted while {spec.stack_name} was executing; CloudFormation "
+                    f"carries on with it (watch its events); deployed: {done}; "
+                    f"not started: {rest}"
+                ) from None
+            outputs[spec.name] = result
+            outcome.outputs[spec.name] = result
+            outcome.deployed.append(spec.name)
+            print(f"{spec.stack_name}: done", file=self._out)
+        for name in outcome.unchanged:
+            outcome.outputs.setdefault(name, outputs.get(name, {}))
+        return outcome
+
+    def _change_set(self, spec: StackSpec, parameters: Mapping[str, str]) -> ChangeSet:
+        body, url = template_source(spec, self._artifacts)
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self._clock()))
+        return self._stacks.create_change_set(
+            spec.stack_name, name=f"opsbundle-{stamp}", template_body=body, template_url=url,
+            parameters=parameters, capabilities=spec.capabilities,
+            tags={**self._plan.tags, "opsbundle:environment": self._plan.environment},
+            description=f"opsbundle deploy --env {self._plan.environment} ({spec.name})",
+        )  # fmt: skip
+
+    def _stopped(self, outcome: Outcome, index: int, *, failed: bool = False) -> str:
+        """Where the run stopped: what is deployed, what failed, what was not started."""
+        done = ", ".join(outcome.deployed + outcome.unchanged) or "none"
+        names = [s.name for s in self._plan.stacks]
+        if failed:
+            rest = ", ".join(names[index + 1 :]) or "none"
+            return f"deployed: {done}; failed: {names[index]}; not started: {rest}"
+        return f"deployed: {done}; not deployed: {', '.join(names[index:])}"
+
+    def template_configurations(self, directory: Path) -> list[Path]:
+        """CodePipeline template configuration files, one per stack, parameters resolved.
+
+        References to other stacks' outputs are read from the stacks deployed now, so the
+        pipeline needs the environment bootstrapped once with `opsbundle deploy`.
+        """
+        self._artifacts.ensure(self._out)
+        package_keys = self.upload_packages()
+        context = self.context(self.deployed_outputs(), package_keys)
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        for spec in self._plan.stacks:
+            document = {
+                "Parameters": resolve(spec, context),
+                "Tags": {**self._plan.tags, "opsbundle:environment": self._plan.environment},
+            }
+            path = directory / f"{spec.name}.json"
+            path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            written.append(path)
+        return written
+
+
+def _args(error: Exception, stopped: str) -> tuple[str, ...]:
+    if isinstance(error, ConfigError):
+        return (error.setting, f"{error.problem}; {stopped}")
+    return (f"{error}; {stopped}",)

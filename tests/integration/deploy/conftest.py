@@ -1,0 +1,160 @@
+"""`opsbundle deploy` against a moto_server on 127.0.0.1 (AWS_ENDPOINT_URL), one per module.
+
+The credentials are moto's placeholders, set in the environment for the test only; no request
+leaves 127.0.0.1. Each test starts from an empty moto (POST /moto-api/reset).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = ROOT / "tests" / "fixtures" / "deploy"
+REGION = "us-east-1"
+PREFIX = "ob-it"
+BUCKET = "ob-it-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "tests.integration.deploy.moto_server", str(port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()  # noqa: S310 - local
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                err = server.stderr.read().decode() if server.stderr else ""
+                raise RuntimeError(f"moto_server did not start on {url}: {err[-2000:]}") from None
+            time.sleep(0.1)
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """Environment pointing boto3 at moto_server, and clients for checking what it holds."""
+    reset = urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST")  # noqa: S310
+    urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310 - local
+    for name, value in {
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    session = boto3.Session(region_name=REGION)
+    clients = {name: session.client(name) for name in
+               ("cloudformation", "s3", "sqs", "lambda", "logs", "kms", "sns")}  # fmt: skip
+    clients["s3"].create_bucket(Bucket=BUCKET)
+    yield clients
+
+
+@dataclass
+class Workspace:
+    root: Path
+    params_dir: Path
+    templates_dir: Path
+    dist: Path
+    zip_sha256: str
+
+    def plan(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.params_dir / "dev.json").read_text())
+        return data
+
+    def write_plan(self, plan: dict[str, Any]) -> None:
+        (self.params_dir / "dev.json").write_text(json.dumps(plan, indent=2))
+
+    def cli(self, *extra: str) -> list[str]:
+        return ["deploy", "--env", "dev", "--params-dir", str(self.params_dir),
+                "--dist", str(self.dist), *extra]  # fmt: skip
+
+
+def fake_zip(dist: Path, name: str = "report_fn") -> str:
+    """A small zip standing in for <name>.zip (packaging is tested on its own)."""
+    dist.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo(f"{name}/handler.py", (1980, 1, 1, 0, 0, 0))
+        archive.writestr(info, "def handler(event, context):\n    return None\n")
+    body = buffer.getvalue()
+    sha = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    (dist / f"{name}.zip").write_bytes(body)
+    (dist / f"{name}.zip.sha256").write_text(sha + "\n")
+    return sha
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Workspace:
+    """cloudformation/ with the real alerting.yaml and the test-only consumer stack."""
+    templates = tmp_path / "cloudformation"
+    params = templates / "params"
+    params.mkdir(parents=True)
+    shutil.copy(ROOT / "cloudformation" / "alerting.yaml", templates / "alerting.yaml")
+    shutil.copy(FIXTURES / "consumer.yaml", templates / "consumer.yaml")
+    sha = fake_zip(tmp_path / "dist")
+    plan = {
+        "stack_prefix": PREFIX,
+        "artifact_bucket": BUCKET,
+        "tags": {"project": "opsbundle-test"},
+        "stacks": {
+            # consumer first in the file: the order must come from the references.
+            "consumer": {"template": "consumer.yaml", "parameters": {
+                "KmsKeyArn": "${output:alerting.KmsKeyArn}",
+                "OpsTopicArn": "${output:alerting.OpsTopicArn}",
+                "ArtifactBucket": "${artifacts}",
+                "CodeKey": "${package:report_fn}",
+                "RetentionDays": 30,
+            }},
+            "alerting": {"parameters": {"AlertEmails": "ops@example.com"}},
+        },
+    }  # fmt: skip
+    workspace = Workspace(tmp_path, params, templates, tmp_path / "dist", sha)
+    workspace.write_plan(plan)
+    return workspace
+
+
+class Terminal(io.StringIO):
+    """Answers typed at a terminal."""
+
+    def isatty(self) -> bool:
+        return True

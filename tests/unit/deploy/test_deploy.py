@@ -1,0 +1,337 @@
+"""The deploy run: checks before changes, no half-deploy without saying so, the prompt."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from opsbundle import cli
+from opsbundle.changesets import DeployError, Stacks
+from opsbundle.deploy import Artifacts, Deployer, Target, package_key, template_source
+from opsbundle.deploy_cli import deploy_command
+from opsbundle.exceptions import ConfigError
+from opsbundle.stacks import load_plan
+from tests.unit.deploy.fakes import FakeCloudFormation, fixture
+
+BASE = """
+Resources:
+  Key: {Type: AWS::KMS::Key}
+Outputs:
+  KeyArn: {Value: !GetAtt Key.Arn}
+"""
+APP = """
+Parameters:
+  KeyArn: {Type: String}
+  Code: {Type: String}
+  Bucket: {Type: String}
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+"""
+
+
+class FakeS3:
+    def __init__(self, buckets: set[str] | None = None) -> None:
+        self.buckets = set(buckets or ())
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.calls: list[str] = []
+
+    def _missing(self, operation: str) -> ClientError:
+        return ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, operation)
+
+    def head_bucket(self, Bucket: str) -> None:
+        self.calls.append("head_bucket")
+        if Bucket not in self.buckets:
+            raise self._missing("HeadBucket")
+
+    def create_bucket(self, Bucket: str, **kwargs: Any) -> None:
+        self.calls.append(f"create_bucket {json.dumps(kwargs, sort_keys=True)}")
+        self.buckets.add(Bucket)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("put_bucket") or name == "put_public_access_block":
+            return lambda **kwargs: self.calls.append(name)
+        raise AttributeError(name)
+
+    def head_object(self, Bucket: str, Key: str) -> None:
+        if (Bucket, Key) not in self.objects:
+            raise self._missing("HeadObject")
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes) -> None:
+        self.calls.append(f"put_object {Key}")
+        self.objects[(Bucket, Key)] = Body
+
+
+def workspace(tmp_path: Path) -> tuple[Path, Path]:
+    templates = tmp_path / "cloudformation"
+    (templates / "params").mkdir(parents=True)
+    (templates / "base.yaml").write_text(BASE)
+    (templates / "app.yaml").write_text(APP)
+    plan = {"stack_prefix": "ob", "stacks": {
+        "base": {},
+        "app": {"parameters": {"KeyArn": "${output:base.KeyArn}", "Code": "${package:report_fn}",
+                               "Bucket": "${artifacts}"}},
+    }}  # fmt: skip
+    (templates / "params" / "dev.json").write_text(json.dumps(plan))
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    body = b"PK fake zip"
+    (dist / "report_fn.zip").write_bytes(body)
+    (dist / "report_fn.zip.sha256").write_text(
+        base64.b64encode(hashlib.sha256(body).digest()).decode()
+    )
+    return templates / "params", dist
+
+
+def deployer(
+    tmp_path: Path, fake: FakeCloudFormation, s3: FakeS3, answers: list[bool]
+) -> tuple[Deployer, io.StringIO]:
+    params, dist = workspace(tmp_path)
+    plan = load_plan("dev", params_dir=params, lambdas=["report_fn"])
+    out = io.StringIO()
+    target = Target(account="123456789012", region="us-east-1", artifact_bucket="art")
+    return Deployer(
+        plan, target, stacks=Stacks(fake, sleep=lambda s: None, poll_seconds=0),
+        artifacts=Artifacts(s3, "art", "us-east-1"), dist=dist, out=out,
+        confirm=lambda question: answers.pop(0), clock=lambda: 0.0,
+    ), out  # fmt: skip
+
+
+def with_changes(fake: FakeCloudFormation, *stacks: str) -> None:
+    for stack in stacks:
+        fake.next_change_set[stack] = fixture("describe_change_set_update.json")
+
+
+def test_a_blocked_stack_stops_the_run_before_anything_changes(tmp_path: Path) -> None:
+    fake = FakeCloudFormation()
+    fake.add_stack("ob-base", "UPDATE_COMPLETE", outputs={"KeyArn": "arn:k"})
+    fake.add_stack("ob-app", "UPDATE_ROLLBACK_FAILED")
+    s3 = FakeS3({"art"})
+    run, _ = deployer(tmp_path, fake, s3, [])
+
+    with pytest.raises(DeployError, match=r"^ob-app is UPDATE_ROLLBACK_FAILED: an update failed"):
+        run.run(dry_run=False)
+
+    assert fake.called("create_change_set") == []
+    assert s3.objects == {}
+
+
+def test_a_missing_zip_stops_the_run_before_anything_changes(tmp_path: Path) -> None:
+    fake = FakeCloudFormation()
+    s3 = FakeS3()
+    run, _ = deployer(tmp_path, fake, s3, [])
+    (tmp_path / "dist" / "report_fn.zip").unlink()
+
+    with pytest.raises(ConfigError, match=r"report_fn.zip: is not built: run make package"):
+        run.run(dry_run=False)
+
+    assert s3.calls == [] and fake.calls == [c for c in fake.calls if c[0] == "describe_stacks"]
+
+
+def test_a_stale_checksum_is_refused(tmp_path: Path) -> None:
+    _, dist = workspace(tmp_path)
+    (dist / "report_fn.zip").write_bytes(b"rebuilt without the sidecar")
+    with pytest.raises(ConfigError, match="does not match the zip next to it"):
+        package_key("report_fn", dist)
+
+
+def test_the_zip_goes_to_a_content_addressed_key_once(tmp_path: Path) -> None:
+    fake = FakeCloudFormation()
+    fake.add_stack("ob-base", "UPDATE_COMPLETE", outputs={"KeyArn": "arn:k"})
+    s3 = FakeS3()
+    run, out = deployer(tmp_path, fake, s3, [True, True])
+    digest = hashlib.sha256(b"PK fake zip").hexdigest()
+
+    outcome = run.run(dry_run=False)
+
+    assert s3.calls[0] == "head_bucket"
+    assert s3.calls[1] == "create_bucket {}"  # us-east-1: no LocationConstraint
+    assert {"put_public_access_block", "put_bucket_versioning", "put_bucket_encryption",
+            "put_bucket_policy"} <= set(s3.calls)  # fmt: skip
+    assert f"put_object lambda/report_fn/{digest}.zip" in s3.calls
+    [_, app] = fake.called("create_change_set")
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in app["Parameters"]}
+    assert parameters["Code"] == f"lambda/report_fn/{digest}.zip"
+    assert parameters["Bucket"] == "art"
+    assert outcome.unchanged == ["base", "app"]  # the fake's change sets are empty by default
+    s3.calls.clear()
+    run.run(dry_run=False)
+    assert not [c for c in s3.calls if c.startswith(("put_object", "create_bucket"))]
+    assert "report_fn: unchanged s3://art/lambda/report_fn/" in out.getvalue()
+
+
+def test_declining_the_second_stack_says_what_is_deployed_and_what_is_not(tmp_path: Path) -> None:
+    fake = FakeCloudFormation()
+    fake.add_stack("ob-base", "UPDATE_COMPLETE", outputs={"KeyArn": "arn:k"})
+    fake.add_stack("ob-app", "UPDATE_COMPLETE")
+    with_changes(fake, "ob-base", "ob-app")
+    run, out = deployer(tmp_path, fake, FakeS3({"art"}), [True, False])
+
+    with pytest.raises(DeployError) as raised:
+        run.run(dry_run=False)
+
+    assert str(raised.value) == "you declined ob-app; deployed: base; not deployed: app"
+    [executed] = fake.called("execute_change_set")
+    [deleted] = fake.called("delete_change_set")
+    assert executed["ChangeSetName"].endswith("/0")  # base's, the first made
+    assert deleted["ChangeSetName"].endswith("/1")  # app's, declined
+    assert "ob-app" in fake.stacks  # an existing stack is left as it was
+    assert "ob-base: done" in out.getvalue()
+
+
+def test_a_failed_execution_names_the_stack_state_and_the_rest(tmp_path: Path) -> None:
+    fake = FakeCloudFormation()
+    fake.add_stack("ob-base", "UPDATE_COMPLETE", outputs={"KeyArn": "arn:k"})
+    fake.add_stack("ob-app", "UPDATE_COMPLETE")
+    with_changes(fake, "ob-base", "ob-app")
+    events = fixture("stack_events_update_rollback.json")["StackEvents"]
+    fake.execution["ob-base"] = ("UPDATE_ROLLBACK_COMPLETE", events)
+    run, _ = deployer(tmp_path, fake, FakeS3({"art"}), [True, True])
+
+    with pytest.raises(DeployError) as raised:
+        run.run(dry_run=False)
+
+    message = str(raised.value)
+    assert message.startswith("ob-base stopped at UPDATE_ROLLBACK_COMPLETE: ReportFunction: ")
+    assert message.endswith("; deployed: none; failed: base; not started: app")
+    assert len(fake.called("execute_change_set")) == 1
+
+
+def test_dry_run_executes_nothing_and_deletes_its_change_sets(tmp_path: Path) -> None:
+    fake = FakeCloudFormation()
+    fake.add_stack("ob-base", "UPDATE_COMPLETE", outputs={"KeyArn": "arn:k"})
+    fake.add_stack("ob-app", "UPDATE_COMPLETE")
+    with_changes(fake, "ob-base", "ob-app")
+    run, out = deployer(tmp_path, fake, FakeS3({"art"}), [])
+
+    outcome = run.run(dry_run=True)
+
+    assert outcome.reviewed == ["base", "app"]
+    assert fake.called("execute_change_set") == []
+    assert len(fake.called("delete_change_set")) == 2
+    assert "ob-app: update, 5 resource change(s)" in out.getvalue()
+
+
+class Piped(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    return cli.build_parser().parse_args(argv)
+
+
+def test_no_terminal_and_no_yes_refuses_without_asking_aws(tmp_path: Path) -> None:
+    params, _ = workspace(tmp_path)
+
+    def no_session(**kwargs: Any) -> Any:
+        raise AssertionError("no AWS session may be made")
+
+    with pytest.raises(ConfigError, match=r"^--yes: stdin is not a terminal"):
+        deploy_command(parse(["deploy", "--env", "dev", "--params-dir", str(params)]),
+                       stdin=Piped("y\n"), session_factory=no_session)  # fmt: skip
+
+
+@pytest.mark.parametrize("extra", [["--yes"], ["--dry-run"], ["--pipeline-config", "out"]])
+def test_yes_dry_run_and_pipeline_config_need_no_terminal(tmp_path: Path, extra: list[str]) -> None:
+    params, _ = workspace(tmp_path)
+    made: list[dict[str, Any]] = []
+
+    class Stop(Exception):
+        pass
+
+    def session(**kwargs: Any) -> Any:
+        made.append(kwargs)
+        raise Stop
+
+    with pytest.raises(Stop):
+        args = parse(["deploy", "--env", "dev", "--params-dir", str(params), *extra])
+        deploy_command(args, stdin=Piped(""), session_factory=session,
+                       environ={"AWS_REGION": "eu-west-1"})  # fmt: skip
+    assert made == [{"region_name": "eu-west-1"}]
+
+
+def test_region_flag_wins_over_aws_region(tmp_path: Path) -> None:
+    params, _ = workspace(tmp_path)
+    made: list[dict[str, Any]] = []
+
+    def session(**kwargs: Any) -> Any:
+        made.append(kwargs)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        deploy_command(parse(["deploy", "--env", "dev", "--dry-run", "--params-dir", str(params),
+                              "--region", "us-west-2"]),
+                       session_factory=session, environ={"AWS_REGION": "eu-west-1"})  # fmt: skip
+    assert made == [{"region_name": "us-west-2"}]
+
+
+def test_bad_env_through_the_cli_is_exit_2_and_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["deploy", "--env", "qa", "--dry-run"]) == 2
+    assert capsys.readouterr().err == (
+        "opsbundle: configuration error: --env: must be one of dev, staging, prod, got 'qa'\n"
+    )
+
+
+def test_an_interrupt_while_waiting_says_which_stack_carries_on(tmp_path: Path) -> None:
+    fake = FakeCloudFormation()
+    fake.add_stack("ob-base", "UPDATE_COMPLETE", outputs={"KeyArn": "arn:k"})
+    fake.add_stack("ob-app", "UPDATE_COMPLETE")
+    with_changes(fake, "ob-base", "ob-app")
+    run, _ = deployer(tmp_path, fake, FakeS3({"art"}), [True])
+
+    def interrupt(**kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    fake.execute_change_set = interrupt  # type: ignore[method-assign]
+
+    with pytest.raises(DeployError) as raised:
+        run.run(dry_run=False)
+
+    assert str(raised.value) == (
+        "interrupted while ob-base was executing; CloudFormation carries on with it (watch "
+        "its events); deployed: none; not started: app"
+    )
+
+
+def test_a_template_too_large_for_a_body_goes_through_s3(tmp_path: Path) -> None:
+    params, _ = workspace(tmp_path)
+    big = BASE + "# " + "x" * 52_000 + "\n"
+    (params.parent / "base.yaml").write_text(big)
+    plan = load_plan("dev", params_dir=params, lambdas=["report_fn"])
+    s3 = FakeS3({"art"})
+
+    body, url = template_source(plan.stacks[0], Artifacts(s3, "art", "eu-west-1"))
+
+    digest = hashlib.sha256(big.encode()).hexdigest()
+    assert body is None
+    assert url == f"https://art.s3.eu-west-1.amazonaws.com/templates/base/{digest}.yaml"
+    assert s3.objects[("art", f"templates/base/{digest}.yaml")] == big.encode()
+
+
+def test_only_a_stack_whose_upstream_is_not_deployed_deploys_nothing(tmp_path: Path) -> None:
+    params, dist = workspace(tmp_path)
+    plan = load_plan("dev", params_dir=params, lambdas=["report_fn"], only=["app"])
+    fake = FakeCloudFormation()
+    s3 = FakeS3({"art"})
+    run = Deployer(
+        plan, Target("123456789012", "us-east-1", "art"), stacks=Stacks(fake),
+        artifacts=Artifacts(s3, "art", "us-east-1"), dist=dist, out=io.StringIO(),
+        confirm=lambda question: True,
+    )  # fmt: skip
+
+    with pytest.raises(ConfigError) as raised:
+        run.run(dry_run=False)
+
+    assert str(raised.value) == (
+        "--only: app needs the outputs of base (ob-base), which is not deployed: "
+        "add --only base or deploy it first"
+    )
+    assert fake.called("create_change_set") == [] and s3.objects == {}
