@@ -87,7 +87,11 @@ class FailedAction:
 
     @property
     def rejected_approval(self) -> bool:
-        return self.category == "Approval"
+        """A person said no (CodePipeline's error code for it); a timed-out approval is not."""
+        if self.category != "Approval":
+            return False
+        text = f"{self.error_code or ''} {self.error_message or ''}".lower()
+        return "timed out" not in text and "timeout" not in text
 
 
 @dataclass

@@ -22,6 +22,7 @@ from monitors.mrkdwn import clip, code_block, context, escape, header, link, sec
 from monitors.notify import Alert, Notifier, slack_from_settings
 from monitors.pipeline_context import FailedAction, FailureContext, PipelineEnricher
 from monitors.pipeline_event import PipelineFailure, parse_pipeline_event
+from monitors.redact import redact
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 
@@ -55,18 +56,23 @@ def _who(arn: str | None) -> str:
 
 
 def _action_facts(action: FailedAction) -> list[str]:
-    """Plain sentences about one failed action (no markup)."""
+    """Plain sentences about one failed action (no markup). CodePipeline's error message and
+    summary often quote the failing command, so they are redacted like the log lines."""
     facts: list[str] = []
+    summary = redact(action.summary) if action.summary else None
+    error_message = redact(action.error_message) if action.error_message else None
     if action.rejected_approval:
-        comment = action.summary or "no comment"
+        comment = summary or "no comment"
         facts.append(f"Manual approval rejected by {_who(action.updated_by)}: {comment}")
         return facts
+    if action.category == "Approval":
+        facts.append(f"Manual approval {action.stage}/{action.action} failed (not a rejection)")
     kind = " ".join(p for p in (action.provider, action.category and action.category.lower()) if p)
     facts.append(f"{action.stage}/{action.action} ({kind or 'action'}) failed")
-    if action.error_code or action.error_message:
-        facts.append(f"Error {action.error_code or ''}: {action.error_message or ''}".strip(": "))
-    if action.summary and action.summary != action.error_message:
-        facts.append(f"Summary: {action.summary}")
+    if action.error_code or error_message:
+        facts.append(f"Error {action.error_code or ''}: {error_message or ''}".strip(": "))
+    if summary and summary != error_message:
+        facts.append(f"Summary: {summary}")
     build = action.build
     if build and build.phase:
         message = f": {build.phase_message}" if build.phase_message else ""
@@ -102,7 +108,8 @@ def slack_alert(context: FailureContext, *, thread_ts: str | None) -> Alert:
         blocks.append(
             section(
                 escape(
-                    context.status_summary or "No action failed; see the execution in the console."
+                    redact(context.status_summary or "")
+                    or "No action failed; see the execution in the console."
                 )
             )
         )
@@ -145,7 +152,7 @@ def chatbot_message(context: FailureContext) -> dict[str, Any]:
     failure = context.failure
     parts: list[str] = []
     if failure.level == "pipeline" and not context.actions:
-        parts.append(context.status_summary or "No action failed; see the execution.")
+        parts.append(redact(context.status_summary or "") or "No action failed; see the execution.")
     for action in context.actions[:5]:
         parts.append("\n".join(_action_facts(action)))
         if action.build and action.build.log_lines:

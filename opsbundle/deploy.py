@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from opsbundle.changesets import ChangeSet, DeployError, Stacks, render_diff
 from opsbundle.exceptions import ConfigError
@@ -250,6 +250,10 @@ class Deployer:
                 change_set = self._change_set(spec, parameters)
             except (DeployError, ConfigError) as error:
                 raise type(error)(*_args(error, self._stopped(outcome, index))) from None
+            except (BotoCoreError, ClientError) as error:  # expired SSO, throttling, ...
+                raise DeployError(
+                    f"{spec.stack_name}: {error}; {self._stopped(outcome, index)}"
+                ) from None
             for line in render_diff(change_set):
                 print(line, file=self._out)
             if change_set.empty:
@@ -270,7 +274,7 @@ class Deployer:
                 result = self._stacks.execute(
                     change_set, progress=lambda line: print(line, file=self._out)
                 )
-            except DeployError as error:
+            except (DeployError, BotoCoreError, ClientError) as error:
                 raise DeployError(
                     f"{error}; {self._stopped(outcome, index, failed=True)}"
                 ) from None

@@ -28,6 +28,7 @@ caller counts it (`PushgatewayFailed` in the run's EMF metrics).
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import urllib.parse
@@ -111,12 +112,18 @@ def push_run(
     """Push one run; True when the Pushgateway took both groups, False (logged) when not."""
     log = logger or get_logger()
     now = clock()
+    # Grouped by function too, so two deployed functions of one part (dev and prod, say)
+    # never overwrite each other's last run.
+    function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "").strip()
+    base = {"function": function} if function else {}
     pushes: list[tuple[str, dict[str, str], CollectorRegistry, Callable[..., None]]] = [
-        ("last_run", {}, last_run_registry(counts, durations_ms, now=now), push_to_gateway)
+        ("last_run", base, last_run_registry(counts, durations_ms, now=now), push_to_gateway)
     ]
     seen = last_seen_registry(counts, now=now)
     if seen is not None:
-        pushes.append(("last_seen", {LAST_SEEN_LABEL: LAST_SEEN_VALUE}, seen, pushadd_to_gateway))
+        pushes.append(
+            ("last_seen", {**base, LAST_SEEN_LABEL: LAST_SEEN_VALUE}, seen, pushadd_to_gateway)
+        )
     ok = True
     for group, grouping_key, registry, push in pushes:
         try:

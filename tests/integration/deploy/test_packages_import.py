@@ -11,7 +11,6 @@ cache and PyPI, so the test skips only when PyPI cannot be reached.
 from __future__ import annotations
 
 import subprocess
-import sys
 import venv
 import zipfile
 from pathlib import Path
@@ -91,17 +90,14 @@ def test_the_zip_imports_every_handler_its_templates_name(
     )  # fmt: skip
     assert result.returncode == 0, f"{name}: {result.stderr[-3000:]}"
     assert result.stdout.strip() == "ok"
-    assert sys.version_info[:2] == (3, 11), "the clean virtualenv here is python3.11"
+    # The clean virtualenv runs this machine's python3 (3.11 here, 3.12 in CodeBuild).
 
 
 def test_every_handler_named_in_a_template_has_a_zip() -> None:
     packaged = {package for spec in packaging.LAMBDAS.values() for package in spec.packages}
     missing = {p: sorted(h) for p, h in handlers_by_package().items() if p not in packaged}
-    if missing:
-        # Visible in the -ra summary, never silent: a part whose Lambda is not in
-        # packaging.LAMBDAS yet (work in progress elsewhere) has no zip to deploy.
-        pytest.skip(f"handlers without a zip in packaging.LAMBDAS: {missing}")
     assert handlers_by_package()
+    assert not missing, f"handlers without a zip in packaging.LAMBDAS: {missing}"
 
 
 @pytest.mark.timeout(900)

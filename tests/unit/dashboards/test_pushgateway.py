@@ -190,3 +190,24 @@ def test_a_bad_gateway_url_is_a_failed_push_too() -> None:
 def test_redact() -> None:
     assert pushgateway.redact("http://u:p@h:9091/x") == "http://h:9091/x"
     assert pushgateway.redact("http://h:9091") == "http://h:9091"
+
+
+def test_a_deployed_function_is_its_own_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two functions of one part (dev and prod) must not overwrite each other's last run."""
+    from opsbundle import pushgateway
+
+    seen: list[str] = []
+
+    def handler(url: str, method: str, timeout: float | None, headers: Any, data: bytes) -> Any:
+        seen.append(f"{method} {url}")
+        return lambda: None
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "opsbundle-prod-report")
+    assert pushgateway.push_run(gateway="http://127.0.0.1:9091", service="report_fn",
+                                counts={"ReportPosted": 1}, durations_ms={},
+                                handler=handler)  # fmt: skip
+    assert seen == [
+        "PUT http://127.0.0.1:9091/metrics/job/report_fn/function/opsbundle-prod-report",
+        "POST http://127.0.0.1:9091/metrics/job/report_fn/function/opsbundle-prod-report"
+        "/scope/last_seen",
+    ]

@@ -54,3 +54,39 @@ def test_private_key_blocks_are_masked_to_their_end() -> None:
     out = redact_lines(lines)
     assert out[0] == "before" and out[-1] == "after"
     assert "MIIEowIBAAKCAQEA" not in "".join(out)
+
+
+def test_codepipeline_error_messages_and_summaries_are_redacted_too() -> None:
+    """CodePipeline's error message often quotes the failing command, secrets and all."""
+    from monitors.pipeline_context import FailedAction
+    from monitors.pipeline_failure import _action_facts
+
+    command = 'curl -H "Authorization: Bearer sk_live_51HqLyjWDarjtT1zdp7dc" https://u:p4ss@x.io'
+    action = FailedAction(
+        stage="Build", action="Test", category="Build", provider="CodeBuild",
+        error_code="JobFailed",
+        error_message=f"Error while executing command: {command}. Reason: exit status 22",
+        summary=f"Build failed: {command}",
+    )  # fmt: skip
+    text = "\n".join(_action_facts(action))
+    assert "sk_live_51HqLyjWDarjtT1zdp7dc" not in text
+    assert "p4ss" not in text
+    assert "exit status 22" in text
+
+
+def test_a_timed_out_approval_is_not_called_a_rejection() -> None:
+    from monitors.pipeline_context import FailedAction
+    from monitors.pipeline_failure import _action_facts
+
+    timed_out = FailedAction(
+        stage="Approve", action="Prod", category="Approval", provider="Manual",
+        error_code="JobFailed", error_message="Approval timed out",
+    )  # fmt: skip
+    assert not timed_out.rejected_approval
+    assert "not a rejection" in "\n".join(_action_facts(timed_out))
+    rejected = FailedAction(
+        stage="Approve", action="Prod", category="Approval", provider="Manual",
+        summary="not today", updated_by="arn:aws:iam::1:user/alice",
+    )  # fmt: skip
+    assert rejected.rejected_approval
+    assert "rejected by alice: not today" in "\n".join(_action_facts(rejected))
