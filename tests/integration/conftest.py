@@ -17,6 +17,7 @@ from moto import mock_aws
 from tests.emulators.hubspot import HubSpotEmulator
 from tests.emulators.salesforce import SalesforceEmulator
 from tests.emulators.slack import SlackEmulator
+from tests.moto_env import use_moto_credentials
 
 REGION = "us-east-1"
 SLACK_TOKEN = "xoxb-test-token"
@@ -53,16 +54,7 @@ class Aws:
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_moto_credentials(monkeypatch, REGION)
     with mock_aws():
         session = boto3.Session(region_name=REGION)
         dynamodb = session.client("dynamodb")

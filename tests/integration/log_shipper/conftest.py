@@ -13,6 +13,7 @@ from opensearchpy import OpenSearch
 
 from log_shipper import assemble
 from tests.integration.log_shipper.opensearch_node import Node, start
+from tests.moto_env import use_moto_credentials
 
 REGION = "us-east-1"
 DLQ_BUCKET = "log-shipper-dead-letters"
@@ -47,16 +48,7 @@ def _clean(client: OpenSearch) -> None:
 
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    use_moto_credentials(monkeypatch, REGION)
     monkeypatch.setattr(assemble, "_clients", {})  # no client outlives its moto context
     monkeypatch.setattr(assemble, "_installed", set())  # each test starts without templates
     with mock_aws():
