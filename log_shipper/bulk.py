@@ -80,8 +80,7 @@ def safe_detail(error: Any) -> str:
 def action_line(document: Document) -> bytes:
     # A lone surrogate (an escape like \\ud800 in the CloudWatch JSON) can't be UTF-8:
     # backslashreplace writes it back as the same JSON escape.
-    line = f'{{"create":{{"_index":"{document.index}","_id":"{document.id}"}}}}\n{document.body}\n'
-    return line.encode("utf-8", "backslashreplace")
+    return document.lines.encode("utf-8", "backslashreplace")
 
 
 class BulkSender:

@@ -153,14 +153,21 @@ def batch_from_json(payload: Mapping[str, Any], *, region: str | None = None) ->
     raw_events = payload.get("logEvents")
     if not isinstance(raw_events, list):
         raise ValueError("'logEvents' is not a list")
+    # One pass: an event of the wrong shape is left out (then found below). Each LogEvent is
+    # made as its generated __new__ makes it, without that Python-level call.
+    new = tuple.__new__
     try:
-        events = [LogEvent(e["id"], e["timestamp"], e["message"]) for e in raw_events]
+        events = [
+            new(LogEvent, (event_id, timestamp, message))
+            for e in raw_events
+            if type(event_id := e["id"]) is str
+            and event_id
+            and type(timestamp := e["timestamp"]) is int
+            and type(message := e["message"]) is str
+        ]
     except (KeyError, TypeError):
         events = []
-    if len(events) != len(raw_events) or not all(
-        type(e.id) is str and e.id and type(e.timestamp) is int and type(e.message) is str
-        for e in events
-    ):
+    if len(events) != len(raw_events):
         position = next(i for i, e in enumerate(raw_events) if not _valid_event(e))
         raise ValueError(f"logEvents[{position}] lacks a string id, int timestamp or message")
     filters = payload.get("subscriptionFilters")

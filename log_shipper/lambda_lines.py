@@ -28,6 +28,15 @@ _REPORT_FIELDS = {
 _REPORT_FIELD = re.compile(r"(Duration|Billed Duration|Memory Size|Max Memory Used|"
                            r"Init Duration|Restore Duration): ([0-9.]+) (?:ms|MB)")  # fmt: skip
 _REPORT = re.compile(r"REPORT " + _REQUEST)
+# The usual REPORT line, its fields in the order Lambda writes them, read in one match
+# (numbers short enough to stay finite; anything else goes the general way).
+_NUMBER = r"([0-9]{1,12}(?:\.[0-9]{1,6})?)"
+_SHORTEST_FIELD = len("Duration: 0 ms")  # what _REPORT_FIELD needs, at the least
+_USUAL_REPORT = re.compile(
+    r"REPORT " + _REQUEST + r"\tDuration: " + _NUMBER + r" ms\tBilled Duration: " + _NUMBER
+    + r" ms\tMemory Size: " + _NUMBER + r" MB\tMax Memory Used: " + _NUMBER + r" MB"
+    + r"(?:\tInit Duration: " + _NUMBER + r" ms)?"
+)  # fmt: skip
 _PY_PREFIX = re.compile(
     r"\[(?P<level>[A-Z]+)\]\t\d{4}-\d\d-\d\dT[0-9:.]+Z\t(?P<request_id>[0-9a-f-]{36})\t"
 )
@@ -47,35 +56,88 @@ _PLATFORM_METRICS = {
 def parse_text(message: str) -> tuple[dict[str, Any] | None, str | None]:
     """(lambda fields, log level) of a text line; (None, None) when it is neither."""
     first = message[:1]
-    if first == "S" and message.startswith("START RequestId: "):
-        match = _START.match(message)
-        if match:
-            fields: dict[str, Any] = {"type": "START", "request_id": match["request_id"]}
-            if match["version"]:
-                fields["version"] = match["version"]
+    if first == "S":
+        start = start_line(message)
+        if start:
+            fields: dict[str, Any] = {"type": "START", "request_id": start[0]}
+            if start[1]:
+                fields["version"] = start[1]
             return fields, None
-    elif first == "E" and message.startswith("END RequestId: "):
-        match = _END.match(message)
-        if match:
-            return {"type": "END", "request_id": match["request_id"]}, None
+    elif first == "E":
+        request_id = end_line(message)
+        if request_id:
+            return {"type": "END", "request_id": request_id}, None
     elif first == "R" and message.startswith("REPORT RequestId: "):
         match = _REPORT.match(message)
         if match:
             fields = {"type": "REPORT", "request_id": match["request_id"]}
             for name, value in _REPORT_FIELD.findall(message):
                 target = _REPORT_FIELDS[name]
-                fields[target] = int(float(value)) if target.endswith("_mb") else float(value)
+                number = _number(value, whole=target.endswith("_mb"))
+                if number is not None:  # "1.2.3 ms" or an absurd figure: left out, not fatal
+                    fields[target] = number
             fields["cold_start"] = "init_duration_ms" in fields
             return fields, None
     elif first == "[" or first.isdigit():
-        # "[LEVEL]\t<time>\t<request id>\t..." (Python) or "<time>\t<request id>\tLEVEL\t..."
-        # (Node.js): split first, the regular expression confirms only a likely line.
-        parts = message.split("\t", 3)
-        if len(parts) == 4 and len(parts[2 if first == "[" else 1]) == 36:
-            match = (_PY_PREFIX if first == "[" else _NODE_PREFIX).match(message)
-            if match:
-                return {"request_id": match["request_id"]}, match["level"].lower()
+        prefix = runtime_prefix(message)
+        if prefix:
+            return {"request_id": prefix[0]}, prefix[1]
     return None, None
+
+
+def start_line(message: str) -> tuple[str, str | None] | None:
+    """(request id, version or None) of a START line; None for any other line."""
+    if not message.startswith("START RequestId: "):
+        return None
+    match = _START.match(message)
+    if match is None:
+        return None
+    return match["request_id"], match["version"] or None
+
+
+def end_line(message: str) -> str | None:
+    """The request id of an END line; None for any other line."""
+    if not message.startswith("END RequestId: "):
+        return None
+    match = _END.match(message)
+    return match["request_id"] if match else None
+
+
+def runtime_prefix(message: str) -> tuple[str, str] | None:
+    """(request id, level lower-cased) of a runtime's line: "[LEVEL]\t<time>\t<request id>\t..."
+    (Python) or "<time>\t<request id>\tLEVEL\t..." (Node.js); None for any other line.
+    Anchored patterns without nested repeats: a line that is neither fails within its first
+    characters."""
+    match = (_PY_PREFIX if message[:1] == "[" else _NODE_PREFIX).match(message)
+    if match is None:
+        return None
+    request_id, level = match.group("request_id", "level")
+    return request_id, level.lower()
+
+
+# (request id, duration ms, billed duration ms, memory size MB, max memory used MB, init
+# duration ms or None on a warm start): a plain tuple, made 1,000s of times per payload.
+UsualReport = tuple[str, float, float, int, int, float | None]
+
+
+def usual_report(message: str) -> UsualReport | None:
+    """The fields of a REPORT line in the usual layout (what parse_text reads from it, in the
+    same order, without a dictionary); None for any other line: parse_text reads those."""
+    match = _USUAL_REPORT.match(message)
+    if match is None:
+        return None
+    end = match.end()
+    if len(message) - end >= _SHORTEST_FIELD and _REPORT_FIELD.search(message, end):
+        return None
+    request_id, duration, billed, memory, used, init = match.groups()
+    return (
+        request_id,
+        float(duration),
+        float(billed),
+        int(float(memory)),
+        int(float(used)),
+        float(init) if init is not None else None,
+    )
 
 
 def parse_platform(record: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -103,3 +165,11 @@ def parse_platform(record: Mapping[str, Any]) -> dict[str, Any] | None:
         if kind == "platform.report":
             fields["cold_start"] = "init_duration_ms" in fields
     return fields
+
+
+def _number(text: str, *, whole: bool) -> float | int | None:
+    try:
+        value = float(text)
+        return int(value) if whole else value
+    except (ValueError, OverflowError):
+        return None

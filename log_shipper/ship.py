@@ -87,6 +87,9 @@ class Shipper:
             elif unit.batch:
                 batches.append((unit.batch, unit.item_id))
         item_of = {id(batch): item for batch, item in batches}
+        newest = max((e.timestamp for b, _ in batches for e in b.events), default=None)
+        if newest is not None:  # how far behind the logs this run is (the dashboard's lag)
+            self.metrics.count("IngestLagSeconds", max(0.0, at.timestamp() - newest / 1000))
         failures = self.deliver([b for b, _ in batches], outcome, at)
         records.extend((event_record(f, at), item_of.get(id(f.document.batch))) for f in failures)
         for failure in failures:

@@ -16,8 +16,9 @@ The `_id` is a digest of (account, log group, log stream, event id), so any retr
 duplicate delivery of the same event writes the same document, once.
 
 Speed matters here (a busy log group sends 10,000 events in one payload): each document is
-written straight to its JSON text with the parts that are the same for the whole batch
-serialized once, and a JSON message that needs no change is copied in as it came.
+written straight to its `_bulk` lines (action and JSON text, in one string) with the parts
+that are the same for the whole batch serialized once, Lambda's own lines written from their
+matches without a dictionary, and a JSON message that needs no change copied in as it came.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from typing import Any
 
 from log_shipper import lambda_lines
@@ -41,25 +42,9 @@ MAX_KEY_LENGTH = 256
 _LEVEL_KEYS = ("level", "levelname", "severity", "log.level")
 
 
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-# json.dumps(value, ensure_ascii=False, separators=(",", ":")) without its per-call set-up
-# (CPython's C encoder; the pure-Python one where there is none).
-if c_make_encoder is not None:
-    _ENCODER = c_make_encoder(
-        None, _not_json, encode_basestring, None, ":", ",", False, False, True
-    )
-
-    def _dumps(value: Any) -> str:
-        return "".join(_ENCODER(value, 0))
-
-else:  # pragma: no cover - CPython always has _json
-    _PLAIN = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-
-    def _dumps(value: Any) -> str:
-        return _PLAIN.encode(value)
+# json.dumps(value, ensure_ascii=False, separators=(",", ":")) with the encoder built once
+# (the benchmark's floor serializes with the same public API, the same way).
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
 # Keys that need changing: a dot, blank, very long. A JSON text with none of them (and no
@@ -70,13 +55,34 @@ _BLANK_KEY = re.compile(r'"\s*"\s*:')
 _LONG_KEY = re.compile(r'"[^"]{%d,}"\s*:' % (MAX_KEY_LENGTH + 1))  # noqa: UP031
 
 
+def create_action(index: str, document_id: str) -> str:
+    """The `_bulk` action line that creates a document (index and id need no escaping)."""
+    return f'{{"create":{{"_index":"{index}","_id":"{document_id}"}}}}'
+
+
 @dataclass(slots=True)
 class Document:
+    """An event ready for `_bulk`: `lines` is its create action and its JSON text, each ending
+    in a newline (written in one go on the hot path; `body` is the second line)."""
+
     id: str
     index: str
-    body: str  # the document's JSON text
+    lines: str
     event: LogEvent
     batch: LogBatch
+
+    @classmethod
+    def of(
+        cls, document_id: str, index: str, body: str, event: LogEvent, batch: LogBatch
+    ) -> Document:
+        return cls(
+            document_id, index, f"{create_action(index, document_id)}\n{body}\n", event, batch
+        )
+
+    @property
+    def body(self) -> str:
+        """The document's JSON text (one line: it holds no newline)."""
+        return self.lines[self.lines.rindex("\n", 0, len(self.lines) - 1) + 1 : -1]
 
     @property
     def source(self) -> dict[str, Any]:
@@ -114,19 +120,8 @@ def iso_millis(timestamp_ms: int) -> str:
     return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
 
 
-class _Clock:
-    """ISO timestamps, the part up to the second cached (events come in time order)."""
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._prefix = ""
-
-    def iso(self, timestamp_ms: int) -> str:
-        second, millis = divmod(timestamp_ms, 1000)
-        if second != self._second:
-            self._second = second
-            self._prefix = f"{datetime.fromtimestamp(second, UTC):%Y-%m-%dT%H:%M:%S}."
-        return f"{self._prefix}{millis:03d}Z"
+# ".000Z" … ".999Z": the milliseconds of a timestamp, looked up instead of formatted per event.
+_MILLIS = tuple(f".{m:03d}Z" for m in range(1000))
 
 
 def transform_batch(
@@ -138,88 +133,200 @@ def transform_batch(
     limits: Limits | None = None,
     stats: TransformStats | None = None,
 ) -> Iterator[Document]:
-    """Documents for the events of one batch that the route wants, in order."""
+    """Documents for the events of one batch that the route wants, in order.
+
+    What is the same for the whole batch (cloud and log group fields, the id prefix) is
+    serialized once; the second of a timestamp and the index of a day are worked out once
+    per second and per day (events come in time order)."""
     limits = limits or Limits()
     stats = stats if stats is not None else TransformStats()
-    namer = IndexNamer(route.index, log_group=batch.log_group, account=batch.owner)
-    clock = _Clock()
+    name = IndexNamer(route.index, log_group=batch.log_group, account=batch.owner).name
     enc = encode_basestring
-    cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": batch.region or region}
-    head = (
-        '","event":{"ingested":"' + iso_millis(int(ingested.timestamp() * 1000)) + '"},"message":'
-    )
-    static = (
-        ',"cloud":' + _dumps(cloud)
-        + ',"aws":{"cloudwatch":{"log_group":' + enc(batch.log_group)
-        + ',"log_stream":' + enc(batch.log_stream) + ',"event_id":'
-    )  # fmt: skip
+    head, static = _batch_parts(batch, region, ingested)
     id_prefix = stream_key(batch.owner, batch.log_group, batch.log_stream) + "-"
-    name = namer.name
-    filters, redacting = route.filters, route.redact
+    filters, redacting, wants = route.filters, route.redact, route.wants
+    millis_text = _MILLIS
+    second_ms, day = -(1 << 100), None  # the current second's start (ms) and day
+    second_text = index = create = ""
     for event in batch.events:
-        message = event.message
-        if filters and not route.wants(message):
+        event_id, timestamp, message = event
+        if filters and not wants(message):
             stats.filtered += 1
             continue
         extra = ""
         if redacting:
-            counts: Counter[str] = Counter()
-            message = redact(message, counts)
-            if counts:
-                extra = ',"redaction":{"count":%d,"kinds":%s}' % (  # noqa: UP031
-                    sum(counts.values()), _dumps(sorted(counts)))  # fmt: skip
-                stats.redacted.update(counts)
-        body = "".join((
-            '{"@timestamp":"', clock.iso(event.timestamp), head, enc(message),
-            static, enc(event.id), "}}", _enrich(message, limits, stats), extra, "}",
-        ))  # fmt: skip
-        event_id = event.id
-        if not (event_id.isascii() and event_id.isalnum() and len(event_id) <= 128):
-            event_id = hashlib.blake2b(event_id.encode(), digest_size=16).hexdigest()
-        yield Document(id_prefix + event_id, name(event.timestamp), body, event, batch)
-
-
-def _enrich(message: str, limits: Limits, stats: TransformStats) -> str:
-    """The document's fields parsed from the message, as JSON text starting with a comma."""
-    first = message[:1]
-    if first == "{" or (first.isspace() and message.lstrip()[:1] == "{"):
-        text = message.strip()
-        try:
-            parsed = json.loads(text)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict):
-            return _json_fields(text, parsed, limits, stats)
-    fields, level = lambda_lines.parse_text(message)
-    out = ""
-    if fields:
-        if len(fields) == 1:  # a runtime's prefixed line: only the request id
-            out = ',"lambda":{"request_id":' + encode_basestring(fields["request_id"]) + "}"
+            message, extra = _redacted(message, stats)
+        millis = timestamp - second_ms
+        if not 0 <= millis < 1000:  # another second (the first event's, at the start)
+            millis = timestamp % 1000
+            second_ms = timestamp - millis
+            seconds = second_ms // 1000
+            second_text = f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}"
+            if seconds // 86_400 != day:
+                day = seconds // 86_400
+                index = name(timestamp)
+                create = create_action(index, id_prefix)[:-3]  # up to the event's part of _id
+        first = message[:1]
+        if first in _TEXT_STARTS:
+            fields = _text_fields(message)
+        elif first == "{" or (first.isspace() and message.lstrip()[:1] == "{"):
+            parsed = _json_fields(message.strip(), limits, stats)
+            fields = _text_fields(message) if parsed is None else parsed
+        elif first.isdigit():
+            fields = _text_fields(message)
         else:
-            out = ',"lambda":' + _dumps(fields)
-    if level:
-        out += ',"log":{"level":' + encode_basestring(level) + "}"
-    return out
+            fields = ""
+        if event_id.isascii() and event_id.encode().isalnum() and len(event_id) <= 128:
+            # ASCII letters and digits (a CloudWatch id is 56 digits; bytes.isalnum is the
+            # fast check): the _id as it is, and nothing to escape in the JSON string.
+            yield Document(
+                id_prefix + event_id,
+                index,
+                f'{create}{event_id}"}}}}\n{{"@timestamp":"{second_text}{millis_text[millis]}'
+                f'{head}{enc(message)}{static}"{event_id}"}}}}{fields}{extra}}}\n',
+                event,
+                batch,
+            )
+        else:
+            hashed = hashlib.blake2b(event_id.encode(), digest_size=16).hexdigest()
+            yield Document(
+                id_prefix + hashed,
+                index,
+                f'{create}{hashed}"}}}}\n{{"@timestamp":"{second_text}{millis_text[millis]}'
+                f"{head}{enc(message)}{static}{enc(event_id)}}}}}{fields}{extra}}}\n",
+                event,
+                batch,
+            )
 
 
-def _json_fields(text: str, parsed: dict[str, Any], limits: Limits, stats: TransformStats) -> str:
+def _batch_parts(batch: LogBatch, region: str, ingested: datetime) -> tuple[str, str]:
+    """The JSON text the documents of a batch share: from the end of @timestamp to the start
+    of message, and from the end of message to the start of the event id."""
+    cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": batch.region or region}
+    head = '","event":{"ingested":"' + iso_millis(int(ingested.timestamp() * 1000))
+    head += '"},"message":'
+    static = (
+        ',"cloud":' + _dumps(cloud)
+        + ',"aws":{"cloudwatch":{"log_group":' + encode_basestring(batch.log_group)
+        + ',"log_stream":' + encode_basestring(batch.log_stream) + ',"event_id":'
+    )  # fmt: skip
+    return head, static
+
+
+def _redacted(message: str, stats: TransformStats) -> tuple[str, str]:
+    """(the message masked, the redaction field as JSON text starting with a comma, or "")."""
+    counts: Counter[str] = Counter()
+    message = redact(message, counts)
+    if not counts:
+        return message, ""
+    stats.redacted.update(counts)
+    extra = ',"redaction":{"count":%d,"kinds":%s}' % (  # noqa: UP031
+        sum(counts.values()), _dumps(sorted(counts)))  # fmt: skip
+    return message, extra
+
+
+# First characters of the text lines lambda_lines.parse_text can read (START, END, REPORT,
+# a Python runtime's "[LEVEL]" prefix, a Node.js runtime's timestamp): others skip it.
+_TEXT_STARTS = frozenset("SER[")
+
+
+def _text_fields(message: str) -> str:
+    """The fields of a Lambda text line, as JSON text starting with a comma ("" for none).
+
+    Written straight from what lambda_lines read (the same text _dumps would give: request
+    ids are hex digits and dashes, levels capital letters, lower-cased)."""
+    first = message[:1]
+    if first == "[" or first.isdigit():
+        prefix = lambda_lines.runtime_prefix(message)
+        if prefix is None:
+            return ""
+        return f',"lambda":{{"request_id":"{prefix[0]}"}},"log":{{"level":"{prefix[1]}"}}'
+    if first == "R":
+        report = lambda_lines.usual_report(message)
+        if report is not None:
+            return _report_fields(report)
+    elif first == "S":
+        return _start_fields(lambda_lines.start_line(message))
+    elif first == "E":
+        request_id = lambda_lines.end_line(message)
+        return f',"lambda":{{"type":"END","request_id":"{request_id}"}}' if request_id else ""
+    fields, _ = lambda_lines.parse_text(message)  # a REPORT in another layout
+    return ',"lambda":' + _dumps(fields) if fields else ""
+
+
+def _report_fields(report: lambda_lines.UsualReport) -> str:
+    request_id, duration, billed, memory, used, init = report
+    text = (
+        f',"lambda":{{"type":"REPORT","request_id":"{request_id}","duration_ms":{duration!r},'
+        f'"billed_duration_ms":{billed!r},"memory_size_mb":{memory},"max_memory_used_mb":{used}'
+    )
+    if init is None:
+        return text + ',"cold_start":false}'
+    return f'{text},"init_duration_ms":{init!r},"cold_start":true}}'
+
+
+def _start_fields(start: tuple[str, str | None] | None) -> str:
+    if start is None:
+        return ""
+    request_id, version = start
+    if version is None:
+        return f',"lambda":{{"type":"START","request_id":"{request_id}"}}'
+    return (
+        f',"lambda":{{"type":"START","request_id":"{request_id}",'
+        f'"version":{encode_basestring(version)}}}'
+    )
+
+
+# json.loads(text) for a text that starts with "{" and ends in no whitespace is the scan that
+# JSONDecoder.raw_decode runs (the same C scanner), then a check that it ended where the text
+# does; called straight, without the two Python-level calls around it. Errors: StopIteration
+# (no value at all) or JSONDecodeError, a ValueError.
+_scan_json: Callable[[str, int], tuple[Any, int]]
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
+_LEVEL_FIELDS: dict[str, str] = {}  # the "level" of a JSON message → its log.level field
+
+
+def _json_fields(text: str, limits: Limits, stats: TransformStats) -> str | None:
+    """The fields of a JSON-object message (`text`: stripped, starts with "{"), as JSON text
+    starting with a comma; None when it is not a JSON object."""
+    try:
+        parsed, end = _scan_json(text, 0)
+    except (StopIteration, ValueError, RecursionError):  # nested past Python's limit: text
+        return None
+    if end != len(text) or type(parsed) is not dict:
+        return None
     out = ""
-    platform = lambda_lines.parse_platform(parsed)
-    if platform:
-        out = ',"lambda":' + _dumps(platform)
-    level = _level(parsed)
-    if level:
-        out += ',"log":{"level":' + encode_basestring(level) + "}"
+    if "type" in parsed:
+        platform = lambda_lines.parse_platform(parsed)
+        if platform:
+            out = ',"lambda":' + _dumps(platform)
+    level = parsed.get("level")
+    if type(level) is str and 0 < len(level) <= 16:  # what _level takes first (Powertools)
+        level_field = _LEVEL_FIELDS.get(level)
+        if level_field is None:
+            level_field = ',"log":{"level":' + encode_basestring(level.lower()) + "}"
+            if len(_LEVEL_FIELDS) < 64:  # a few values recur: their field, made once
+                _LEVEL_FIELDS[level] = level_field
+        out += level_field
+    else:
+        level = _level(parsed)
+        if level:
+            out += ',"log":{"level":' + encode_basestring(level) + "}"
     if (
         "\n" not in text
         and text.count(":") <= limits.max_fields
-        and text.count("{") + text.count("[") <= limits.max_depth
-        and '\\"' not in text
+        and (text.count("{") + text.count("[") if "[" in text else text.count("{"))
+        <= limits.max_depth
+        and "\\" not in text  # an escape may spell a dot, a blank or a quote in a key
+        and text.isascii()  # so may a non-ASCII blank (a no-break space): the careful path
         and not ("." in text and _DOTTED_KEY.search(text))
-        and not (('""' in text or '" ' in text or '"\t' in text) and _BLANK_KEY.search(text))
+        and not (
+            _BLANK_KEY.search(text)  # rarely matches: the cheaper test of the two, first
+            and ('""' in text or '" ' in text or '"\t' in text)
+        )
         and not (len(text) > MAX_KEY_LENGTH and _LONG_KEY.search(text))
     ):
-        return out + ',"json":' + text  # valid (json.loads said so) and nothing to change
+        return f'{out},"json":{text}'  # valid (the scanner said so) and nothing to change
     budget = [limits.max_fields]
     safe = safe_object(parsed, limits.max_depth, budget)
     out += ',"json":' + _dumps(safe)
@@ -286,7 +393,7 @@ def as_text(document: Document, reason: str) -> Document:
     source = {k: v for k, v in document.source.items() if k != "json"}
     source["tags"] = [*[t for t in source.get("tags", []) if t != "json_truncated"], "json_as_text"]
     source["error"] = {"message": reason[:1000]}
-    return Document(document.id, document.index, _dumps(source), document.event, document.batch)
+    return Document.of(document.id, document.index, _dumps(source), document.event, document.batch)
 
 
 def serialize(source: Mapping[str, Any]) -> str:

@@ -3,8 +3,10 @@ returns for Kinesis batches, and when it raises."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -186,3 +188,19 @@ def test_a_warm_lambda_reuses_its_clients(s3: Any) -> None:
     assert warm_clients(settings) is first  # same connections on the next invocation
     other = ShipperSettings.load(Env({"OPENSEARCH_URL": "http://b", "LOG_SHIPPER_DLQ_BUCKET": "b"}))
     assert warm_clients(other)[0] is not first[0]
+
+
+def test_each_run_reports_how_far_behind_the_logs_it_is(
+    monkeypatch: pytest.MonkeyPatch, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """IngestLagSeconds: now minus the newest event's own time (the dashboard's lag panel)."""
+    event = fixture("cloudwatch_logs_event.json")
+    use(monkeypatch, FakeClient([per_item(lambda a: (201, None))]), s3)
+    handler.handler(event, Context())
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+           if line.startswith('{"_aws"')]  # fmt: skip
+    (lag,) = [doc["IngestLagSeconds"] for doc in emf if "IngestLagSeconds" in doc]
+    lag = lag[0] if isinstance(lag, list) else lag
+    payload = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+    newest = max(e["timestamp"] for e in payload["logEvents"]) / 1000
+    assert abs(lag - (time.time() - newest)) < 60

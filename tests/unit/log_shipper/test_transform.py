@@ -218,3 +218,27 @@ def test_any_text_becomes_a_utf8_action_line(message: str) -> None:
     action, body, _ = action_line(document).split(b"\n")
     assert json.loads(action)["create"]["_id"] == document.id
     assert json.loads(body.decode("utf-8"))["message"].startswith(message[:3])
+
+
+def test_hostile_messages_never_crash_the_batch() -> None:
+    """Malformed input is data: JSON nested past Python's recursion limit stays text, a
+    REPORT line with nonsense numbers keeps its good fields, escaped keys are made safe."""
+    from log_shipper.lambda_lines import parse_text
+
+    deep = "{" + '"a":{' * 5000 + "}" * 5001
+    document = one(deep)
+    assert document["message"] == deep
+    assert "json" not in document
+
+    fields, _ = parse_text(
+        "REPORT RequestId: 8f5e1d2c-1111-2222-3333-444455556666\tDuration: 1.2.3 ms\t"
+        "Billed Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 9e999 MB"
+    )
+    assert fields is not None
+    assert "duration_ms" not in fields
+    assert fields["billed_duration_ms"] == 2.0
+
+    escaped = one('{"a\\u002eb": 1, "\\u00a0": 2}')
+    assert "a.b" not in escaped["json"]  # the dotted key was made safe, as if typed plainly
+    assert "\u00a0" not in escaped["json"]  # the blank key too
+    assert "\u00a0" not in one('{"\u00a0": 2}')["json"]  # and written plainly
