@@ -6,15 +6,19 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from botocore.config import Config
+
 from log_shipper import template
 from log_shipper.bulk import BulkSender
 from log_shipper.client import build_client
 from log_shipper.config import ShipperSettings
 from log_shipper.dead_letter import DeadLetters
+from log_shipper.exceptions import OpenSearchError
 from log_shipper.ship import Shipper
 from log_shipper.transform import Limits
 from opsbundle import aws
 from opsbundle import settings as names
+from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 from opsbundle.settings import Env
 
@@ -31,7 +35,15 @@ def build_shipper(
     """`remaining`: seconds left to work (the Lambda's remaining time less the margin)."""
     client = client or build_client(settings)
     if settings.install_template:
-        ensure_template(client, settings)
+        try:
+            ensure_template(client, settings)
+        except OpenSearchError as error:
+            if not error.retryable:
+                raise  # a refusal (403, a bad template) is a setting to fix, not an outage
+            # OpenSearch is down: ship anyway, so the events reach the dead letters now and
+            # the template is tried again on the next invocation.
+            metrics.count("TemplateInstallFailed")
+            get_logger().warning("index template not installed", extra={"error": str(error)})
 
     def latency(ms: float) -> None:
         metrics.durations_ms["BulkLatency"] = metrics.durations_ms.get("BulkLatency", 0) + ms
@@ -63,6 +75,11 @@ def build_shipper(
 
 
 _installed: set[tuple[str, str]] = set()
+# Dead letters are written near the deadline: short timeouts and few retries, so the write
+# itself cannot run the Lambda out of time.
+DEAD_LETTER_S3 = Config(
+    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=5
+)
 _clients: dict[ShipperSettings, tuple[Any, Any]] = {}
 
 
@@ -71,7 +88,7 @@ def warm_clients(settings: ShipperSettings) -> tuple[Any, Any]:
     warm, so connections stay open between invocations (keep-alive)."""
     clients = _clients.get(settings)
     if clients is None:
-        clients = (build_client(settings), aws.client("s3"))
+        clients = (build_client(settings), aws.client("s3", config=DEAD_LETTER_S3))
         _clients.clear()
         _clients[settings] = clients
     return clients

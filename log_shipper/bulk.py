@@ -213,7 +213,11 @@ class BulkSender:
             else:
                 error = answer.get("error") if isinstance(answer, dict) else None
                 kind = error.get("type") if isinstance(error, dict) else None
-                if kind in MAPPING_ERRORS and not entry.text_fallback:
+                reason = str(error.get("reason", "")) if isinstance(error, dict) else ""
+                mapping_conflict = kind in MAPPING_ERRORS or (
+                    kind == "illegal_argument_exception" and "Limit of total fields" in reason
+                )
+                if mapping_conflict and not entry.text_fallback:
                     document = as_text(entry.document, safe_detail(error))
                     again.append(
                         _Entry(document, action_line(document), text_fallback=True, fresh=True)

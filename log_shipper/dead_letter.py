@@ -109,7 +109,7 @@ class DeadLetters:
         self._written += 1
         key = f"{self.prefix}{at:%Y/%m/%d/%H%M%S}-{request_id}-{self._written}.jsonl.gz"
         body = gzip.compress(
-            b"".join(json.dumps(r, ensure_ascii=False).encode("utf-8") + b"\n" for r in records),
+            b"".join(json.dumps(r).encode("ascii") + b"\n" for r in records),
             mtime=0,
         )
         extra: dict[str, str] = {"ServerSideEncryption": "aws:kms"}

@@ -140,6 +140,9 @@ def decode_payload(data: str) -> dict[str, Any]:
     return payload
 
 
+MAX_TIMESTAMP_MS = 253_402_300_800_000  # 10000-01-01: past it, no date can be made
+
+
 def batch_from_json(payload: Mapping[str, Any], *, region: str | None = None) -> LogBatch:
     message_type = payload.get("messageType")
     if message_type != DATA_MESSAGE:
@@ -163,13 +166,16 @@ def batch_from_json(payload: Mapping[str, Any], *, region: str | None = None) ->
             if type(event_id := e["id"]) is str
             and event_id
             and type(timestamp := e["timestamp"]) is int
+            and 0 <= timestamp < MAX_TIMESTAMP_MS
             and type(message := e["message"]) is str
         ]
     except (KeyError, TypeError):
         events = []
     if len(events) != len(raw_events):
         position = next(i for i, e in enumerate(raw_events) if not _valid_event(e))
-        raise ValueError(f"logEvents[{position}] lacks a string id, int timestamp or message")
+        raise ValueError(
+            f"logEvents[{position}] lacks a string id, a timestamp (ms, 1970-9999) or a message"
+        )
     filters = payload.get("subscriptionFilters")
     return LogBatch(
         owner=strings["owner"],
@@ -189,6 +195,7 @@ def _valid_event(item: Any) -> bool:
         and isinstance(item.get("id"), str)
         and bool(item["id"])
         and type(item.get("timestamp")) is int
+        and 0 <= item["timestamp"] < MAX_TIMESTAMP_MS
         and isinstance(item.get("message"), str)
     )
 

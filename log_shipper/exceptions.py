@@ -17,3 +17,5 @@ class DeadLetterError(LogShipperError):
 
 class OpenSearchError(LogShipperError):
     """OpenSearch refused a request that is not about one document (template, setup)."""
+
+    retryable = False  # True when OpenSearch could not be reached or failed (5xx, 429)

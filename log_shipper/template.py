@@ -104,7 +104,11 @@ def install(client: Any, name: str, body: dict[str, Any], *, force: bool = False
                     return False
         client.indices.put_index_template(name=name, body=body)
     except TransportError as error:
-        raise OpenSearchError(
-            f"could not install index template {name}: HTTP {error.status_code} {error.error}"
-        ) from None
+        status = error.status_code
+        failed = OpenSearchError(
+            f"could not install index template {name}: HTTP {status} {error.error}"
+        )
+        # Unreachable, overloaded or failing: the events can still go to the dead letters.
+        failed.retryable = not isinstance(status, int) or status == 429 or status >= 500
+        raise failed from None
     return True

@@ -15,11 +15,17 @@ RETRIES = Config(
 )
 
 
-def client(service: str, *, region: str | None = None, session: boto3.Session | None = None) -> Any:
+def client(
+    service: str,
+    *,
+    region: str | None = None,
+    session: boto3.Session | None = None,
+    config: Config | None = None,
+) -> Any:
     """A client for `service`, built only when the caller did not hand one in."""
     factory: Any = (session or boto3.Session()).client  # typed per service by boto3-stubs
     try:
-        return factory(service, region_name=region, config=RETRIES)
+        return factory(service, region_name=region, config=config or RETRIES)
     except NoRegionError as error:
         problem = setup_problem(error)
         assert problem is not None

@@ -213,8 +213,11 @@ def test_a_mapping_conflict_is_retried_once_as_text_then_dead_lettered() -> None
 
 
 def test_other_item_errors_and_auth_errors_fail_at_once() -> None:
-    limit = fixture("bulk_response_errors.json")["items"][4]["create"]["error"]
-    client = FakeClient([per_item(lambda a: (400, limit))])
+    immense = {
+        "type": "illegal_argument_exception",
+        "reason": 'Document contains at least one immense term in field="message"',
+    }
+    client = FakeClient([per_item(lambda a: (400, immense))])
     result = sender(client)[0].send(documents(2))
     assert [f.reason for f in result.failures] == ["illegal_argument_exception"] * 2
     assert len(client.transport.requests) == 1
@@ -242,3 +245,14 @@ def test_safe_detail_drops_the_field_value_preview() -> None:
     detail = safe_detail(error)
     assert detail.startswith("mapper_parsing_exception: failed to parse field [json.user]")
     assert "caused by illegal_state_exception" in detail and "Preview" not in detail
+
+
+def test_the_total_fields_limit_keeps_the_line_as_text() -> None:
+    """A daily index full of varied JSON hits "Limit of total fields": the line is kept
+    searchable as text, like a mapping conflict, not dead-lettered."""
+    limit = fixture("bulk_response_errors.json")["items"][4]["create"]["error"]
+    client = FakeClient([per_item(lambda a: (400, limit)), per_item(lambda a: (201, None))])
+    result = sender(client)[0].send(documents(2))
+    assert result.failures == []
+    assert result.as_text == 2
+    assert result.indexed == 2

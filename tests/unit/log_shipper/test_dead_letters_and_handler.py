@@ -97,7 +97,10 @@ def use(monkeypatch: pytest.MonkeyPatch, client: FakeClient, s3: Any, bucket: st
     monkeypatch.setattr(handler, "warm_clients", lambda settings: (client, s3))
 
 
-REFUSED = {"type": "illegal_argument_exception", "reason": "Limit of total fields exceeded"}
+REFUSED = {
+    "type": "illegal_argument_exception",
+    "reason": 'Document contains at least one immense term in field="message"',
+}
 
 
 def test_kinesis_records_that_could_not_be_made_durable_are_reported(
@@ -204,3 +207,41 @@ def test_each_run_reports_how_far_behind_the_logs_it_is(
     payload = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
     newest = max(e["timestamp"] for e in payload["logEvents"]) / 1000
     assert abs(lag - (time.time() - newest)) < 60
+
+
+def test_a_lone_surrogate_does_not_stop_the_dead_letter_write(s3: Any) -> None:
+    batch = LogBatch("123456789012", "/aws/lambda/api", "s",
+                     [LogEvent("1", 1795705200000, "half an emoji: \ud83d")])  # fmt: skip
+    (document,) = transform_batch(batch, Route(), region="us-east-1", ingested=AT)
+    letters = DeadLetters(bucket="dlq", prefix="dl/", boto3_client=s3)
+    key = letters.put([event_record(Failure(document, "http_400", 400, "refused"), AT)],
+                      request_id="r", at=AT)  # fmt: skip
+    body = gzip.decompress(s3.get_object(Bucket="dlq", Key=key)["Body"].read())
+    assert json.loads(body)["event"]["message"] == "half an emoji: \ud83d"
+
+
+def test_opensearch_down_on_a_cold_start_still_dead_letters_the_events(
+    monkeypatch: pytest.MonkeyPatch, s3: Any
+) -> None:
+    """The template cannot be installed while OpenSearch is down; the events must still
+    reach the dead letters (raising would only repeat the outage on every retry)."""
+    from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
+
+    from log_shipper import assemble
+
+    class Indices:
+        def get_index_template(self, **kwargs: Any) -> Any:
+            raise OpenSearchConnectionError("N/A", "connection refused", None)
+
+    client = FakeClient([OpenSearchConnectionError("N/A", "connection refused", None)] * 20)
+    client.indices = Indices()  # type: ignore[attr-defined]
+    use(monkeypatch, client, s3)
+    monkeypatch.setenv("LOG_SHIPPER_INSTALL_TEMPLATE", "true")
+    monkeypatch.setenv("LOG_SHIPPER_MAX_ATTEMPTS", "1")
+    monkeypatch.setattr(assemble, "_installed", set())
+
+    summary = handler.handler(fixture("cloudwatch_logs_event.json"), Context())
+
+    assert sum(summary["dead_lettered"].values()) == 2
+    assert len(summary["dead_letter_keys"]) == 1
+    assert assemble._installed == set()  # tried again on the next invocation

@@ -65,8 +65,12 @@ def test_each_malformed_step_says_what_was_wrong() -> None:
     )
     events = [*decoded["logEvents"][:2], {"id": "x", "timestamp": "soon", "message": "m"}]
     assert reason(gz(json.dumps({**decoded, "logEvents": events}).encode())) == (
-        "logEvents[2] lacks a string id, int timestamp or message"
+        "logEvents[2] lacks a string id, a timestamp (ms, 1970-9999) or a message"
     )
+    far = [*decoded["logEvents"][:1], {"id": "y", "timestamp": 10**17, "message": "m"}]
+    assert reason(gz(json.dumps({**decoded, "logEvents": far}).encode())) == (
+        "logEvents[1] lacks a string id, a timestamp (ms, 1970-9999) or a message"
+    )  # past year 9999 no date can be made: malformed, not a crash
     assert (
         reason(gz(json.dumps({**decoded, "logEvents": {}}).encode())) == "'logEvents' is not a list"
     )
