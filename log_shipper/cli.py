@@ -106,6 +106,7 @@ class ReplayTotals:
     indexed: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    unreadable: int = 0  # event records a replay could not read; their objects are kept
 
 
 def replay_prefix(
@@ -123,6 +124,11 @@ def replay_prefix(
         totals.indexed += outcome.indexed
         totals.duplicates += outcome.duplicates
         totals.dead_lettered += sum(outcome.dead_lettered.values())
+        unreadable = record.unreadable()
+        if unreadable:  # kept, never deleted: a person has to look at those records
+            totals.unreadable += unreadable
+            totals.objects_kept += 1
+            continue
         if outcome.not_durable:
             totals.objects_kept += 1
             continue

@@ -71,7 +71,7 @@ class DeadLetterObject:
         groups: dict[tuple[str, str, str, str | None], list[LogEvent]] = {}
         filters: dict[tuple[str, str, str, str | None], tuple[str, ...]] = {}
         for record in self.records:
-            if record.get("kind") != "event":
+            if record.get("kind") != "event" or not _readable(record):
                 continue
             key = (record["owner"], record["logGroup"], record["logStream"], record.get("region"))
             event = record["event"]
@@ -87,6 +87,10 @@ class DeadLetterObject:
 
     def payloads(self) -> list[dict[str, Any]]:
         return [r for r in self.records if r.get("kind") == "payload"]
+
+    def unreadable(self) -> int:
+        """Event records missing what a replay needs (a hand-edited or cut-off file)."""
+        return sum(1 for r in self.records if r.get("kind") == "event" and not _readable(r))
 
 
 class DeadLetters:
@@ -167,3 +171,14 @@ def _code(error: Exception) -> str:
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code") or type(error).__name__)
     return type(error).__name__
+
+
+def _readable(record: dict[str, Any]) -> bool:
+    event = record.get("event")
+    return (
+        all(isinstance(record.get(k), str) for k in ("owner", "logGroup", "logStream"))
+        and isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("timestamp"), int)
+        and isinstance(event.get("message"), str)
+    )

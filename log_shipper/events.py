@@ -206,8 +206,15 @@ def encode_payload(batch: Mapping[str, Any]) -> str:
     return base64.b64encode(gzip.compress(raw, mtime=0)).decode("ascii")
 
 
+MAX_RAW_CHARS = 1_000_000
+
+
 def _raw_json(value: Any) -> str:
+    """What arrived, as text for the dead letter; past MAX_RAW_CHARS cut, and marked so."""
     try:
-        return json.dumps(value, default=str)[:1_000_000]
+        text = json.dumps(value, default=str)
     except (TypeError, ValueError):
-        return repr(value)[:1_000_000]
+        text = repr(value)
+    if len(text) <= MAX_RAW_CHARS:
+        return text
+    return text[:MAX_RAW_CHARS] + f"…[cut: {len(text):,} characters arrived]"

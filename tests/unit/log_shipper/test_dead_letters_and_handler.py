@@ -245,3 +245,17 @@ def test_opensearch_down_on_a_cold_start_still_dead_letters_the_events(
     assert sum(summary["dead_lettered"].values()) == 2
     assert len(summary["dead_letter_keys"]) == 1
     assert assemble._installed == set()  # tried again on the next invocation
+
+
+def test_a_damaged_dead_letter_record_is_reported_not_fatal() -> None:
+    from log_shipper.dead_letter import DeadLetterObject
+
+    good = {
+        "kind": "event", "owner": "123456789012", "logGroup": "/aws/lambda/api",
+        "logStream": "s", "event": {"id": "1", "timestamp": 1795705200000, "message": "m"},
+    }  # fmt: skip
+    damaged = {"kind": "event", "owner": "123456789012", "event": {"id": "2"}}
+    letter = DeadLetterObject(key="k", records=[good, damaged])
+    (batch,) = letter.batches()
+    assert [e.id for e in batch.events] == ["1"]
+    assert letter.unreadable() == 1
