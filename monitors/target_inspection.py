@@ -187,6 +187,18 @@ def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code") or "")
 
 
+def _lookup_failed(
+    inspection: Inspection, error: ClientError | BotoCoreError, call: str, what: str
+) -> Inspection:
+    """A lookup that failed: a resource that is gone says so; anything else names the call."""
+    if isinstance(error, ClientError) and _code(error) in NOT_FOUND:
+        inspection.found = False
+        inspection.problems.append(f"{what} no longer exists: delete or update the alarm")
+    else:
+        inspection.problems.append(_why(error, call))
+    return inspection
+
+
 def _why(error: BotoCoreError | ClientError, call: str) -> str:
     """What went wrong, for the alert. Missing credentials or region are settings: raised."""
     problem = aws.setup_problem(error)
@@ -287,18 +299,8 @@ class TargetInspector:
             inspection.health_check = _health_check(group)
         try:
             described = elbv2.describe_target_health(TargetGroupArn=arn, Include=["All"])
-        except ClientError as error:
-            if _code(error) in NOT_FOUND:
-                inspection.found = False
-                inspection.problems.append(
-                    f"target group {arn} no longer exists: delete or update the alarm"
-                )
-            else:
-                inspection.problems.append(_why(error, "DescribeTargetHealth"))
-            return inspection
-        except BotoCoreError as error:
-            inspection.problems.append(_why(error, "DescribeTargetHealth"))
-            return inspection
+        except (ClientError, BotoCoreError) as error:
+            return _lookup_failed(inspection, error, "DescribeTargetHealth", f"target group {arn}")
         target_type = str(group.get("TargetType") or "instance") if group else "instance"
         for item in described.get("TargetHealthDescriptions", []):
             target, health = item.get("Target", {}), item.get("TargetHealth", {})
@@ -349,18 +351,10 @@ class TargetInspector:
                 unhealthy_threshold=check.get("UnhealthyThreshold"),
             )
             health = elb.describe_instance_health(LoadBalancerName=name)
-        except ClientError as error:
-            if _code(error) in NOT_FOUND:
-                inspection.found = False
-                inspection.problems.append(
-                    f"Classic load balancer {name} no longer exists: delete or update the alarm"
-                )
-            else:
-                inspection.problems.append(_why(error, "DescribeInstanceHealth"))
-            return inspection
-        except BotoCoreError as error:
-            inspection.problems.append(_why(error, "DescribeInstanceHealth"))
-            return inspection
+        except (ClientError, BotoCoreError) as error:
+            return _lookup_failed(
+                inspection, error, "DescribeInstanceHealth", f"Classic load balancer {name}"
+            )
         for state in health.get("InstanceStates", []):
             reason = state.get("ReasonCode")
             inspection.targets.append(

@@ -26,7 +26,6 @@ class FetchResult:
     records: list[Mapping[str, Any]] = field(default_factory=list)
     complete: bool = True
     notes: list[str] = field(default_factory=list)
-    requests: int = 0
     # The earliest time the source holds (an export); a window ending before it is not covered.
     covers_from: datetime | None = None
 

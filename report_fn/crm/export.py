@@ -66,7 +66,7 @@ class ExportConnector:
             # Rows without a usable time stay in, so the parser can count them as skipped.
             if created is None or start <= created < end:
                 selected.append(row)
-        return FetchResult(records=selected, requests=self._http.requests, covers_from=earliest)
+        return FetchResult(records=selected, covers_from=earliest)
 
     def _load(self) -> list[Any]:
         if self._rows is None:

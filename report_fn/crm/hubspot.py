@@ -79,7 +79,6 @@ class HubSpotConnector:
                 if not after or _offset(after) >= RESULT_CAP:
                     break
                 page = self._search(low, high, after=str(after))
-        result.requests = self._http.requests
         return result
 
     def _search(self, low: int, high: int, *, after: str | None) -> dict[str, Any]:

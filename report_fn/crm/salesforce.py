@@ -93,7 +93,6 @@ class SalesforceConnector:
             if not isinstance(next_url, str) or not next_url.startswith("/"):
                 raise CRMError("Salesforce said the query is not done but gave no nextRecordsUrl")
             path, params = next_url, None
-        result.requests = self._http.requests
         return result
 
     def _get(self, path: str, params: dict[str, str] | None) -> dict[str, Any]:
