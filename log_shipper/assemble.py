@@ -14,6 +14,7 @@ from log_shipper.client import build_client
 from log_shipper.config import ShipperSettings
 from log_shipper.dead_letter import DeadLetters
 from log_shipper.exceptions import OpenSearchError
+from log_shipper.memory import keep_freed_memory
 from log_shipper.ship import Shipper
 from log_shipper.transform import Limits
 from opsbundle import aws
@@ -33,6 +34,7 @@ def build_shipper(
     sender_options: dict[str, Any] | None = None,
 ) -> Shipper:
     """`remaining`: seconds left to work (the Lambda's remaining time less the margin)."""
+    keep_freed_memory()
     client = client or build_client(settings)
     if settings.install_template:
         try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,14 +58,6 @@ class BulkResult:
         return self.indexed + self.duplicates
 
 
-@dataclass
-class _Entry:
-    document: Document
-    line: bytes
-    text_fallback: bool = False  # already sent once without its parsed JSON
-    fresh: bool = False  # just made so: its retry needs no backoff
-
-
 def safe_detail(error: Any) -> str:
     """OpenSearch's reason without the "Preview of field's value" (it may hold personal data)."""
     if isinstance(error, dict):
@@ -81,6 +73,16 @@ def action_line(document: Document) -> bytes:
     # A lone surrogate (an escape like \\ud800 in the CloudWatch JSON) can't be UTF-8:
     # backslashreplace writes it back as the same JSON escape.
     return document.lines.encode("utf-8", "backslashreplace")
+
+
+def bulk_body(documents: Sequence[Document]) -> bytes:
+    """The `_bulk` request body: every document's lines, in order. An ASCII batch (the usual
+    one) is joined as text and encoded once; otherwise each document is encoded on its own,
+    so one emoji doesn't widen the whole batch to four bytes a character first."""
+    texts = [d.lines for d in documents]
+    if all(map(str.isascii, texts)):
+        return "".join(texts).encode("ascii")
+    return b"".join([text.encode("utf-8", "backslashreplace") for text in texts])
 
 
 class BulkSender:
@@ -113,26 +115,30 @@ class BulkSender:
 
     def send(self, documents: Iterable[Document]) -> BulkResult:
         result = BulkResult()
-        for batch in self.batches(_Entry(d, action_line(d)) for d in documents):
+        for batch in self.batches(documents):
             self._deliver(batch, result)
         return result
 
-    def batches(self, entries: Iterable[_Entry]) -> Iterable[list[_Entry]]:
-        batch: list[_Entry] = []
+    def batches(self, documents: Iterable[Document]) -> Iterator[list[Document]]:
+        """The documents in request-sized batches (bytes and count), in order."""
+        max_bytes, max_count = self._max_bytes, self._max_count
+        batch: list[Document] = []
         size = 0
-        for entry in entries:
-            if batch and (
-                size + len(entry.line) > self._max_bytes or len(batch) >= self._max_count
-            ):
+        for document in documents:
+            # Its bytes in the body: an ASCII text (a flag CPython keeps on every string, nothing
+            # is scanned) takes as many bytes as characters; others are encoded to count.
+            lines = document.lines
+            length = len(lines) if lines.isascii() else len(action_line(document))
+            if batch and (size + length > max_bytes or len(batch) >= max_count):
                 yield batch
                 batch, size = [], 0
-            batch.append(entry)
-            size += len(entry.line)
+            batch.append(document)
+            size += length
         if batch:
             yield batch
 
-    def _deliver(self, batch: list[_Entry], result: BulkResult) -> None:
-        work: list[tuple[list[_Entry], int]] = [(batch, 0)]
+    def _deliver(self, batch: list[Document], result: BulkResult) -> None:
+        work: list[tuple[list[Document], int]] = [(batch, 0)]
         while work:
             pending, attempt = work.pop()
             while pending:
@@ -168,18 +174,17 @@ class BulkSender:
                         break
                     result.retried += len(pending)
                     continue
-                pending = self._items(pending, response, result)
+                pending, needs_wait = self._items(pending, response, result)
                 if pending:
                     attempt += 1
-                    needs_wait = not all(e.fresh for e in pending)
                     if not self._backoff(
                         attempt, pending, "item_retries", None, result, wait=needs_wait
                     ):
                         break
                     result.retried += len(pending)
 
-    def _post(self, pending: Sequence[_Entry], timeout: float, result: BulkResult) -> Any:
-        body = b"".join(e.line for e in pending)
+    def _post(self, pending: Sequence[Document], timeout: float, result: BulkResult) -> Any:
+        body = bulk_body(pending)
         result.requests += 1
         result.bytes_sent += len(body)
         started = time.perf_counter()
@@ -191,25 +196,30 @@ class BulkSender:
             if self._on_latency:
                 self._on_latency((time.perf_counter() - started) * 1000)
 
-    def _items(self, pending: list[_Entry], response: Any, result: BulkResult) -> list[_Entry]:
-        """What to send again; counts and failures go into `result`."""
+    def _items(
+        self, pending: list[Document], response: Any, result: BulkResult
+    ) -> tuple[list[Document], bool]:
+        """What to send again, and whether to wait first (not when all of it is documents just
+        rewritten as text); counts and failures go into `result`."""
         items = response.get("items") if isinstance(response, dict) else None
         if not isinstance(items, list) or len(items) != len(pending):
             # Not an answer item by item: retry all (ids make a resend safe).
-            return pending
-        again: list[_Entry] = []
-        for entry, item in zip(pending, items, strict=True):
+            return pending, True
+        again: list[Document] = []
+        needs_wait = False
+        for document, item in zip(pending, items, strict=True):
             answer: Any = next(iter(item.values()), {}) if isinstance(item, dict) and item else {}
             status = answer.get("status") if isinstance(answer, dict) else None
-            entry.fresh = False
             if not isinstance(status, int):
-                again.append(entry)
+                again.append(document)
+                needs_wait = True
             elif 200 <= status < 300:
                 result.indexed += 1
             elif status == 409:
                 result.duplicates += 1
             elif status in RETRYABLE_STATUS:
-                again.append(entry)
+                again.append(document)
+                needs_wait = True
             else:
                 error = answer.get("error") if isinstance(answer, dict) else None
                 kind = error.get("type") if isinstance(error, dict) else None
@@ -217,23 +227,18 @@ class BulkSender:
                 mapping_conflict = kind in MAPPING_ERRORS or (
                     kind == "illegal_argument_exception" and "Limit of total fields" in reason
                 )
-                if mapping_conflict and not entry.text_fallback:
-                    document = as_text(entry.document, safe_detail(error))
-                    again.append(
-                        _Entry(document, action_line(document), text_fallback=True, fresh=True)
-                    )
+                if mapping_conflict and not document.json_dropped:
+                    again.append(as_text(document, safe_detail(error)))  # sent straight away
                     result.as_text += 1
                 else:
                     reason = str(kind or f"http_{status}")
-                    result.failures.append(
-                        Failure(entry.document, reason, status, safe_detail(error))
-                    )
-        return again
+                    result.failures.append(Failure(document, reason, status, safe_detail(error)))
+        return again, needs_wait
 
     def _backoff(
         self,
         attempt: int,
-        pending: list[_Entry],
+        pending: list[Document],
         cause: str,
         status: int | None,
         result: BulkResult,
@@ -256,6 +261,10 @@ class BulkSender:
 
     @staticmethod
     def _fail(
-        pending: Sequence[_Entry], reason: str, status: int | None, detail: str, result: BulkResult
+        pending: Sequence[Document],
+        reason: str,
+        status: int | None,
+        detail: str,
+        result: BulkResult,
     ) -> None:
-        result.failures.extend(Failure(e.document, reason, status, detail) for e in pending)
+        result.failures.extend(Failure(d, reason, status, detail) for d in pending)

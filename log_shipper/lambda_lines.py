@@ -28,14 +28,17 @@ _REPORT_FIELDS = {
 _REPORT_FIELD = re.compile(r"(Duration|Billed Duration|Memory Size|Max Memory Used|"
                            r"Init Duration|Restore Duration): ([0-9.]+) (?:ms|MB)")  # fmt: skip
 _REPORT = re.compile(r"REPORT " + _REQUEST)
-# The usual REPORT line, its fields in the order Lambda writes them, read in one match
-# (numbers short enough to stay finite; anything else goes the general way).
-_NUMBER = r"([0-9]{1,12}(?:\.[0-9]{1,6})?)"
+# The usual REPORT line, its fields in the order Lambda writes them, read in one match. Its
+# numbers are JSON numbers as they stand (no leading zero, short enough to stay finite, whole
+# megabytes), so a document takes their text without a float round trip; anything else goes
+# the general way.
+_DECIMAL = r"((?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,6})?)"
+_WHOLE = r"(0|[1-9][0-9]{0,8})"
 _SHORTEST_FIELD = len("Duration: 0 ms")  # what _REPORT_FIELD needs, at the least
 _USUAL_REPORT = re.compile(
-    r"REPORT " + _REQUEST + r"\tDuration: " + _NUMBER + r" ms\tBilled Duration: " + _NUMBER
-    + r" ms\tMemory Size: " + _NUMBER + r" MB\tMax Memory Used: " + _NUMBER + r" MB"
-    + r"(?:\tInit Duration: " + _NUMBER + r" ms)?"
+    r"REPORT " + _REQUEST + r"\tDuration: " + _DECIMAL + r" ms\tBilled Duration: " + _DECIMAL
+    + r" ms\tMemory Size: " + _WHOLE + r" MB\tMax Memory Used: " + _WHOLE + r" MB"
+    + r"(?:\tInit Duration: " + _DECIMAL + r" ms)?"
 )  # fmt: skip
 _PY_PREFIX = re.compile(
     r"\[(?P<level>[A-Z]+)\]\t\d{4}-\d\d-\d\dT[0-9:.]+Z\t(?P<request_id>[0-9a-f-]{36})\t"
@@ -116,28 +119,22 @@ def runtime_prefix(message: str) -> tuple[str, str] | None:
 
 
 # (request id, duration ms, billed duration ms, memory size MB, max memory used MB, init
-# duration ms or None on a warm start): a plain tuple, made 1,000s of times per payload.
-UsualReport = tuple[str, float, float, int, int, float | None]
+# duration ms or None on a warm start), the numbers as JSON number texts: a plain tuple, made
+# 1,000s of times per payload.
+UsualReport = tuple[str, str, str, str, str, str | None]
 
 
 def usual_report(message: str) -> UsualReport | None:
     """The fields of a REPORT line in the usual layout (what parse_text reads from it, in the
-    same order, without a dictionary); None for any other line: parse_text reads those."""
+    same order, without a dictionary or a float); None for any other line: parse_text reads
+    those."""
     match = _USUAL_REPORT.match(message)
     if match is None:
         return None
     end = match.end()
     if len(message) - end >= _SHORTEST_FIELD and _REPORT_FIELD.search(message, end):
         return None
-    request_id, duration, billed, memory, used, init = match.groups()
-    return (
-        request_id,
-        float(duration),
-        float(billed),
-        int(float(memory)),
-        int(float(used)),
-        float(init) if init is not None else None,
-    )
+    return match.groups()  # type: ignore[return-value]  # the pattern's six groups
 
 
 def parse_platform(record: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from log_shipper.bulk import BulkSender, Failure
 from log_shipper.dead_letter import DeadLetters, event_record, payload_record
 from log_shipper.events import Invocation, LogBatch
 from log_shipper.exceptions import DeadLetterError
+from log_shipper.memory import cyclic_gc_paused
 from log_shipper.routing import Router
 from log_shipper.transform import Document, Limits, TransformStats, transform_batch
 from opsbundle.log import get_logger
@@ -118,7 +119,7 @@ class Shipper:
                     ingested=at, limits=self.limits, stats=stats,
                 )  # fmt: skip
 
-        with self.metrics.timer("Ship"):
+        with self.metrics.timer("Ship"), cyclic_gc_paused():
             result = self.sender.send(documents())
         outcome.indexed += result.indexed
         outcome.duplicates += result.duplicates

@@ -27,18 +27,19 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from typing import Any
+
+import orjson
 
 from log_shipper import lambda_lines
 from log_shipper.events import LogBatch, LogEvent
 from log_shipper.redact import redact
 from log_shipper.routing import IndexNamer, Route
 
-MAX_KEY_LENGTH = 256
 _LEVEL_KEYS = ("level", "levelname", "severity", "log.level")
 
 
@@ -47,12 +48,12 @@ _LEVEL_KEYS = ("level", "levelname", "severity", "log.level")
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
-# Keys that need changing: a dot, blank, very long. A JSON text with none of them (and no
-# escaped quote, which these patterns can't see past) is copied in as it is, once json.loads
-# has proved it valid.
-_DOTTED_KEY = re.compile(r'\.[^"]*"\s*:')
+# Keys that need changing: a dot, or blank (OpenSearch expands the one and refuses the
+# other). A JSON text with neither (and no escape, which these patterns can't see past) is
+# copied in as it is, once orjson has proved it one valid object.
+# (From a key's last dot: stopping at any other dot keeps a text of many dots linear.)
+_DOTTED_KEY = re.compile(r'\.[^".]*"\s*:')
 _BLANK_KEY = re.compile(r'"\s*"\s*:')
-_LONG_KEY = re.compile(r'"[^"]{%d,}"\s*:' % (MAX_KEY_LENGTH + 1))  # noqa: UP031
 
 
 def create_action(index: str, document_id: str) -> str:
@@ -70,14 +71,21 @@ class Document:
     lines: str
     event: LogEvent
     batch: LogBatch
+    json_dropped: bool = False  # rewritten by as_text after a mapping conflict
 
     @classmethod
     def of(
-        cls, document_id: str, index: str, body: str, event: LogEvent, batch: LogBatch
+        cls,
+        document_id: str,
+        index: str,
+        body: str,
+        event: LogEvent,
+        batch: LogBatch,
+        *,
+        json_dropped: bool = False,
     ) -> Document:
-        return cls(
-            document_id, index, f"{create_action(index, document_id)}\n{body}\n", event, batch
-        )
+        lines = f"{create_action(index, document_id)}\n{body}\n"
+        return cls(document_id, index, lines, event, batch, json_dropped)
 
     @property
     def body(self) -> str:
@@ -257,12 +265,12 @@ def _text_fields(message: str) -> str:
 def _report_fields(report: lambda_lines.UsualReport) -> str:
     request_id, duration, billed, memory, used, init = report
     text = (
-        f',"lambda":{{"type":"REPORT","request_id":"{request_id}","duration_ms":{duration!r},'
-        f'"billed_duration_ms":{billed!r},"memory_size_mb":{memory},"max_memory_used_mb":{used}'
+        f',"lambda":{{"type":"REPORT","request_id":"{request_id}","duration_ms":{duration},'
+        f'"billed_duration_ms":{billed},"memory_size_mb":{memory},"max_memory_used_mb":{used}'
     )
     if init is None:
         return text + ',"cold_start":false}'
-    return f'{text},"init_duration_ms":{init!r},"cold_start":true}}'
+    return f'{text},"init_duration_ms":{init},"cold_start":true}}'
 
 
 def _start_fields(start: tuple[str, str | None] | None) -> str:
@@ -277,12 +285,6 @@ def _start_fields(start: tuple[str, str | None] | None) -> str:
     )
 
 
-# json.loads(text) for a text that starts with "{" and ends in no whitespace is the scan that
-# JSONDecoder.raw_decode runs (the same C scanner), then a check that it ended where the text
-# does; called straight, without the two Python-level calls around it. Errors: StopIteration
-# (no value at all) or JSONDecodeError, a ValueError.
-_scan_json: Callable[[str, int], tuple[Any, int]]
-_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # set in __init__
 _LEVEL_FIELDS: dict[str, str] = {}  # the "level" of a JSON message → its log.level field
 
 
@@ -290,10 +292,10 @@ def _json_fields(text: str, limits: Limits, stats: TransformStats) -> str | None
     """The fields of a JSON-object message (`text`: stripped, starts with "{"), as JSON text
     starting with a comma; None when it is not a JSON object."""
     try:
-        parsed, end = _scan_json(text, 0)
-    except (StopIteration, ValueError, RecursionError):  # nested past Python's limit: text
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:  # not JSON (or NaN, a lone surrogate, past 1,024 levels)
         return None
-    if end != len(text) or type(parsed) is not dict:
+    if type(parsed) is not dict:
         return None
     out = ""
     if "type" in parsed:
@@ -314,7 +316,8 @@ def _json_fields(text: str, limits: Limits, stats: TransformStats) -> str | None
             out += ',"log":{"level":' + encode_basestring(level) + "}"
     if (
         "\n" not in text
-        and text.count(":") <= limits.max_fields
+        # n keys take at least 5n + 1 characters ({"":0,...}): a short text can't have too many
+        and (len(text) <= 5 * limits.max_fields or text.count(":") <= limits.max_fields)
         and (text.count("{") + text.count("[") if "[" in text else text.count("{"))
         <= limits.max_depth
         and "\\" not in text  # an escape may spell a dot, a blank or a quote in a key
@@ -324,7 +327,6 @@ def _json_fields(text: str, limits: Limits, stats: TransformStats) -> str | None
             _BLANK_KEY.search(text)  # rarely matches: the cheaper test of the two, first
             and ('""' in text or '" ' in text or '"\t' in text)
         )
-        and not (len(text) > MAX_KEY_LENGTH and _LONG_KEY.search(text))
     ):
         return f'{out},"json":{text}'  # valid (the scanner said so) and nothing to change
     budget = [limits.max_fields]
@@ -345,12 +347,13 @@ def _level(parsed: Mapping[str, Any]) -> str | None:
 
 
 def safe_key(key: str) -> str:
-    """A field name OpenSearch accepts and won't expand: no dots, not blank, not too long."""
+    """A field name OpenSearch accepts and won't expand: no dots, not blank. (Long names are
+    accepted: index.mapping.field_name_length.limit has no limit unless an admin sets one.)"""
     if "." in key:
         key = key.replace(".", "_")
     if not key.strip():
         return "_blank"
-    return key[:MAX_KEY_LENGTH]
+    return key
 
 
 def safe_object(value: dict[str, Any], depth: int, budget: list[int]) -> dict[str, Any]:
@@ -381,8 +384,8 @@ def _safe_list(items: list[Any], depth: int, budget: list[int]) -> list[Any]:
             break
         if isinstance(item, dict):
             out.append(safe_object(item, depth, budget) if depth > 1 else _dumps(item))
-        elif isinstance(item, list):
-            out.append(_dumps(item))  # arrays of arrays have no mapping: keep them as text
+        elif isinstance(item, list):  # OpenSearch flattens arrays of arrays: keep them
+            out.append(_safe_list(item, depth - 1, budget) if depth > 1 else _dumps(item))
         else:
             out.append(item)
     return out
@@ -393,7 +396,10 @@ def as_text(document: Document, reason: str) -> Document:
     source = {k: v for k, v in document.source.items() if k != "json"}
     source["tags"] = [*[t for t in source.get("tags", []) if t != "json_truncated"], "json_as_text"]
     source["error"] = {"message": reason[:1000]}
-    return Document.of(document.id, document.index, _dumps(source), document.event, document.batch)
+    return Document.of(
+        document.id, document.index, _dumps(source), document.event, document.batch,
+        json_dropped=True,
+    )  # fmt: skip
 
 
 def serialize(source: Mapping[str, Any]) -> str:

@@ -102,7 +102,7 @@ LAMBDAS: dict[str, Lambda] = {
     ),
     "log_shipper": Lambda(
         packages=("log_shipper", "opsbundle"),
-        requires=("aws-lambda-powertools", "boto3", "opensearch-py", "prometheus-client"),
+        requires=("aws-lambda-powertools", "boto3", "opensearch-py", "orjson", "prometheus-client"),
         bundles=("boto3", "botocore", "s3transfer", "urllib3"),  # opensearch-py: urllib3>=1.26.19
     ),
 }

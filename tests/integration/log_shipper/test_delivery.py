@@ -100,6 +100,23 @@ def test_lambda_logs_become_typed_searchable_documents(configured: OpenSearch, s
     assert errors["count"] == 1
 
 
+def test_json_arrays_of_arrays_are_kept_and_searchable(configured: OpenSearch) -> None:
+    """Copied as it came (short, safe keys) or rebuilt (a dotted key), an array of arrays
+    stays an array: OpenSearch flattens it, so each value can be searched."""
+    event = cloudwatch_event(payload([
+        '{"grid": [[1, 2], [3]], "zone": "a"}',
+        '{"grid": [[4], [5, 6]], "user.id": 7}',
+    ]))  # fmt: skip
+
+    summary = handler(event, LambdaContext())
+
+    assert summary["indexed"] == 2 and summary["as_text"] == 0
+    search_all(configured, INDEX)
+    for value, expected in ((3, 1), (5, 1), (9, 0)):
+        body = {"query": {"term": {"json.grid": value}}}
+        assert configured.count(index=INDEX, body=body)["count"] == expected
+
+
 def test_the_same_payload_again_adds_nothing(configured: OpenSearch) -> None:
     event = cloudwatch_event(payload([f"line {i}" for i in range(50)]))
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
@@ -121,8 +123,8 @@ def test_json_messages_are_namespaced_with_safe_names() -> None:
     source = one('{"a.b": 1, "": 2, "  ": 3, "ok": {"c.d": [1, {"e.f": 2}]}}\n')
     assert source["json"] == {"a_b": 1, "_blank": 2, "_blank_2": 3, "ok": {"c_d": [1, {"e_f": 2}]}}
     assert "a.b" not in source and "ok" not in source  # nothing merged into the root
-    long_key = "k" * 300
-    assert list(one(json.dumps({long_key: 1}))["json"]) == ["k" * 256]
+    long_key = "k" * 300  # OpenSearch takes long names (index.mapping.field_name_length.limit)
+    assert list(one(json.dumps({long_key: 1}))["json"]) == [long_key]
 
 
 def test_json_depth_and_field_counts_are_capped() -> None:
@@ -242,3 +244,75 @@ def test_hostile_messages_never_crash_the_batch() -> None:
     assert "a.b" not in escaped["json"]  # the dotted key was made safe, as if typed plainly
     assert "\u00a0" not in escaped["json"]  # the blank key too
     assert "\u00a0" not in one('{"\u00a0": 2}')["json"]  # and written plainly
+
+
+def _random_key(rng: random.Random) -> str:
+    return rng.choice([
+        "level", "message", "a.b", "", " ", "  ", "k" * 257, "k" * 256, "caf\u00e9",
+        "\u00a0", "x\\y", 'q"uote', "dot.", ".", "tab\there", "user_id", "crm",
+    ])  # fmt: skip
+
+
+def _random_value(rng: random.Random, depth: int) -> Any:
+    roll = rng.random()
+    if depth < 8 and roll < 0.2:
+        return {_random_key(rng): _random_value(rng, depth + 1) for _ in range(rng.randrange(4))}
+    if depth < 8 and roll < 0.3:
+        return [_random_value(rng, depth + 1) for _ in range(rng.randrange(3))]
+    return rng.choice([1, 2.5, -3, True, None, "text", "a.b", "", " ", "x" * 300, '"', "\u2028"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_json_message_copied_as_it_came_equals_the_careful_copy(seed: int) -> None:
+    """The fast path (a JSON text copied in unchanged once its keys are proved safe) must give
+    exactly what the careful path (parse, rename, cap, serialize) gives, whatever the keys."""
+    from log_shipper.transform import safe_object
+
+    rng = random.Random(seed)
+    limits = Limits(max_fields=12, max_depth=4)
+    for _ in range(500):
+        value = {_random_key(rng): _random_value(rng, 1) for _ in range(rng.randrange(1, 6))}
+        text = json.dumps(value, ensure_ascii=rng.random() < 0.3,
+                          separators=rng.choice([(",", ":"), (", ", ": ")]))  # fmt: skip
+        source = one(text, limits=limits)
+        budget = [limits.max_fields]
+        expected = safe_object(json.loads(text), limits.max_depth, budget)
+        assert source["json"] == expected, text
+        assert ("tags" in source) == (budget[0] < 0), text
+
+
+@pytest.mark.parametrize(
+    "numbers",
+    [
+        ("2.26", "3", "128", "71", None),
+        ("0.85", "1", "10240", "10240", "190.35"),
+        ("01.5", "2", "128", "64", None),  # a leading zero: not a JSON number, the general way
+        ("1.5", "2", "128.0", "64", None),  # megabytes with a fraction: the general way
+        ("123456789012.123456", "1", "128", "64", "0.5"),
+    ],
+)
+def test_report_lines_give_what_the_general_parser_reads(
+    numbers: tuple[str, str, str, str, str | None],
+) -> None:
+    from log_shipper.lambda_lines import parse_text
+
+    duration, billed, memory, used, init = numbers
+    line = (
+        f"REPORT RequestId: 6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60\tDuration: {duration} ms\t"
+        f"Billed Duration: {billed} ms\tMemory Size: {memory} MB\tMax Memory Used: {used} MB"
+        + (f"\tInit Duration: {init} ms" if init else "")
+        + "\t\n"
+    )
+    fields, _ = parse_text(line)
+    assert one(line)["lambda"] == fields
+    assert type(one(line)["lambda"]["memory_size_mb"]) is int
+
+
+def test_keys_are_checked_in_linear_time() -> None:
+    """A long run of dots (a progress bar in a JSON log line) once made the dotted-key
+    search quadratic: 200,000 of them took seconds per event."""
+    message = json.dumps({"progress": "." * 200_000, "a.b": "." * 1000})
+    started = time.perf_counter()
+    document = one(message)
+    assert time.perf_counter() - started < 1.0  # quadratic: ~17 s here; linear: ~2 ms
+    assert document["json"]["a_b"] == "." * 1000
