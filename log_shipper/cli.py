@@ -11,7 +11,7 @@ import fnmatch
 import json
 import re
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,12 @@ def register(commands: Any) -> None:
 
     replay = actions.add_parser("replay", help="redrive dead letters from s3://bucket/prefix")
     replay.add_argument("url", help="s3://bucket/prefix/ (default prefix LOG_SHIPPER_DLQ_PREFIX)")
+    replay.add_argument(
+        "--reroute",
+        action="store_true",
+        help="send each event where today's routes say, not to the index it was first sent "
+        "to (an event that did reach that index after all is then indexed twice)",
+    )
     replay.set_defaults(handler=replay_command)
 
     backfill = actions.add_parser("backfill", help="import a log group's history")
@@ -110,14 +116,26 @@ class ReplayTotals:
 
 
 def replay_prefix(
-    shipper: Shipper, store: DeadLetters, prefix: str, *, progress: bool = False
+    shipper: Shipper,
+    store: DeadLetters,
+    prefix: str,
+    *,
+    progress: bool = False,
+    reroute: bool = False,
 ) -> ReplayTotals:
-    """Redrive every dead-letter object under `prefix`; delete each once it is all durable."""
+    """Redrive every dead-letter object under `prefix`; delete each once it is all durable.
+
+    Each event goes back to the index it was first sent to (with its _id: a request that
+    timed out may have been indexed after all, and is then found there, a duplicate), unless
+    `reroute`: then today's routes choose."""
     totals = ReplayTotals()
     keys = list(store.keys(prefix))  # listed first: new dead letters land under the prefix too
     for key in _progress(keys, progress, "objects"):
         record = store.read(key)
-        units = [Unit(None, batch=batch) for batch in record.batches()]
+        batches = record.batches()
+        if reroute:
+            batches = [replace(batch, index=None) for batch in batches]
+        units = [Unit(None, batch=batch) for batch in batches]
         units += [decode_unit(p.get("data"), p.get("item_id")) for p in record.payloads()]
         name = key.rsplit("/", 1)[-1].removesuffix(".jsonl.gz")
         outcome = shipper.ship(Invocation("replay", units), request_id=f"replay-{name}")
@@ -143,7 +161,9 @@ def replay_command(args: argparse.Namespace) -> int:
     shipper = build_shipper(settings, metrics=RunMetrics(service=SERVICE))
     store = DeadLetters(bucket=bucket, prefix=prefix or settings.dlq_prefix,
                         kms_key_id=settings.dlq_kms_key_id)  # fmt: skip
-    totals = replay_prefix(shipper, store, prefix or settings.dlq_prefix, progress=True)
+    totals = replay_prefix(
+        shipper, store, prefix or settings.dlq_prefix, progress=True, reroute=args.reroute
+    )
     _print(asdict(totals))
     return EXIT_FAILED if totals.dead_lettered or totals.objects_kept else EXIT_OK
 

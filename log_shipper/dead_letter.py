@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,12 +69,14 @@ class DeadLetterObject:
 
     def batches(self) -> list[LogBatch]:
         """The event records regrouped into batches (one per log stream), in order."""
-        groups: dict[tuple[str, str, str, str | None], list[LogEvent]] = {}
-        filters: dict[tuple[str, str, str, str | None], tuple[str, ...]] = {}
+        Key = tuple[str, str, str, str | None, str | None]
+        groups: dict[Key, list[LogEvent]] = {}
+        filters: dict[Key, tuple[str, ...]] = {}
         for record in self.records:
             if record.get("kind") != "event" or not _readable(record):
                 continue
-            key = (record["owner"], record["logGroup"], record["logStream"], record.get("region"))
+            key = (record["owner"], record["logGroup"], record["logStream"], record.get("region"),
+                   stored_index(record))  # fmt: skip
             event = record["event"]
             groups.setdefault(key, []).append(
                 LogEvent(str(event["id"]), int(event["timestamp"]), str(event["message"]))
@@ -81,8 +84,8 @@ class DeadLetterObject:
             filters[key] = tuple(record.get("subscriptionFilters") or ())
         return [
             LogBatch(owner=o, log_group=g, log_stream=s, events=events,
-                     subscription_filters=filters[(o, g, s, r)], region=r)
-            for (o, g, s, r), events in groups.items()
+                     subscription_filters=filters[(o, g, s, r, i)], region=r, index=i)
+            for (o, g, s, r, i), events in groups.items()
         ]  # fmt: skip
 
     def payloads(self) -> list[dict[str, Any]]:
@@ -91,6 +94,19 @@ class DeadLetterObject:
     def unreadable(self) -> int:
         """Event records missing what a replay needs (a hand-edited or cut-off file)."""
         return sum(1 for r in self.records if r.get("kind") == "event" and not _readable(r))
+
+
+# What an index name can hold (OpenSearch's own rules, and nothing a `_bulk` action line would
+# have to escape): a record edited by hand with anything else is replayed by today's routes.
+_INDEX_NAME = re.compile(r"[a-z0-9][^\\/*?\"<>| ,#:A-Z\x00-\x1f]{0,254}")
+
+
+def stored_index(record: dict[str, Any]) -> str | None:
+    """The index a dead-lettered event was first sent to, when the record holds a valid one."""
+    index = record.get("index")
+    if isinstance(index, str) and _INDEX_NAME.fullmatch(index) and len(index.encode()) <= 255:
+        return index
+    return None
 
 
 class DeadLetters:

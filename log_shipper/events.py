@@ -42,6 +42,9 @@ class LogBatch:
     events: list[LogEvent]
     subscription_filters: tuple[str, ...] = ()
     region: str | None = None  # from the Kinesis record; None: the function's own region
+    # The index every event goes to, whatever the routes say: a replay sends each event to
+    # the index it was first sent to, where it may already be. None: the route's pattern.
+    index: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

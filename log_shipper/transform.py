@@ -149,6 +149,7 @@ def transform_batch(
     limits = limits or Limits()
     stats = stats if stats is not None else TransformStats()
     name = IndexNamer(route.index, log_group=batch.log_group, account=batch.owner).name
+    fixed_index = batch.index
     enc = encode_basestring
     head, static = _batch_parts(batch, region, ingested)
     id_prefix = stream_key(batch.owner, batch.log_group, batch.log_stream) + "-"
@@ -172,7 +173,7 @@ def transform_batch(
             second_text = f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}"
             if seconds // 86_400 != day:
                 day = seconds // 86_400
-                index = name(timestamp)
+                index = fixed_index or name(timestamp)
                 create = create_action(index, id_prefix)[:-3]  # up to the event's part of _id
         first = message[:1]
         if first in _TEXT_STARTS:

@@ -41,7 +41,9 @@ def opensearch(opensearch_node: Node) -> Iterator[OpenSearch]:
 
 def _clean(client: OpenSearch) -> None:
     client.indices.delete_data_stream(name="*", ignore=[404])  # before the templates they use
-    client.indices.delete(index="logs-*,test-*,replay-*", ignore=[404], expand_wildcards="all")
+    client.indices.delete(
+        index="logs-*,test-*,replay-*,rerouted-*", ignore=[404], expand_wildcards="all"
+    )
     for name in ("opsbundle-logs", "test-template"):
         client.indices.delete_index_template(name=name, ignore=[404])
 

@@ -182,7 +182,10 @@ def test_what_cannot_be_indexed_is_dead_lettered_then_replayed(
     )
 
     # Fix the cause, then replay: same ids, the object is removed once all are delivered.
+    # The routes changed meanwhile: the events still go back to the index they were first
+    # sent to, where a request that timed out may have left them.
     configured.indices.delete(index="replay-aws-lambda-leads-api")
+    monkeypatch.setenv("LOG_SHIPPER_INDEX", "rerouted-{log_group}")
     from log_shipper.cli import replay_prefix
     from log_shipper.config import ShipperSettings
     from opsbundle.metrics import RunMetrics
@@ -195,6 +198,30 @@ def test_what_cannot_be_indexed_is_dead_lettered_then_replayed(
     assert dead_letters(s3) == []
     ids = {h["_id"] for h in search_all(configured, "replay-aws-lambda-leads-api")}
     assert ids == {r["document_id"] for r in records}
+    assert not configured.indices.exists(index="rerouted-aws-lambda-leads-api")
+
+
+def test_a_rerouted_replay_follows_todays_routes(
+    configured: OpenSearch, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from log_shipper.cli import replay_prefix
+    from log_shipper.config import ShipperSettings
+    from opsbundle.metrics import RunMetrics
+
+    monkeypatch.setenv("LOG_SHIPPER_INDEX", "replay-{log_group}")
+    configured.indices.create(index="replay-aws-lambda-leads-api", body={"settings": {}})
+    configured.indices.close(index="replay-aws-lambda-leads-api")  # refuses every write
+    handler(cloudwatch_event(payload(["one", "two"])), LambdaContext())
+    assert len(dead_letters(s3)) == 2
+
+    monkeypatch.setenv("LOG_SHIPPER_INDEX", "rerouted-{log_group}")
+    settings = ShipperSettings.load()
+    shipper = assemble.build_shipper(settings, metrics=RunMetrics(service="log_shipper"))
+    store = DeadLetters(bucket=DLQ_BUCKET, prefix=settings.dlq_prefix, boto3_client=s3)
+    totals = replay_prefix(shipper, store, settings.dlq_prefix, reroute=True)
+
+    assert totals.indexed == 2 and totals.objects_done == 1
+    assert len(search_all(configured, "rerouted-aws-lambda-leads-api")) == 2
 
 
 def test_a_data_stream_takes_the_same_documents_once(

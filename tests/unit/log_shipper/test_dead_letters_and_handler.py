@@ -8,6 +8,7 @@ import gzip
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,7 +72,8 @@ def test_dead_letters_round_trip_to_the_same_batches(s3: Any) -> None:
     assert json.loads(raw[0])["event"] == {"id": "1", "timestamp": 10, "message": "first"}
     assert list(store.keys()) == [key]
     back = store.read(key)
-    assert back.batches() == [batch]
+    # Back with the index each event was first sent to: a replay goes there again.
+    assert back.batches() == [replace(batch, index="logs-aws-lambda-api-1970.01.01")]
     assert back.payloads()[0]["data"] == "bm90" and back.payloads()[0]["item_id"] == "seq-9"
     store.delete(key)
     assert list(store.keys()) == []
@@ -259,3 +261,21 @@ def test_a_damaged_dead_letter_record_is_reported_not_fatal() -> None:
     (batch,) = letter.batches()
     assert [e.id for e in batch.events] == ["1"]
     assert letter.unreadable() == 1
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("logs-aws-lambda-api-2026.11.26", "logs-aws-lambda-api-2026.11.26"),
+        ('logs"},"x":{"', None),  # would break out of the _bulk action line
+        ("Logs-Upper", None),
+        ("-starts-with-a-dash", None),
+        ("k" * 256, None),
+        (None, None),
+        (7, None),
+    ],
+)
+def test_a_replay_reuses_only_a_valid_stored_index(stored: object, expected: str | None) -> None:
+    from log_shipper.dead_letter import stored_index
+
+    assert stored_index({"index": stored}) == expected
