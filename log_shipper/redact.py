@@ -1,9 +1,9 @@
 """Opt-in masking of personal data and credentials before indexing: pure, counted by kind.
 
-Emails, phone numbers (North American and E.164), US SSNs, card numbers (13-19 digits that
-pass the Luhn check, so order numbers stay), AWS access key ids and secret keys after a
-key name, bearer tokens and JWTs. A match becomes "[REDACTED:<kind>]"; the counts say how
-many of each were masked, never what they were.
+Emails, phone numbers (North American, and international written with a "+", grouped or not),
+US SSNs, card numbers (13-19 digits that pass the Luhn check, so order numbers stay), AWS
+access key ids and secret keys after a key name, bearer tokens and JWTs. A match becomes
+"[REDACTED:<kind>]"; the counts say how many of each were masked, never what they were.
 """
 
 from __future__ import annotations
@@ -24,11 +24,13 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("card", re.compile(r"\b(?:\d[ -]?){12,18}\d\b")),
     ("phone", re.compile(
         r"(?<![\w-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]?\d{4}(?![\w-])"
-        r"|(?<![\w+])\+[1-9]\d{7,14}\b"
+        # E.164 as people write it: "+" and 8 to 15 digits, in groups split by a blank, dot or
+        # dash, maybe with the national trunk "(0)": +44 20 7946 0958, +44 (0)20 7946 0958.
+        r"|(?<![\w+])\+[1-9](?:[ .-]?(?:\(0\)[ .-]?)?\d){7,14}(?![\w-])"
     )),
 ]  # fmt: skip
 # A cheap pre-check: most log lines hold none of these, and skip every regex.
-_HINT = re.compile(r"@|\d{3}|eyJ|(?i:bearer)|AKIA|ASIA|AIDA|AROA|(?i:secret)")
+_HINT = re.compile(r"@|\d{3}|\+\d|eyJ|(?i:bearer)|AKIA|ASIA|AIDA|AROA|(?i:secret)")
 
 
 def luhn_ok(digits: str) -> bool:

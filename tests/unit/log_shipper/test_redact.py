@@ -15,6 +15,11 @@ from log_shipper.redact import luhn_ok, redact
         ("lead jane.doe+x@example.co.uk signed", "lead [REDACTED:email] signed", "email"),
         ("call (212) 555-0187 now", "call [REDACTED:phone] now", "phone"),
         ("call +442079460958", "call [REDACTED:phone]", "phone"),
+        ("call +44 20 7946 0958.", "call [REDACTED:phone].", "phone"),
+        ("tel: +44 (0)20 7946 0958", "tel: [REDACTED:phone]", "phone"),
+        ("ring +33 1 23 45 67 89 today", "ring [REDACTED:phone] today", "phone"),
+        ("fax +49-30-1234567", "fax [REDACTED:phone]", "phone"),
+        ("mobile +61.412.345.678", "mobile [REDACTED:phone]", "phone"),
         ("ssn 123-45-6789 on file", "ssn [REDACTED:ssn] on file", "ssn"),
         ("card 4111 1111 1111 1111 ok", "card [REDACTED:card] ok", "card"),
         ("card 5500-0000-0000-0004", "card [REDACTED:card]", "card"),
@@ -45,6 +50,9 @@ def test_each_kind_is_masked_and_counted(text: str, masked: str, kind: str) -> N
         "took 1234 ms at 2026-11-26T15:00:00Z",
         "request 6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60",
         "version 1.2.3, build 20261126",
+        "retried +5 times, latency +12.5 ms, at 15:00:00+0530",
+        "offset +1000 and a count of +1234567",  # too few digits for a phone number
+        "id +12345678901234567890",  # too many
         "",
     ],
 )
