@@ -209,6 +209,10 @@ def test_each_run_reports_how_far_behind_the_logs_it_is(
     payload = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
     newest = max(e["timestamp"] for e in payload["logEvents"]) / 1000
     assert abs(lag - (time.time() - newest)) < 60
+    # And what a dashboard divides: the bulk requests' latency added up, and how many.
+    (run,) = [doc for doc in emf if "BulkRequests" in doc]
+    assert run["BulkRequests"] in (1, [1]) and "BulkLatency" in run
+    assert run["EventsIndexed"] in (len(payload["logEvents"]), [len(payload["logEvents"])])
 
 
 def test_a_lone_surrogate_does_not_stop_the_dead_letter_write(s3: Any) -> None:
