@@ -8,8 +8,9 @@ Lambda's service name. Every value is a gauge of the *last run*; counting runs u
 The metric names follow from the names each part counts with `RunMetrics`:
 - report_fn: ReportPosted, ReportFailed, ReportDuplicate, LeadsCounted; timers CrmFetch,
   Aggregate, SlackPost;
-- log_shipper: EventsIn, EventsIndexed, EventsDeadLettered; timers Ship, BulkLatency; and
-  IngestLagSeconds (the age of the newest event shipped, counted once per run);
+- log_shipper: EventsIn, EventsIndexed, EventsDeadLettered, BulkRequests; timers Ship,
+  BulkLatency; and IngestLagSeconds (the age of the newest event shipped, counted once per
+  run);
 - monitors: TargetAlarmsInspected (unhealthy_targets), RootActivityReported (root_login),
   PipelineFailuresReported (pipeline_failure), MonitorFailed.
 """
@@ -113,9 +114,11 @@ def build() -> dict[str, Any]:
                    [Query(f"max(opsbundle_ingest_lag_seconds{{{SHIPPER}}})", "lag")], unit="s",
                    minimum=0, thresholds=LAG_STEPS),
         timeseries("Bulk latency", "Time the newest invocation spent in OpenSearch _bulk "
-                   "requests, and shipping in all.", [
+                   "requests (all of them, and the mean per request), and shipping in all.", [
                        Query(f"max(opsbundle_bulk_latency_duration_seconds{{{SHIPPER}}})",
                              "_bulk"),
+                       Query(f"max(opsbundle_bulk_latency_duration_seconds{{{SHIPPER}}}) / "
+                             f"max(opsbundle_bulk_requests{{{SHIPPER}}})", "_bulk, mean"),
                        Query(f"max(opsbundle_ship_duration_seconds{{{SHIPPER}}})", "ship"),
                    ], unit="s", minimum=0),
     ], panel_width=8)  # fmt: skip

@@ -366,6 +366,7 @@ def _opsbundle(s: Synthetic) -> None:
     )
     s.gauge(count_metric("IngestLagSeconds"), shipper, shipper_value(lambda i: 4 + i % 9))
     s.gauge(duration_metric("BulkLatency"), shipper, shipper_value(lambda i: 0.2 + 0.01 * (i % 10)))
+    s.gauge(count_metric("BulkRequests"), shipper, shipper_value(lambda i: 1 + i % 3))
     s.gauge(duration_metric("Ship"), shipper, shipper_value(lambda i: 0.3 + 0.01 * (i % 10)))
 
     # monitors: each runs every 5 minutes; every other run sends an alert, every 5th fails.
