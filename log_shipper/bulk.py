@@ -27,7 +27,7 @@ from typing import Any
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 from opensearchpy.exceptions import TransportError
 
-from log_shipper.transform import Document, as_text
+from log_shipper.transform import Document, as_text, without_duplicate_keys
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAPPING_ERRORS = frozenset({"mapper_parsing_exception", "document_parsing_exception"})
@@ -67,6 +67,17 @@ def safe_detail(error: Any) -> str:
         cause = f" (caused by {caused.get('type')})" if isinstance(caused, dict) else ""
         return f"{kind}: {reason}{cause}"[:1000]
     return _PREVIEW.sub("", str(error))[:1000]
+
+
+def _repeated_key(error: Any) -> bool:
+    """OpenSearch's answer to a document that repeats a key: a mapper_parsing_exception
+    caused by json_parse_exception "Duplicate field '...'"."""
+    caused = error.get("caused_by") if isinstance(error, dict) else None
+    return (
+        isinstance(caused, dict)
+        and caused.get("type") == "json_parse_exception"
+        and str(caused.get("reason", "")).startswith("Duplicate field")
+    )
 
 
 def action_line(document: Document) -> bytes:
@@ -228,8 +239,12 @@ class BulkSender:
                     kind == "illegal_argument_exception" and "Limit of total fields" in reason
                 )
                 if mapping_conflict and not document.json_dropped:
-                    again.append(as_text(document, safe_detail(error)))  # sent straight away
-                    result.as_text += 1
+                    fixed = without_duplicate_keys(document) if _repeated_key(error) else None
+                    if fixed is not None and fixed.lines != document.lines:
+                        again.append(fixed)  # the JSON kept, each key once; sent straight away
+                    else:
+                        again.append(as_text(document, safe_detail(error)))  # sent straight away
+                        result.as_text += 1
                 else:
                     reason = str(kind or f"http_{status}")
                     result.failures.append(Failure(document, reason, status, safe_detail(error)))

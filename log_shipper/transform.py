@@ -392,6 +392,15 @@ def _safe_list(items: list[Any], depth: int, budget: list[int]) -> list[Any]:
     return out
 
 
+def without_duplicate_keys(document: Document) -> Document:
+    """The same document with each key once (a repeated JSON key keeps its last value, as
+    every JSON reader does): OpenSearch refuses a document that repeats a key, and a JSON
+    message copied in as it came can (Go's zap, for one, writes the same field twice)."""
+    return Document.of(
+        document.id, document.index, _dumps(document.source), document.event, document.batch
+    )
+
+
 def as_text(document: Document, reason: str) -> Document:
     """The same document without the parsed JSON (after a mapping conflict): `message` stays."""
     source = {k: v for k, v in document.source.items() if k != "json"}

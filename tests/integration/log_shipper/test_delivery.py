@@ -117,6 +117,19 @@ def test_json_arrays_of_arrays_are_kept_and_searchable(configured: OpenSearch) -
         assert configured.count(index=INDEX, body=body)["count"] == expected
 
 
+def test_a_repeated_json_key_is_indexed_once_with_its_json(configured: OpenSearch) -> None:
+    """The line Go's zap writes with a field given twice: OpenSearch refuses it as it came
+    ("Duplicate field"), and takes it with each key once, the JSON still parsed."""
+    event = cloudwatch_event(payload(['{"level":"info","msg":"signed up","user":"a","user":"b"}']))
+
+    summary = handler(event, LambdaContext())
+
+    assert (summary["indexed"], summary["as_text"], summary["dead_lettered"]) == (1, 0, {})
+    [hit] = search_all(configured, INDEX)
+    assert hit["_source"]["json"] == {"level": "info", "msg": "signed up", "user": "b"}
+    assert hit["_source"]["message"].count('"user"') == 2  # the line itself as it was sent
+
+
 def test_the_same_payload_again_adds_nothing(configured: OpenSearch) -> None:
     event = cloudwatch_event(payload([f"line {i}" for i in range(50)]))
 

@@ -26,11 +26,13 @@ class FakeTransport:
     def __init__(self, answers: list[Any]) -> None:
         self.answers = answers
         self.requests: list[list[dict[str, Any]]] = []
+        self.bodies: list[bytes] = []
 
     def perform_request(
         self, method: str, url: str, *, body: bytes, headers: Any, timeout: float
     ) -> Any:
         assert (method, url) == ("POST", "/_bulk") and body.endswith(b"\n")
+        self.bodies.append(body)
         lines = body.decode().splitlines()
         actions = [
             {**json.loads(a)["create"], "source": json.loads(s)}
@@ -210,6 +212,38 @@ def test_a_mapping_conflict_is_retried_once_as_text_then_dead_lettered() -> None
         "mapper_parsing_exception"
     ]
     assert "jane@example.com" not in result.failures[0].detail  # the preview is cut
+
+
+def test_a_repeated_json_key_is_sent_again_once_with_the_json_kept() -> None:
+    """Go's zap can write a field twice; OpenSearch refuses the document ("Duplicate field"),
+    so it goes again with each key once (the last value, as JSON readers keep it)."""
+    repeated = {
+        "type": "mapper_parsing_exception",
+        "reason": "failed to parse",
+        "caused_by": {"type": "json_parse_exception", "reason": "Duplicate field 'user'"},
+    }
+    client = FakeClient([per_item(lambda a: (400, repeated)), per_item(lambda a: (201, None))])
+    bulk, sleeps = sender(client)
+    result = bulk.send(documents(1, lambda i: '{"msg":"signed up","user":"a","user":"b"}'))
+    assert (result.indexed, result.as_text, result.failures, sleeps) == (1, 0, [], [])
+    first, second = client.transport.bodies
+    assert first.count(b'"user"') == 2 and second.count(b'"user"') == 1
+    assert client.transport.requests[1][0]["source"]["json"] == {"msg": "signed up", "user": "b"}
+
+
+def test_a_document_refused_again_for_a_repeated_key_goes_as_text() -> None:
+    repeated = {
+        "type": "mapper_parsing_exception",
+        "reason": "failed to parse",
+        "caused_by": {"type": "json_parse_exception", "reason": "Duplicate field 'user'"},
+    }
+    client = FakeClient([per_item(lambda a: (400, repeated))] * 3)
+    result = sender(client)[0].send(documents(1, lambda i: '{"user":"a","user":"b"}'))
+    sources = [r[0]["source"] for r in client.transport.requests]
+    assert len(sources) == 3 and sources[2]["tags"] == ["json_as_text"]
+    assert result.as_text == 1 and [f.reason for f in result.failures] == [
+        "mapper_parsing_exception"
+    ]
 
 
 def test_other_item_errors_and_auth_errors_fail_at_once() -> None:
