@@ -14,6 +14,7 @@ from log_shipper.assemble import build_shipper, warm_clients
 from log_shipper.config import ShipperSettings
 from log_shipper.events import decode_invocation
 from log_shipper.exceptions import DeadLetterError
+from log_shipper.memory import cyclic_gc_paused
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 
@@ -34,8 +35,11 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         shipper = build_shipper(
             settings, metrics=metrics, remaining=remaining, client=client, s3_client=s3_client
         )
-        invocation = decode_invocation(event)
-        outcome = shipper.ship(invocation, request_id=getattr(context, "aws_request_id", "local"))
+        with cyclic_gc_paused():  # decoding makes as many objects as shipping: see memory.py
+            invocation = decode_invocation(event)
+            outcome = shipper.ship(
+                invocation, request_id=getattr(context, "aws_request_id", "local")
+            )
         summary = {"source": invocation.source, **outcome.to_json()}
         if outcome.ok:
             logger.info("logs shipped", extra=summary)

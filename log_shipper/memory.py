@@ -10,7 +10,8 @@ Firecracker too); the figures are in the README's benchmark section.
 - The cyclic garbage collector, left on, runs full collections in the middle of a payload and
   walks every object the process holds (tens of thousands after imports) although this work
   makes no reference cycles: refcounting frees all of it. `cyclic_gc_paused` turns it off
-  for the length of one delivery, and back on after.
+  for the length of one invocation (decoding and delivery), and back on after; what cycles
+  a request's error makes meanwhile are collected then.
 """
 
 from __future__ import annotations
