@@ -8,7 +8,8 @@
   never past the time that is left (`remaining`), at most `max_attempts` times.
 - 413 (request too large) splits the batch in halves; a single document still too large
   fails with reason request_too_large.
-- A mapping conflict (mapper_parsing_exception) is retried once with the parsed JSON
+- A document refused for a repeated JSON key ("Duplicate field") is sent again with each key
+  once; a mapping conflict (mapper_parsing_exception) is retried once with the parsed JSON
   dropped (`message` keeps the line, tagged json_as_text).
 - Everything else (and what retries could not deliver) comes back as a Failure with a
   reason for the dead-letter bucket. This module never drops a document.
