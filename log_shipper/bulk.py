@@ -28,7 +28,7 @@ from typing import Any
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 from opensearchpy.exceptions import TransportError
 
-from log_shipper.transform import Document, as_text, without_duplicate_keys
+from log_shipper.transform import Document, Pending, as_text, without_duplicate_keys
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAPPING_ERRORS = frozenset({"mapper_parsing_exception", "document_parsing_exception"})
@@ -81,20 +81,20 @@ def _repeated_key(error: Any) -> bool:
     )
 
 
-def action_line(document: Document) -> bytes:
+def utf8(lines: str) -> bytes:
     # A lone surrogate (an escape like \\ud800 in the CloudWatch JSON) can't be UTF-8:
     # backslashreplace writes it back as the same JSON escape.
-    return document.lines.encode("utf-8", "backslashreplace")
+    return lines.encode("utf-8", "backslashreplace")
 
 
-def bulk_body(documents: Sequence[Document]) -> bytes:
+def bulk_body(documents: Sequence[Pending]) -> bytes:
     """The `_bulk` request body: every document's lines, in order. An ASCII batch (the usual
     one) is joined as text and encoded once; otherwise each document is encoded on its own,
     so one emoji doesn't widen the whole batch to four bytes a character first."""
-    texts = [d.lines for d in documents]
+    texts = [d[0] for d in documents]
     if all(map(str.isascii, texts)):
         return "".join(texts).encode("ascii")
-    return b"".join([text.encode("utf-8", "backslashreplace") for text in texts])
+    return b"".join([utf8(text) for text in texts])
 
 
 class BulkSender:
@@ -125,22 +125,22 @@ class BulkSender:
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._on_latency = on_latency
 
-    def send(self, documents: Iterable[Document]) -> BulkResult:
+    def send(self, documents: Iterable[Pending]) -> BulkResult:
         result = BulkResult()
         for batch in self.batches(documents):
             self._deliver(batch, result)
         return result
 
-    def batches(self, documents: Iterable[Document]) -> Iterator[list[Document]]:
+    def batches(self, documents: Iterable[Pending]) -> Iterator[list[Pending]]:
         """The documents in request-sized batches (bytes and count), in order."""
         max_bytes, max_count = self._max_bytes, self._max_count
-        batch: list[Document] = []
+        batch: list[Pending] = []
         size = 0
         for document in documents:
             # Its bytes in the body: an ASCII text (a flag CPython keeps on every string, nothing
             # is scanned) takes as many bytes as characters; others are encoded to count.
-            lines = document.lines
-            length = len(lines) if lines.isascii() else len(action_line(document))
+            lines = document[0]
+            length = len(lines) if lines.isascii() else len(utf8(lines))
             if batch and (size + length > max_bytes or len(batch) >= max_count):
                 yield batch
                 batch, size = [], 0
@@ -149,8 +149,8 @@ class BulkSender:
         if batch:
             yield batch
 
-    def _deliver(self, batch: list[Document], result: BulkResult) -> None:
-        work: list[tuple[list[Document], int]] = [(batch, 0)]
+    def _deliver(self, batch: list[Pending], result: BulkResult) -> None:
+        work: list[tuple[list[Pending], int]] = [(batch, 0)]
         while work:
             pending, attempt = work.pop()
             while pending:
@@ -195,7 +195,7 @@ class BulkSender:
                         break
                     result.retried += len(pending)
 
-    def _post(self, pending: Sequence[Document], timeout: float, result: BulkResult) -> Any:
+    def _post(self, pending: Sequence[Pending], timeout: float, result: BulkResult) -> Any:
         body = bulk_body(pending)
         result.requests += 1
         result.bytes_sent += len(body)
@@ -209,52 +209,57 @@ class BulkSender:
                 self._on_latency((time.perf_counter() - started) * 1000)
 
     def _items(
-        self, pending: list[Document], response: Any, result: BulkResult
-    ) -> tuple[list[Document], bool]:
+        self, pending: list[Pending], response: Any, result: BulkResult
+    ) -> tuple[list[Pending], bool]:
         """What to send again, and whether to wait first (not when all of it is documents just
-        rewritten as text); counts and failures go into `result`."""
+        rewritten); counts and failures go into `result`."""
         items = response.get("items") if isinstance(response, dict) else None
         if not isinstance(items, list) or len(items) != len(pending):
             # Not an answer item by item: retry all (ids make a resend safe).
             return pending, True
-        again: list[Document] = []
+        again: list[Pending] = []
         needs_wait = False
-        for document, item in zip(pending, items, strict=True):
+        for sent, item in zip(pending, items, strict=True):
             answer: Any = next(iter(item.values()), {}) if isinstance(item, dict) and item else {}
             status = answer.get("status") if isinstance(answer, dict) else None
             if not isinstance(status, int):
-                again.append(document)
+                again.append(sent)
                 needs_wait = True
             elif 200 <= status < 300:
                 result.indexed += 1
             elif status == 409:
                 result.duplicates += 1
             elif status in RETRYABLE_STATUS:
-                again.append(document)
+                again.append(sent)
                 needs_wait = True
             else:
-                error = answer.get("error") if isinstance(answer, dict) else None
-                kind = error.get("type") if isinstance(error, dict) else None
-                reason = str(error.get("reason", "")) if isinstance(error, dict) else ""
-                mapping_conflict = kind in MAPPING_ERRORS or (
-                    kind == "illegal_argument_exception" and "Limit of total fields" in reason
-                )
-                if mapping_conflict and not document.json_dropped:
-                    fixed = without_duplicate_keys(document) if _repeated_key(error) else None
-                    if fixed is not None and fixed.lines != document.lines:
-                        again.append(fixed)  # the JSON kept, each key once; sent straight away
-                    else:
-                        again.append(as_text(document, safe_detail(error)))  # sent straight away
-                        result.as_text += 1
-                else:
-                    reason = str(kind or f"http_{status}")
-                    result.failures.append(Failure(document, reason, status, safe_detail(error)))
+                again.extend(self._refused(Document.of_pending(sent), status, answer, result))
         return again, needs_wait
+
+    @staticmethod
+    def _refused(document: Document, status: int, answer: Any, result: BulkResult) -> list[Pending]:
+        """A document OpenSearch refused: rewritten to go again at once (each key once after
+        a repeated key, then without its JSON after a mapping conflict), or a failure."""
+        error = answer.get("error") if isinstance(answer, dict) else None
+        kind = error.get("type") if isinstance(error, dict) else None
+        reason = str(error.get("reason", "")) if isinstance(error, dict) else ""
+        mapping_conflict = kind in MAPPING_ERRORS or (
+            kind == "illegal_argument_exception" and "Limit of total fields" in reason
+        )
+        if mapping_conflict and not document.json_dropped:
+            fixed = without_duplicate_keys(document) if _repeated_key(error) else None
+            if fixed is not None and fixed.lines != document.lines:
+                return [fixed.pending]  # the JSON kept, each key once
+            result.as_text += 1
+            return [as_text(document, safe_detail(error)).pending]
+        reason = str(kind or f"http_{status}")
+        result.failures.append(Failure(document, reason, status, safe_detail(error)))
+        return []
 
     def _backoff(
         self,
         attempt: int,
-        pending: list[Document],
+        pending: list[Pending],
         cause: str,
         status: int | None,
         result: BulkResult,
@@ -277,10 +282,12 @@ class BulkSender:
 
     @staticmethod
     def _fail(
-        pending: Sequence[Document],
+        pending: Sequence[Pending],
         reason: str,
         status: int | None,
         detail: str,
         result: BulkResult,
     ) -> None:
-        result.failures.extend(Failure(d, reason, status, detail) for d in pending)
+        result.failures.extend(
+            Failure(Document.of_pending(p), reason, status, detail) for p in pending
+        )

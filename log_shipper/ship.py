@@ -18,7 +18,7 @@ from log_shipper.events import Invocation, LogBatch
 from log_shipper.exceptions import DeadLetterError
 from log_shipper.memory import cyclic_gc_paused
 from log_shipper.routing import Router
-from log_shipper.transform import Document, Limits, TransformStats, transform_batch
+from log_shipper.transform import Limits, Pending, TransformStats, transform_batch
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 
@@ -111,7 +111,7 @@ class Shipper:
     def deliver(self, batches: list[LogBatch], outcome: ShipOutcome, at: datetime) -> list[Failure]:
         stats = TransformStats()
 
-        def documents() -> Iterator[Document]:
+        def documents() -> Iterator[Pending]:
             for batch in batches:
                 outcome.events_in += len(batch.events)
                 yield from transform_batch(

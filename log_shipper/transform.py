@@ -62,10 +62,18 @@ def create_action(index: str, document_id: str) -> str:
     return f'{{"create":{{"_index":"{index}","_id":"{document_id}"}}}}'
 
 
+# A document on its way to `_bulk`, as the hot path makes it: (its create action and JSON
+# text, each line ending in a newline; the event; its batch; whether its parsed JSON was
+# dropped after a mapping conflict). A plain tuple: a payload makes 10,000 of them, and an
+# object with named fields made the whole path 4% slower (measured on Python 3.12).
+# `Document` names the same fields where speed doesn't matter: failures, tests.
+Pending = tuple[str, LogEvent, LogBatch, bool]
+
+
 @dataclass(slots=True)
 class Document:
     """An event ready for `_bulk`: `lines` is its create action and its JSON text, each ending
-    in a newline (written in one go on the hot path; `body` is the second line)."""
+    in a newline (`body` is the second line)."""
 
     id: str
     index: str
@@ -87,6 +95,17 @@ class Document:
     ) -> Document:
         lines = f"{create_action(index, document_id)}\n{body}\n"
         return cls(document_id, index, lines, event, batch, json_dropped)
+
+    @classmethod
+    def of_pending(cls, pending: Pending) -> Document:
+        """The fields of a pending document, its id and index read back from its action."""
+        lines, event, batch, json_dropped = pending
+        action = json.loads(lines[: lines.index("\n")])["create"]
+        return cls(action["_id"], action["_index"], lines, event, batch, json_dropped)
+
+    @property
+    def pending(self) -> Pending:
+        return (self.lines, self.event, self.batch, self.json_dropped)
 
     @property
     def body(self) -> str:
@@ -141,7 +160,7 @@ def transform_batch(
     ingested: datetime,
     limits: Limits | None = None,
     stats: TransformStats | None = None,
-) -> Iterator[Document]:
+) -> Iterator[Pending]:
     """Documents for the events of one batch that the route wants, in order.
 
     What is the same for the whole batch (cloud and log group fields, the id prefix) is
@@ -190,23 +209,21 @@ def transform_batch(
         if plain_ids or _plain_id(event_id):
             # ASCII letters and digits (a CloudWatch id is 56 digits): the _id as it is, and
             # nothing to escape in the JSON string.
-            yield Document(
-                id_prefix + event_id,
-                index,
+            yield (
                 f'{create}{event_id}"}}}}\n{{"@timestamp":"{second_text}{millis_text[millis]}'
                 f'{head}{enc(message)}{static}"{event_id}"}}}}{fields}{extra}}}\n',
                 event,
                 batch,
+                False,
             )
         else:
             hashed = hashlib.blake2b(event_id.encode(), digest_size=16).hexdigest()
-            yield Document(
-                id_prefix + hashed,
-                index,
+            yield (
                 f'{create}{hashed}"}}}}\n{{"@timestamp":"{second_text}{millis_text[millis]}'
                 f"{head}{enc(message)}{static}{enc(event_id)}}}}}{fields}{extra}}}\n",
                 event,
                 batch,
+                False,
             )
 
 

@@ -13,7 +13,7 @@ from opensearchpy.exceptions import ConnectionTimeout, TransportError
 from log_shipper.bulk import BulkSender, safe_detail
 from log_shipper.events import LogBatch, LogEvent
 from log_shipper.routing import Route
-from log_shipper.transform import Document, transform_batch
+from log_shipper.transform import Pending, transform_batch
 from tests.unit.log_shipper.conftest import fixture
 
 Answer = Callable[[list[dict[str, Any]]], Any]
@@ -71,7 +71,7 @@ def per_item(rule: Callable[[dict[str, Any]], tuple[int, dict[str, Any] | None]]
     }
 
 
-def documents(n: int, message: Callable[[int], str] = lambda i: f"line {i}") -> list[Document]:
+def documents(n: int, message: Callable[[int], str] = lambda i: f"line {i}") -> list[Pending]:
     batch = LogBatch(
         "123456789012",
         "/aws/lambda/api",

@@ -23,7 +23,7 @@ from log_shipper.dead_letter import DeadLetters, event_record, payload_record
 from log_shipper.events import LogBatch, LogEvent, Malformed
 from log_shipper.exceptions import DeadLetterError
 from log_shipper.routing import Route
-from log_shipper.transform import transform_batch
+from log_shipper.transform import Document, transform_batch
 from tests.unit.log_shipper.conftest import fixture
 from tests.unit.log_shipper.test_bulk import FakeClient, per_item
 
@@ -55,7 +55,8 @@ def test_dead_letters_round_trip_to_the_same_batches(s3: Any) -> None:
         subscription_filters=("f",),
         region="eu-west-1",
     )
-    documents = list(transform_batch(batch, Route(), region="x", ingested=AT))
+    documents = [Document.of_pending(p) for p in transform_batch(batch, Route(), region="x",
+                                                                    ingested=AT)]  # fmt: skip
     records = [
         event_record(Failure(d, "retries_exhausted", 429, "last: http_429"), AT) for d in documents
     ]
@@ -218,7 +219,8 @@ def test_each_run_reports_how_far_behind_the_logs_it_is(
 def test_a_lone_surrogate_does_not_stop_the_dead_letter_write(s3: Any) -> None:
     batch = LogBatch("123456789012", "/aws/lambda/api", "s",
                      [LogEvent("1", 1795705200000, "half an emoji: \ud83d")])  # fmt: skip
-    (document,) = transform_batch(batch, Route(), region="us-east-1", ingested=AT)
+    (pending,) = transform_batch(batch, Route(), region="us-east-1", ingested=AT)
+    document = Document.of_pending(pending)
     letters = DeadLetters(bucket="dlq", prefix="dl/", boto3_client=s3)
     key = letters.put([event_record(Failure(document, "http_400", 400, "refused"), AT)],
                       request_id="r", at=AT)  # fmt: skip

@@ -27,9 +27,10 @@ INGESTED = datetime(2026, 11, 26, 15, 5, tzinfo=UTC)
 
 
 def docs(batch: LogBatch, route: Route | None = None, **kwargs: Any) -> list[Document]:
-    return list(
-        transform_batch(batch, route or Route(), region="eu-west-1", ingested=INGESTED, **kwargs)
+    pending = transform_batch(
+        batch, route or Route(), region="eu-west-1", ingested=INGESTED, **kwargs
     )
+    return [Document.of_pending(p) for p in pending]
 
 
 def one(message: str, **kwargs: Any) -> dict[str, Any]:
@@ -214,10 +215,10 @@ def test_as_text_drops_the_parsed_json_and_says_why() -> None:
 
 @pytest.mark.parametrize("message", ["caf\u00e9 \u2028 \U0001f600", "bad \ud800 surrogate"])
 def test_any_text_becomes_a_utf8_action_line(message: str) -> None:
-    from log_shipper.bulk import action_line
+    from log_shipper.bulk import bulk_body
 
     [document] = docs(LogBatch("1", "/g", "s", [LogEvent("1", 1, message)]))
-    action, body, _ = action_line(document).split(b"\n")
+    action, body, _ = bulk_body([document.pending]).split(b"\n")
     assert json.loads(action)["create"]["_id"] == document.id
     assert json.loads(body.decode("utf-8"))["message"].startswith(message[:3])
 
