@@ -355,21 +355,26 @@ def _json_fields(text: str, limits: Limits, stats: TransformStats) -> str | None
         level = _level(parsed)
         if level:
             out += ',"log":{"level":' + encode_basestring(level) + "}"
-    if (
-        "\n" not in text
-        # n keys take at least 5n + 1 characters ({"":0,...}): a short text can't have too many
-        and (len(text) <= 5 * limits.max_fields or text.count(":") <= limits.max_fields)
-        and (text.count("{") + text.count("[") if "[" in text else text.count("{"))
-        <= limits.max_depth
-        and "\\" not in text  # an escape may spell a dot, a blank or a quote in a key
-        and text.isascii()  # so may a non-ASCII blank (a no-break space): the careful path
-        and not ("." in text and _DOTTED_KEY.search(text))
-        and not (
-            _BLANK_KEY.search(text)  # rarely matches: the cheaper test of the two, first
-            and ('""' in text or '" ' in text or '"\t' in text)
+    if "\n" not in text and (
+        # Plain text (no escape, ASCII only): the patterns see every key as it is.
+        (
+            "\\" not in text  # an escape may spell a dot, a blank or a quote in a key
+            and text.isascii()  # so may a non-ASCII blank (a no-break space)
+            # n keys take at least 5n + 1 characters ({"":0,...}): a short text can't have too
+            # many
+            and (len(text) <= 5 * limits.max_fields or text.count(":") <= limits.max_fields)
+            and (text.count("{") + text.count("[") if "[" in text else text.count("{"))
+            <= limits.max_depth
+            and not ("." in text and _DOTTED_KEY.search(text))
+            and not (
+                _BLANK_KEY.search(text)  # rarely matches: the cheaper test of the two, first
+                and ('""' in text or '" ' in text or '"\t' in text)
+            )
         )
+        # Otherwise (an escaped newline or quote in a value, an accent): the keys as parsed.
+        or (("\\" in text or not text.isascii()) and _unchanged(parsed, limits))
     ):
-        return f'{out},"json":{text}'  # valid (the scanner said so) and nothing to change
+        return f'{out},"json":{text}'  # valid (orjson said so) and nothing to change
     budget = [limits.max_fields]
     safe = safe_object(parsed, limits.max_depth, budget)
     out += ',"json":' + _dumps(safe)
@@ -377,6 +382,40 @@ def _json_fields(text: str, limits: Limits, stats: TransformStats) -> str | None
         out += ',"tags":["json_truncated"]'
         stats.json_truncated += 1
     return out
+
+
+def _unchanged(parsed: dict[str, Any], limits: Limits) -> bool:
+    """Whether safe_object would give `parsed` back as it is (so its text can be copied)."""
+    return _object_unchanged(parsed, limits.max_depth, [limits.max_fields])
+
+
+def _object_unchanged(value: dict[str, Any], depth: int, budget: list[int]) -> bool:
+    """safe_object's walk, without building anything: False at the first change it makes."""
+    for key, item in value.items():
+        if budget[0] <= 0 or "." in key or not key.strip():  # cut, or renamed by safe_key
+            return False
+        budget[0] -= 1
+        if isinstance(item, dict):
+            if depth <= 1 or not _object_unchanged(item, depth - 1, budget):
+                return False
+        elif isinstance(item, list) and (
+            depth <= 1 or not _list_unchanged(item, depth - 1, budget)
+        ):
+            return False
+    return True
+
+
+def _list_unchanged(items: list[Any], depth: int, budget: list[int]) -> bool:
+    """_safe_list's walk, without building anything."""
+    for item in items:
+        if isinstance(item, dict):
+            if depth <= 1 or not _object_unchanged(item, depth, budget):
+                return False
+        elif isinstance(item, list) and (
+            depth <= 1 or not _list_unchanged(item, depth - 1, budget)
+        ):
+            return False
+    return True
 
 
 def _level(parsed: Mapping[str, Any]) -> str | None:

@@ -117,6 +117,25 @@ def test_json_arrays_of_arrays_are_kept_and_searchable(configured: OpenSearch) -
         assert configured.count(index=INDEX, body=body)["count"] == expected
 
 
+def test_json_with_escapes_and_accents_is_copied_and_reads_back_the_same(
+    configured: OpenSearch,
+) -> None:
+    """A Powertools error line (a traceback with escaped newlines and quotes) and a line in
+    ASCII escapes and one in UTF-8: copied in as they came, each reads back as parsed."""
+    values = {
+        "level": "ERROR",
+        "exception": 'Traceback (most recent call last):\n  File "/var/task/h.py"\nTimeoutError',
+        "client": "Zoë Núñez 🚀",
+    }
+    lines = [json.dumps(values), json.dumps(values, ensure_ascii=False)]
+    summary = handler(cloudwatch_event(payload(lines)), LambdaContext())
+
+    assert (summary["indexed"], summary["as_text"]) == (2, 0)
+    hits = search_all(configured, INDEX)
+    assert [h["_source"]["json"] for h in hits] == [values, values]
+    assert [h["_source"]["log"] for h in hits] == [{"level": "error"}] * 2
+
+
 def test_a_repeated_json_key_is_indexed_once_with_its_json(configured: OpenSearch) -> None:
     """The line Go's zap writes with a field given twice: OpenSearch refuses it as it came
     ("Duplicate field"), and takes it with each key once, the JSON still parsed."""
