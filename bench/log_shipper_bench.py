@@ -9,8 +9,9 @@ pipeline run in alternate processes, five rounds of seven runs each, and the bes
              `_bulk` request body as bytes, ready to send (BulkSender's own code, unsent)
   memory     peak RSS of the whole pipeline process on a 6 MB (uncompressed) payload
   import     `import log_shipper.handler` in a fresh interpreter
-The payload mixes JSON lines (Powertools-style), plain lines, multi-line tracebacks and
-Lambda START/END/REPORT lines, like a busy Lambda log group.
+The payload mixes JSON lines (Powertools-style, a quarter of them error lines carrying an
+escaped traceback), plain lines, multi-line tracebacks and Lambda START/END/REPORT lines, like
+a busy Lambda log group.
 Budget: pipeline within 1.5x the floor, at least 75,000 events/s, peak RSS under 128 MB,
 handler import under 300 ms.
 """
@@ -46,7 +47,22 @@ def messages(n: int, seed: int = 7) -> list[str]:
     for i in range(n):
         kind = i % 10
         request = f"{rng.getrandbits(32):08x}-9d0b-4c5f-8e7a-{rng.getrandbits(48):012x}"
-        if kind < 4:
+        if kind == 3:  # a Powertools error line: a traceback, escaped, in one field
+            out.append(json.dumps({
+                "level": "ERROR",
+                "location": f"handler:{rng.randrange(400)}",
+                "message": "CRM call failed",
+                "timestamp": "2026-11-26 15:00:00,201+0000",
+                "service": "leads-api",
+                "cold_start": False,
+                "function_request_id": request,
+                "exception": 'Traceback (most recent call last):\n  File "/var/task/handler.py", '
+                             'line 42, in handler\n    leads = crm.fetch(window)\n'
+                             "TimeoutError: CRM timed out after 30 s",
+                "exception_name": "TimeoutError",
+                "xray_trace_id": f"1-6745c8f0-{rng.getrandbits(96):024x}",
+            }))  # fmt: skip
+        elif kind < 3:
             out.append(json.dumps({
                 "level": rng.choice(["INFO", "INFO", "WARNING", "ERROR"]),
                 "location": f"handler:{rng.randrange(400)}",
