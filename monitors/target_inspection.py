@@ -333,6 +333,7 @@ class TargetInspector:
             f"ec2/home?region={self.region}#LoadBalancers:search={quote(name, safe='')}"
         )
         elb = self._client("elb")
+        call = "DescribeLoadBalancers"  # the call a failure is named after
         try:
             described = elb.describe_load_balancers(LoadBalancerNames=[name])
             balancer = described["LoadBalancerDescriptions"][0]
@@ -350,11 +351,10 @@ class TargetInspector:
                 healthy_threshold=check.get("HealthyThreshold"),
                 unhealthy_threshold=check.get("UnhealthyThreshold"),
             )
+            call = "DescribeInstanceHealth"
             health = elb.describe_instance_health(LoadBalancerName=name)
         except (ClientError, BotoCoreError) as error:
-            return _lookup_failed(
-                inspection, error, "DescribeInstanceHealth", f"Classic load balancer {name}"
-            )
+            return _lookup_failed(inspection, error, call, f"Classic load balancer {name}")
         for state in health.get("InstanceStates", []):
             reason = state.get("ReasonCode")
             inspection.targets.append(

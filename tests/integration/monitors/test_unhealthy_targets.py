@@ -274,6 +274,34 @@ def test_throttling_that_outlasts_the_retries_is_reported_in_the_alert(
     ]
 
 
+@pytest.mark.parametrize(
+    ("failing", "call"),
+    [("describe_load_balancers", "DescribeLoadBalancers"),
+     ("describe_instance_health", "DescribeInstanceHealth")],
+)  # fmt: skip
+def test_a_denied_classic_lookup_names_the_call_that_was_denied(
+    aws: Aws, failing: str, call: str
+) -> None:
+    stubbed = boto3.client("elb", region_name=REGION)
+    with Stubber(stubbed) as stub:
+        if failing == "describe_instance_health":
+            stub.add_response(
+                "describe_load_balancers",
+                {"LoadBalancerDescriptions": [{"LoadBalancerName": "legacy-web",
+                                               "HealthCheck": {"Target": "HTTP:80/health",
+                                                               "Interval": 30, "Timeout": 5,
+                                                               "UnhealthyThreshold": 2,
+                                                               "HealthyThreshold": 10}}]},
+            )  # fmt: skip
+        stub.add_client_error(failing, "AccessDenied", "not allowed", 403)
+        inspection = TargetInspector(region=REGION, elb_client=stubbed).inspect_classic(
+            "legacy-web"
+        )
+    assert inspection.problems == [
+        f"{call} was denied (AccessDenied): the role lacks this permission"
+    ]
+
+
 def test_ok_after_alarm_sends_a_short_resolved_message(
     aws: Aws, slack: SlackEmulator, monitors_env: dict[str, str], ops_inbox: Inbox
 ) -> None:
