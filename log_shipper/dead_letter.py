@@ -96,15 +96,15 @@ class DeadLetterObject:
         return sum(1 for r in self.records if r.get("kind") == "event" and not _readable(r))
 
 
-# What an index name can hold (OpenSearch's own rules, and nothing a `_bulk` action line would
+# An index name as the routes make them (lower-case ASCII, nothing a `_bulk` action line would
 # have to escape): a record edited by hand with anything else is replayed by today's routes.
-_INDEX_NAME = re.compile(r"[a-z0-9][^\\/*?\"<>| ,#:A-Z\x00-\x1f]{0,254}")
+_INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9._+-]{0,254}")
 
 
 def stored_index(record: dict[str, Any]) -> str | None:
     """The index a dead-lettered event was first sent to, when the record holds a valid one."""
     index = record.get("index")
-    if isinstance(index, str) and _INDEX_NAME.fullmatch(index) and len(index.encode()) <= 255:
+    if isinstance(index, str) and _INDEX_NAME.fullmatch(index):
         return index
     return None
 

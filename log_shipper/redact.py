@@ -26,7 +26,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?<![\w-])(?:\+?1[ .-]?)?\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]?\d{4}(?![\w-])"
         # E.164 as people write it: "+" and 8 to 15 digits, in groups split by a blank, dot or
         # dash, maybe with the national trunk "(0)": +44 20 7946 0958, +44 (0)20 7946 0958.
-        r"|(?<![\w+])\+[1-9](?:[ .-]?(?:\(0\)[ .-]?)?\d){7,14}(?![\w-])"
+        r"|(?<![\w+])\+[1-9](?:[ .-]?(?:\(0\)[ .-]?)?\d){7,14}(?!\d)"
     )),
 ]  # fmt: skip
 # A cheap pre-check: most log lines hold none of these, and skip every regex.

@@ -7,7 +7,7 @@ Every key but `log_group` is optional and falls back to the defaults (LOG_SHIPPE
 LOG_SHIPPER_REDACT, no filters). `include`/`exclude` are regular expressions searched in
 the message: an event is shipped when it matches an include (if any) and no exclude.
 
-Index patterns take {log_group} (lower-cased, "/" → "-", unsafe characters removed),
+Index patterns take {log_group} (lower-cased, anything but letters, digits, . _ - made "-"),
 {account}, {yyyy}, {MM}, {dd}, {yyyy.MM}, {yyyy.MM.dd}: dates of the *event's* own time,
 so a retried or replayed event always lands in the same index (and its id stays unique).
 """
@@ -117,12 +117,22 @@ def check_pattern(pattern: str, setting: str) -> None:
         raise ConfigError(setting, f"unknown placeholders {sorted(unknown)} in {pattern!r}")
     sample = IndexNamer(pattern, log_group="/aws/lambda/x", account="123456789012")
     name = sample.name(0)
-    if name != name.lower() or name.startswith(("-", "_", "+", ".")) or _UNSAFE.search(name):
+    if (
+        name != name.lower()
+        or name.startswith(("-", "_", "+", "."))
+        or _UNSAFE.search(name)
+        or not (name.isascii() and name.isprintable())
+    ):
         raise ConfigError(setting, f"{pattern!r} does not give a valid index name ({name!r})")
 
 
+# What a slug keeps: CloudWatch's own log group characters are letters, digits and . - _ / #;
+# anything else (in a crafted event) becomes "-" too, so a name never needs escaping.
+_NOT_SLUG = re.compile(r"[^a-z0-9._-]+")
+
+
 def log_group_slug(log_group: str) -> str:
-    slug = _UNSAFE.sub("-", log_group.lower()).strip("-._+")
+    slug = _NOT_SLUG.sub("-", log_group.lower()).strip("-._+")
     return slug or "unnamed"
 
 
@@ -131,9 +141,9 @@ class IndexNamer:
 
     def __init__(self, pattern: str, *, log_group: str, account: str) -> None:
         self._pattern = pattern
-        self._fixed = pattern.replace("{log_group}", log_group_slug(log_group)).replace(
-            "{account}", account
-        )
+        account = log_group_slug(account)  # 12 digits from CloudWatch; a slug if not
+        self._fixed = pattern.replace("{log_group}", log_group_slug(log_group))
+        self._fixed = self._fixed.replace("{account}", account)
         self._dated = any(p in pattern for p in ("{yyyy", "{MM}", "{dd}"))
         self._cache: dict[int, str] = {}
 

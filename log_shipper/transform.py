@@ -55,6 +55,7 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circu
 # (From a key's last dot: stopping at any other dot keeps a text of many dots linear.)
 _DOTTED_KEY = re.compile(r'\.[^".]*"\s*:')
 _BLANK_KEY = re.compile(r'"\s*"\s*:')
+_LONG_DIGITS = re.compile(r"\d{20}")  # maybe an integer past 64 bits
 
 
 def create_action(index: str, document_id: str) -> str:
@@ -133,7 +134,8 @@ class Limits:
 
 def stream_key(owner: str, log_group: str, log_stream: str) -> str:
     """128 bits of blake2b over (account, log group, log stream): the first half of an _id."""
-    key = f"{owner}\x1f{log_group}\x1f{log_stream}".encode()
+    # surrogatepass: a lone surrogate (an escape in a crafted event) hashes, never raises
+    key = f"{owner}\x1f{log_group}\x1f{log_stream}".encode("utf-8", "surrogatepass")
     return hashlib.blake2b(key, digest_size=16).hexdigest()
 
 
@@ -217,7 +219,8 @@ def transform_batch(
                 False,
             )
         else:
-            hashed = hashlib.blake2b(event_id.encode(), digest_size=16).hexdigest()
+            raw_id = event_id.encode("utf-8", "surrogatepass")
+            hashed = hashlib.blake2b(raw_id, digest_size=16).hexdigest()
             yield (
                 f'{create}{hashed}"}}}}\n{{"@timestamp":"{second_text}{millis_text[millis]}'
                 f"{head}{enc(message)}{static}{enc(event_id)}}}}}{fields}{extra}}}\n",
@@ -376,6 +379,8 @@ def _json_fields(text: str, limits: Limits, stats: TransformStats) -> str | None
     ):
         return f'{out},"json":{text}'  # valid (orjson said so) and nothing to change
     budget = [limits.max_fields]
+    if _LONG_DIGITS.search(text):  # orjson makes a float of an integer past 64 bits: exact
+        parsed = json.loads(text)
     safe = safe_object(parsed, limits.max_depth, budget)
     out += ',"json":' + _dumps(safe)
     if budget[0] < 0:

@@ -277,6 +277,8 @@ def test_a_damaged_dead_letter_record_is_reported_not_fatal() -> None:
         ("Logs-Upper", None),
         ("-starts-with-a-dash", None),
         ("k" * 256, None),
+        ("logs-\ud800", None),  # a lone surrogate: not a name, and no crash
+        ("logs-\u00c9", None),  # OpenSearch would refuse it again on every replay
         (None, None),
         (7, None),
     ],

@@ -20,6 +20,8 @@ from log_shipper.redact import luhn_ok, redact
         ("ring +33 1 23 45 67 89 today", "ring [REDACTED:phone] today", "phone"),
         ("fax +49-30-1234567", "fax [REDACTED:phone]", "phone"),
         ("mobile +61.412.345.678", "mobile [REDACTED:phone]", "phone"),
+        ("call +442079460958-home", "call [REDACTED:phone]-home", "phone"),
+        ("user=+33612345678-mobile", "user=[REDACTED:phone]-mobile", "phone"),
         ("ssn 123-45-6789 on file", "ssn [REDACTED:ssn] on file", "ssn"),
         ("card 4111 1111 1111 1111 ok", "card [REDACTED:card] ok", "card"),
         ("card 5500-0000-0000-0004", "card [REDACTED:card]", "card"),

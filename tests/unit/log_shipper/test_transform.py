@@ -317,3 +317,22 @@ def test_keys_are_checked_in_linear_time() -> None:
     document = one(message)
     assert time.perf_counter() - started < 1.0  # quadratic: ~17 s here; linear: ~2 ms
     assert document["json"]["a_b"] == "." * 1000
+
+
+def test_an_integer_past_64_bits_stays_exact_when_the_json_is_rebuilt() -> None:
+    big = 123456789012345678901234567890
+    assert one(f'{{"id.x": {big}, "n": 1}}')["json"] == {"id_x": big, "n": 1}
+    assert one(f'{{"id": {big}}}')["json"] == {"id": big}  # copied as it came
+
+
+def test_crafted_names_never_break_the_bulk_lines() -> None:
+    """CloudWatch's names are plain; a crafted event's owner, log group, stream or event id
+    (a quote, a control character, a lone surrogate) still gives valid, escaped lines."""
+    from log_shipper.bulk import bulk_body
+
+    batch = LogBatch('12"}', '/aws/lambda/x"\x01\u00e9', "s\ud800", [LogEvent("id\ud800", 1, "m")])
+    route = Route(index="logs-{account}-{log_group}")
+    [document] = docs(batch, route)
+    action, body, _ = bulk_body([document.pending]).split(b"\n")
+    assert json.loads(action)["create"]["_index"] == "logs-12-aws-lambda-x"
+    assert json.loads(body)["aws"]["cloudwatch"]["log_stream"] == "s\ud800"
