@@ -11,7 +11,8 @@ The metric names follow from the names each part counts with `RunMetrics`:
 - log_shipper: EventsIn, EventsIndexed, EventsDeadLettered, BulkRequests; timers Ship,
   BulkLatency; and IngestLagSeconds (the age of the newest event shipped, counted once per
   run);
-- monitors: TargetAlarmsInspected (unhealthy_targets), RootActivityReported (root_login),
+- monitors: TargetAlarmsInspected and TargetAlarmsResolved (unhealthy_targets),
+  RootActivityReported (root_login),
   PipelineFailuresReported (pipeline_failure), MonitorFailed.
 """
 
@@ -48,6 +49,7 @@ HOURS = 3600
 # What each monitor counts when it sends an alert: (job, metric stem, legend).
 ALERTS = [
     ("unhealthy_targets", "opsbundle_target_alarms_inspected", "unhealthy targets"),
+    ("unhealthy_targets", "opsbundle_target_alarms_resolved", "targets healthy again"),
     ("root_login", "opsbundle_root_activity_reported", "root login"),
     ("pipeline_failure", "opsbundle_pipeline_failures_reported", "pipeline failures"),
 ]

@@ -369,18 +369,19 @@ def _opsbundle(s: Synthetic) -> None:
     s.gauge(count_metric("BulkRequests"), shipper, shipper_value(lambda i: 1 + i % 3))
     s.gauge(duration_metric("Ship"), shipper, shipper_value(lambda i: 0.3 + 0.01 * (i % 10)))
 
-    # monitors: each runs every 5 minutes; every other run sends an alert, every 5th fails.
-    for offset, (job, count) in enumerate(
+    # monitors: each runs every 5 minutes; every other run sends an alert (the target monitor
+    # alternates alarm and resolved), every 5th fails.
+    for offset, (job, counts) in enumerate(
         [
-            ("unhealthy_targets", "TargetAlarmsInspected"),
-            ("root_login", "RootActivityReported"),
-            ("pipeline_failure", "PipelineFailuresReported"),
+            ("unhealthy_targets", ("TargetAlarmsInspected", "TargetAlarmsResolved")),
+            ("root_login", ("RootActivityReported",)),
+            ("pipeline_failure", ("PipelineFailuresReported",)),
         ]
     ):
-        _monitor(s, job, count, offset=60 + 20 * offset)
+        _monitor(s, job, counts, offset=60 + 20 * offset)
 
 
-def _monitor(s: Synthetic, job: str, count: str, *, offset: float) -> None:
+def _monitor(s: Synthetic, job: str, counts: tuple[str, ...], *, offset: float) -> None:
     runs = _runs(300, offset)
     labels, seen = {"job": job}, {"job": job, "scope": "last_seen"}
 
@@ -391,8 +392,13 @@ def _monitor(s: Synthetic, job: str, count: str, *, offset: float) -> None:
         return s.start + offset + 300 * i
 
     s.gauge(LAST_RUN, labels, value(at))
-    s.gauge(count_metric(count), labels, value(lambda i: 1 if i % 2 == 0 else None))
-    s.gauge(last_seen_metric(count), seen, value(lambda i: at(i - i % 2)))
+    for phase, count in enumerate(counts):  # the first on even runs, the second on odd ones
+        s.gauge(count_metric(count), labels, value(lambda i, p=phase: 1 if i % 2 == p else None))
+        s.gauge(
+            last_seen_metric(count),
+            seen,
+            value(lambda i, p=phase: at(i - (i - p) % 2) if i >= p else None),
+        )
     s.gauge(count_metric("MonitorFailed"), labels, value(lambda i: 1 if i % 5 == 4 else None))
     s.gauge(
         last_seen_metric("MonitorFailed"),
