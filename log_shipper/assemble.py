@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,12 +17,12 @@ from log_shipper.dead_letter import DeadLetters
 from log_shipper.exceptions import OpenSearchError
 from log_shipper.memory import keep_freed_memory
 from log_shipper.ship import Shipper
+from log_shipper.template import TemplateCheck
+from log_shipper.template_guard import TemplateGuard
 from log_shipper.transform import Limits
 from opsbundle import aws
-from opsbundle import settings as names
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
-from opsbundle.settings import Env
 
 
 def build_shipper(
@@ -36,16 +37,26 @@ def build_shipper(
     """`remaining`: seconds left to work (the Lambda's remaining time less the margin)."""
     keep_freed_memory()
     client = client or build_client(settings)
+    guard = None
     if settings.install_template:
         try:
-            ensure_template(client, settings)
+            checks = ensure_templates(client, settings)
         except OpenSearchError as error:
-            if not error.retryable:
-                raise  # a refusal (403, a bad template) is a setting to fix, not an outage
-            # OpenSearch is down: ship anyway, so the events reach the dead letters now and
-            # the template is tried again on the next invocation.
+            # Down, overloaded, or refusing (403): ship anyway. The events reach OpenSearch or
+            # the dead letters now; the template is tried again on the next cold start.
             metrics.count("TemplateInstallFailed")
             get_logger().warning("index template not installed", extra={"error": str(error)})
+        else:
+            clashes = [check for check in checks if check.clash]
+            if clashes:
+                metrics.count("TemplateClash", len(clashes))
+                for check in clashes:
+                    get_logger().error(
+                        "index template clash",
+                        extra={"template": check.name, "family": check.family.pattern,
+                               "detail": check.clash},
+                    )  # fmt: skip
+                guard = TemplateGuard(client=client, clashes=clashes)
 
     def latency(ms: float) -> None:  # summed per run; BulkRequests gives the mean
         metrics.durations_ms["BulkLatency"] = metrics.durations_ms.get("BulkLatency", 0) + ms
@@ -74,10 +85,14 @@ def build_shipper(
         metrics=metrics,
         region=os.environ.get("AWS_REGION") or settings.region or "us-east-1",
         limits=Limits(max_fields=settings.max_fields, max_depth=settings.max_depth),
+        guard=guard,
     )
 
 
-_installed: set[tuple[str, str]] = set()
+# Template checks per (URL, template), with when they were made: a warm Lambda keeps a good
+# answer, and asks again after CLASH_RECHECK_S when the answer was a clash (it may be fixed).
+_templates: dict[tuple[str, str], tuple[float, TemplateCheck]] = {}
+CLASH_RECHECK_S = 300.0
 # Dead letters are written near the deadline: short timeouts and few retries, so the write
 # itself cannot run the Lambda out of time.
 DEAD_LETTER_S3 = Config(
@@ -97,14 +112,24 @@ def warm_clients(settings: ShipperSettings) -> tuple[Any, Any]:
     return clients
 
 
-def ensure_template(client: Any, settings: ShipperSettings, *, force: bool = False) -> bool:
-    """Install the index template once per process (first use), or again when forced."""
-    marker = (settings.opensearch_url, settings.template_name)
-    if marker in _installed and not force:
-        return False
-    body = template.template_body(
-        settings.router, data_stream=Env().boolean(names.LOG_SHIPPER_DATA_STREAM)
-    )
-    put = template.install(client, settings.template_name, body, force=force)
-    _installed.add(marker)
-    return put
+def ensure_templates(
+    client: Any, settings: ShipperSettings, *, force: bool = False
+) -> list[TemplateCheck]:
+    """Install and check each family's template once per process (first use), again when
+    forced, and again after a while when the last answer was a clash."""
+    families = settings.router.families()
+    checks: list[TemplateCheck] = []
+    for family in families:
+        name = template.template_name(settings.layout, family, families[0])
+        marker = (settings.opensearch_url, name)
+        cached = _templates.get(marker)
+        fresh = cached is not None and (
+            cached[1].clash is None or time.monotonic() - cached[0] < CLASH_RECHECK_S
+        )
+        if cached is not None and fresh and not force:
+            checks.append(cached[1])
+            continue
+        check = template.install(client, name, family, settings.layout, force=force)
+        _templates[marker] = (time.monotonic(), check)
+        checks.append(check)
+    return checks

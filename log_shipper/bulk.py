@@ -6,6 +6,9 @@
 - Whole-request 429/5xx, timeouts and dropped connections, and per-item 429/5xx
   (es_rejected_execution_exception), are retried with full-jitter exponential backoff,
   never past the time that is left (`remaining`), at most `max_attempts` times.
+- What waiting cannot fix is not retried, and is named (refusals.py): a full disk (a 429
+  that no wait clears), a write block, a cluster-wide block, the shard limit, a permanent
+  circuit breaker. A transient circuit breaker is retried and, if it lasts, named too.
 - 413 (request too large) splits the batch in halves; a single document still too large
   fails with reason request_too_large.
 - A document refused for a repeated JSON key ("Duplicate field") is sent again with each key
@@ -19,7 +22,6 @@ Clock, sleep and randomness are parameters, so tests run without waiting.
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,11 +30,10 @@ from typing import Any
 from opensearchpy.exceptions import ConnectionError as TransportConnectionError
 from opensearchpy.exceptions import TransportError
 
+from log_shipper.refusals import Cause, classify, exhausted, safe_detail
 from log_shipper.transform import Document, Pending, as_text, without_duplicate_keys
 
-RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAPPING_ERRORS = frozenset({"mapper_parsing_exception", "document_parsing_exception"})
-_PREVIEW = re.compile(r"\.?\s*Preview of field's value:.*$", re.DOTALL)
 NDJSON = {"content-type": "application/x-ndjson"}
 
 
@@ -57,17 +58,6 @@ class BulkResult:
     @property
     def delivered(self) -> int:
         return self.indexed + self.duplicates
-
-
-def safe_detail(error: Any) -> str:
-    """OpenSearch's reason without the "Preview of field's value" (it may hold personal data)."""
-    if isinstance(error, dict):
-        kind = str(error.get("type", ""))
-        reason = _PREVIEW.sub("", str(error.get("reason", "")))
-        caused = error.get("caused_by")
-        cause = f" (caused by {caused.get('type')})" if isinstance(caused, dict) else ""
-        return f"{kind}: {reason}{cause}"[:1000]
-    return _PREVIEW.sub("", str(error))[:1000]
 
 
 def _repeated_key(error: Any) -> bool:
@@ -167,30 +157,32 @@ class BulkSender:
                     if status == 413:
                         if len(pending) == 1:
                             self._fail(
-                                pending, "request_too_large", 413, safe_detail(error.error), result
+                                pending, "request_too_large", 413, safe_detail(error.info), result
                             )
                         else:
                             middle = len(pending) // 2
                             work.append((pending[middle:], attempt))
                             work.append((pending[:middle], attempt))
                         break
-                    retryable = status in RETRYABLE_STATUS or isinstance(
-                        error, TransportConnectionError
-                    )
-                    cause = f"http_{status}" if status else type(error).__name__
-                    if not retryable:
-                        self._fail(pending, cause, status, safe_detail(error.info), result)
+                    cause = _request_cause(error, status)
+                    if not cause.retry:
+                        self._fail(pending, cause.reason, status, cause.detail, result)
                         break
                     attempt += 1
                     if not self._backoff(attempt, pending, cause, status, result):
                         break
                     result.retried += len(pending)
                     continue
-                pending, needs_wait = self._items(pending, response, result)
+                pending, retry_cause = self._items(pending, response, result)
                 if pending:
                     attempt += 1
                     if not self._backoff(
-                        attempt, pending, "item_retries", None, result, wait=needs_wait
+                        attempt,
+                        pending,
+                        retry_cause or Cause("rewritten", True),
+                        None,
+                        result,
+                        wait=retry_cause is not None,
                     ):
                         break
                     result.retried += len(pending)
@@ -210,37 +202,45 @@ class BulkSender:
 
     def _items(
         self, pending: list[Pending], response: Any, result: BulkResult
-    ) -> tuple[list[Pending], bool]:
-        """What to send again, and whether to wait first (not when all of it is documents just
-        rewritten); counts and failures go into `result`."""
+    ) -> tuple[list[Pending], Cause | None]:
+        """What to send again, and why, when it needs a wait first (None when all of it is
+        documents just rewritten); counts and failures go into `result`."""
         items = response.get("items") if isinstance(response, dict) else None
         if not isinstance(items, list) or len(items) != len(pending):
             # Not an answer item by item: retry all (ids make a resend safe).
-            return pending, True
+            return pending, Cause("retries_exhausted", True, "an answer without its items")
         again: list[Pending] = []
-        needs_wait = False
+        retry_cause: Cause | None = None
         for sent, item in zip(pending, items, strict=True):
             answer: Any = next(iter(item.values()), {}) if isinstance(item, dict) and item else {}
             status = answer.get("status") if isinstance(answer, dict) else None
             if not isinstance(status, int):
                 again.append(sent)
-                needs_wait = True
+                retry_cause = retry_cause or Cause(
+                    "retries_exhausted", True, "an item without status"
+                )
             elif 200 <= status < 300:
                 result.indexed += 1
             elif status == 409:
                 result.duplicates += 1
-            elif status in RETRYABLE_STATUS:
-                again.append(sent)
-                needs_wait = True
             else:
-                again.extend(self._refused(Document.of_pending(sent), status, answer, result))
-        return again, needs_wait
+                error = answer.get("error") if isinstance(answer, dict) else None
+                cause = classify(status, error)
+                if cause.retry:
+                    again.append(sent)
+                    retry_cause = retry_cause or cause
+                else:
+                    again.extend(
+                        self._refused(Document.of_pending(sent), status, error, cause, result)
+                    )
+        return again, retry_cause
 
     @staticmethod
-    def _refused(document: Document, status: int, answer: Any, result: BulkResult) -> list[Pending]:
+    def _refused(
+        document: Document, status: int, error: Any, cause: Cause, result: BulkResult
+    ) -> list[Pending]:
         """A document OpenSearch refused: rewritten to go again at once (each key once after
         a repeated key, then without its JSON after a mapping conflict), or a failure."""
-        error = answer.get("error") if isinstance(answer, dict) else None
         kind = error.get("type") if isinstance(error, dict) else None
         reason = str(error.get("reason", "")) if isinstance(error, dict) else ""
         mapping_conflict = kind in MAPPING_ERRORS or (
@@ -252,15 +252,14 @@ class BulkSender:
                 return [fixed.pending]  # the JSON kept, each key once
             result.as_text += 1
             return [as_text(document, safe_detail(error)).pending]
-        reason = str(kind or f"http_{status}")
-        result.failures.append(Failure(document, reason, status, safe_detail(error)))
+        result.failures.append(Failure(document, cause.reason, status, cause.detail))
         return []
 
     def _backoff(
         self,
         attempt: int,
         pending: list[Pending],
-        cause: str,
+        cause: Cause,
         status: int | None,
         result: BulkResult,
         *,
@@ -268,13 +267,14 @@ class BulkSender:
     ) -> bool:
         """Sleep before the next try; False (and the documents failed) when none is left."""
         if attempt >= self._max_attempts:
-            self._fail(
-                pending, "retries_exhausted", status, f"{attempt} attempts; last: {cause}", result
-            )
+            last = exhausted(cause, attempt)
+            self._fail(pending, last.reason, status, last.detail, result)
             return False
         delay = self._rng.uniform(0, min(self._cap, self._base * 2**attempt)) if wait else 0.0
         if delay >= self._remaining():
-            self._fail(pending, "deadline", status, f"no time left to retry; last: {cause}", result)
+            last = exhausted(cause, attempt)
+            reason = last.reason if last.reason != "retries_exhausted" else "deadline"
+            self._fail(pending, reason, status, f"no time left to retry; {last.detail}", result)
             return False
         if delay:
             self._sleep(delay)
@@ -291,3 +291,16 @@ class BulkSender:
         result.failures.extend(
             Failure(Document.of_pending(p), reason, status, detail) for p in pending
         )
+
+
+def _request_cause(error: TransportError, status: int | None) -> Cause:
+    """Why a whole `_bulk` request failed: its status and body, or a connection failure."""
+    if status is None:
+        retry = isinstance(error, TransportConnectionError) or error.status_code == "N/A"
+        return Cause(
+            "retries_exhausted" if retry else type(error).__name__, retry, str(error)[:300]
+        )
+    cause = classify(status, error.info)
+    if cause.reason.startswith("http_") or cause.reason == "unknown":  # 401/403 and the like
+        return Cause(f"http_{status}", False, cause.detail)
+    return cause

@@ -19,8 +19,8 @@ from typing import Any
 import requests
 from tqdm import tqdm
 
-from log_shipper import template
-from log_shipper.assemble import build_shipper, ensure_template
+from log_shipper import ism, template
+from log_shipper.assemble import build_shipper, ensure_templates
 from log_shipper.client import build_client
 from log_shipper.config import ShipperSettings
 from log_shipper.dead_letter import DeadLetters
@@ -28,11 +28,9 @@ from log_shipper.events import Invocation, LogBatch, LogEvent, Unit, decode_invo
 from log_shipper.exceptions import LogShipperError
 from log_shipper.ship import ShipOutcome, Shipper
 from opsbundle import aws
-from opsbundle import settings as names
 from opsbundle.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
 from opsbundle.exceptions import ConfigError
 from opsbundle.metrics import RunMetrics
-from opsbundle.settings import Env
 
 SERVICE = "log_shipper"
 ASSETS = Path(__file__).resolve().parent / "assets" / "dashboards.ndjson"
@@ -291,17 +289,30 @@ def subscribe_command(args: argparse.Namespace) -> int:
 
 def setup_command(args: argparse.Namespace) -> int:
     settings = ShipperSettings.load(require_dlq=False)
-    body = template.template_body(
-        settings.router, data_stream=Env().boolean(names.LOG_SHIPPER_DATA_STREAM)
-    )
+    families = settings.router.families()
     if args.print:
-        _print(body)
+        templates = {
+            template.template_name(settings.layout, f, families[0]): template.template_body(
+                f, settings.layout
+            )
+            for f in families
+        }
+        policies = {
+            template.template_name(settings.layout, f, families[0]): ism.policy_body(f)
+            for f in families
+            if f.ism_min_index_age
+        }
+        _print({"index_templates": templates, "ism_policies": policies})
         return EXIT_OK
-    put = ensure_template(build_client(settings), settings, force=True)
+    checks = ensure_templates(build_client(settings), settings, force=True)
     _print(
-        {"template": settings.template_name, "index_patterns": body["index_patterns"], "put": put}
-    )
-    return EXIT_OK
+        [
+            {"template": c.name, "index_patterns": [c.family.wildcard], "put": c.put,
+             "clash": c.clash}
+            for c in checks
+        ]
+    )  # fmt: skip
+    return EXIT_FAILED if any(c.clash for c in checks) else EXIT_OK
 
 
 def dashboards_command(args: argparse.Namespace) -> int:
@@ -346,7 +357,7 @@ def _status(outcome: ShipOutcome) -> int:
 
 
 def _add(total: ShipOutcome, outcome: ShipOutcome) -> None:
-    for name in ("events_in", "indexed", "duplicates", "filtered", "retried", "as_text",
+    for name in ("events_in", "indexed", "duplicates", "filtered", "expired", "retried", "as_text",
                  "control_messages", "malformed", "bytes_sent"):  # fmt: skip
         setattr(total, name, getattr(total, name) + getattr(outcome, name))
     total.redacted.update(outcome.redacted)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from log_shipper.routing import DEFAULT_INDEX, Router
+from log_shipper.routing import DEFAULT_INDEX, DEFAULT_RETENTION_DAYS, MAX_RETENTION_DAYS, Router
+from log_shipper.template import Layout
 from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
 from opsbundle.settings import Env
@@ -24,6 +25,10 @@ class ShipperSettings:
     router: Router = field(default_factory=Router)
     template_name: str = "opsbundle-logs"
     install_template: bool = True
+    replicas: str = "auto"  # "auto" (0-1 by data nodes) or a fixed count
+    data_stream: bool = False
+    shard_size_gb: int = 30  # maintain sizes a family's shards to hold about this much a day
+    ism: bool = True  # install ISM policies where the cluster has the plugin
     batch_bytes: int = 5 * MiB
     batch_count: int = 5000
     max_attempts: int = 8
@@ -33,6 +38,12 @@ class ShipperSettings:
     dlq_bucket: str | None = None
     dlq_prefix: str = "log-shipper/dead-letters/"
     dlq_kms_key_id: str | None = None
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(
+            template_name=self.template_name, replicas=self.replicas, data_stream=self.data_stream
+        )
 
     @classmethod
     def load(
@@ -83,10 +94,17 @@ class ShipperSettings:
                 or DEFAULT_INDEX,
                 routes=env.raw(names.LOG_SHIPPER_ROUTES),
                 redact=env.boolean(names.LOG_SHIPPER_REDACT),
+                retention_days=_retention(env),
             ),
             template_name=env.string(names.LOG_SHIPPER_TEMPLATE, default="opsbundle-logs")
             or "opsbundle-logs",
             install_template=env.boolean(names.LOG_SHIPPER_INSTALL_TEMPLATE, None, True),
+            replicas=_replicas(env),
+            data_stream=env.boolean(names.LOG_SHIPPER_DATA_STREAM),
+            shard_size_gb=env.integer(
+                names.LOG_SHIPPER_SHARD_SIZE_GB, None, 30, minimum=1, maximum=200
+            ),
+            ism=env.choice(names.LOG_SHIPPER_ISM, None, "auto", ("auto", "off")) == "auto",
             batch_bytes=env.integer(
                 names.LOG_SHIPPER_BATCH_BYTES, None, 5 * MiB, minimum=64 * 1024, maximum=100 * MiB
             ),
@@ -107,3 +125,29 @@ class ShipperSettings:
             dlq_prefix=prefix if prefix.endswith("/") else prefix + "/",
             dlq_kms_key_id=env.string(names.LOG_SHIPPER_DLQ_KMS_KEY_ID),
         )
+
+
+def _retention(env: Env) -> int | None:
+    """Days to keep (0: for ever)."""
+    days = env.integer(
+        names.LOG_SHIPPER_RETENTION_DAYS,
+        None,
+        DEFAULT_RETENTION_DAYS,
+        minimum=0,
+        maximum=MAX_RETENTION_DAYS,
+    )
+    return days or None
+
+
+MAX_REPLICAS = 5
+
+
+def _replicas(env: Env) -> str:
+    value = (env.string(names.LOG_SHIPPER_REPLICAS) or "auto").lower()
+    if value == "auto" or (value.isdigit() and int(value) <= MAX_REPLICAS):
+        return value if value == "auto" else str(int(value))
+    raise ConfigError(
+        names.LOG_SHIPPER_REPLICAS,
+        f"must be auto (one replica once a second data node can hold it) or 0-{MAX_REPLICAS}, "
+        f"got {value!r}",
+    )

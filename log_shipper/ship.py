@@ -7,18 +7,19 @@ the handler, the CLI's ship/replay/backfill and the tests share this one path.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from log_shipper.bulk import BulkSender, Failure
 from log_shipper.dead_letter import DeadLetters, event_record, payload_record
 from log_shipper.events import Invocation, LogBatch
 from log_shipper.exceptions import DeadLetterError
 from log_shipper.memory import cyclic_gc_paused
+from log_shipper.refusals import TEMPLATE_CLASH
 from log_shipper.routing import Router
-from log_shipper.transform import Limits, Pending, TransformStats, transform_batch
+from log_shipper.transform import Document, Limits, Pending, TransformStats, transform_batch
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 
@@ -29,6 +30,7 @@ class ShipOutcome:
     indexed: int = 0
     duplicates: int = 0
     filtered: int = 0
+    expired: int = 0
     retried: int = 0
     as_text: int = 0
     control_messages: int = 0
@@ -49,6 +51,7 @@ class ShipOutcome:
             "indexed": self.indexed,
             "duplicates": self.duplicates,
             "filtered": self.filtered,
+            "expired": self.expired,
             "retried": self.retried,
             "as_text": self.as_text,
             "control_messages": self.control_messages,
@@ -60,6 +63,14 @@ class ShipOutcome:
         }
 
 
+class Screen(Protocol):
+    """Holds back documents that must not be sent yet (template_guard.TemplateGuard)."""
+
+    def screen(
+        self, documents: Iterable[Pending], refused: list[tuple[Document, str]]
+    ) -> Iterator[Pending]: ...
+
+
 @dataclass
 class Shipper:
     router: Router
@@ -69,6 +80,7 @@ class Shipper:
     region: str = "us-east-1"
     limits: Limits = field(default_factory=Limits)
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    guard: Screen | None = None  # set when a family's template clashes
 
     def ship(self, invocation: Invocation, *, request_id: str) -> ShipOutcome:
         outcome = ShipOutcome()
@@ -119,14 +131,20 @@ class Shipper:
                     ingested=at, limits=self.limits, stats=stats,
                 )  # fmt: skip
 
+        refused: list[tuple[Document, str]] = []
+        sending = self.guard.screen(documents(), refused) if self.guard else documents()
         with self.metrics.timer("Ship"), cyclic_gc_paused():
-            result = self.sender.send(documents())
+            result = self.sender.send(sending)
+        result.failures.extend(
+            Failure(document, TEMPLATE_CLASH, None, detail) for document, detail in refused
+        )
         outcome.indexed += result.indexed
         outcome.duplicates += result.duplicates
         outcome.retried += result.retried
         outcome.as_text += result.as_text
         outcome.bytes_sent += result.bytes_sent
         outcome.filtered += stats.filtered
+        outcome.expired += stats.expired
         outcome.redacted.update(stats.redacted)
         return result.failures
 
@@ -136,6 +154,7 @@ class Shipper:
         count("EventsIndexed", outcome.indexed)
         count("EventsDuplicate", outcome.duplicates)
         count("EventsFiltered", outcome.filtered)
+        count("EventsExpired", outcome.expired)
         count("EventsRetried", outcome.retried)
         count("EventsAsText", outcome.as_text)
         count("ControlMessages", outcome.control_messages)

@@ -1,114 +1,294 @@
-"""The index template: mappings for the fields transform writes, installed once.
+"""Index templates, one per index family: mappings for the fields transform writes.
 
-`install` puts it when it is missing or older than this code's version (GET first, so a
-warm Lambda makes no call at all and a cold one makes one small GET).
+Each family (index pattern of the routes) gets a composable template of its own, matching
+only its indices (`opsbundle-logs-default-*`), at priority 237: an uncommon number, so a
+template of another tool that also matches our indices almost never has the same one
+(OpenSearch refuses two overlapping templates of one priority). Whoever wins is checked, not
+assumed: `_simulate_index` on a name the family makes shows which mappings a new index would
+get. When another template wins, or ours can't be put beside it, the family is in *clash*:
+events for indices that don't exist yet are dead-lettered as `template_clash` (an index made
+with someone else's mappings keeps them for its whole day), existing indices still take
+theirs, and the operator is told which template it is.
+
+`install` puts a template when it is missing or differs from this code's (GET first, so a
+warm Lambda makes no call at all and a cold one makes two small requests per family). The
+shard count is the one thing it keeps from the template in place: `logs maintain` sizes it to
+the family's daily volume.
+
+Mappings without traps: no date detection (a string that once looked like a date would refuse
+every later "yesterday"); every JSON number a `double` (a first `1` would make the field an
+integer and cut every later 1.7); JSON strings `keyword` for exact match and aggregations,
+with a `.text` sub-field so that values past 1,024 characters stay findable.
 """
 
 from __future__ import annotations
 
-import re
+import fnmatch
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from opensearchpy.exceptions import TransportError
 
 from log_shipper.exceptions import OpenSearchError
-from log_shipper.routing import Router
+from log_shipper.layout import Family
+from log_shipper.routing import name_slug
 
-VERSION = 1
+VERSION = 2
+PRIORITY = 237
+MANAGED_BY = "opsbundle log_shipper"
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
+_JSON_STRING = {**_KEYWORD, "fields": {"text": {"type": "text", "norms": False}}}
 
 
-def index_patterns(router: Router) -> list[str]:
-    patterns = {router.default.index} | {route.index for _, route in router.routes}
-    out = set()
-    for pattern in patterns:
-        wild = re.sub(r"\{[^{}]*\}", "*", pattern)
-        out.add(re.sub(r"\*+", "*", wild))
-    return sorted(out)
+@dataclass(frozen=True)
+class Layout:
+    """How the indices of every family are made (from settings)."""
+
+    template_name: str = "opsbundle-logs"  # the default family's; others add their own suffix
+    replicas: str = "auto"  # "auto": one replica where a second data node can hold it
+    data_stream: bool = False
 
 
-def template_body(router: Router, *, data_stream: bool = False, shards: int = 1) -> dict[str, Any]:
-    mappings: dict[str, Any] = {
+@dataclass(frozen=True)
+class TemplateCheck:
+    family: Family
+    name: str
+    put: bool = False  # put (or updated) now
+    clash: str | None = None  # why new indices of the family would not get our mappings
+
+
+def template_name(layout: Layout, family: Family, default: Family) -> str:
+    if family.pattern == default.pattern:
+        return layout.template_name
+    return f"{layout.template_name}-{name_slug(family.wildcard.replace('*', ''))}"
+
+
+def mappings(family: Family) -> dict[str, Any]:
+    return {
+        "_meta": {"managed_by": MANAGED_BY, "family": family.pattern, "version": VERSION},
+        "date_detection": False,
         "dynamic_templates": [
-            {"json_strings": {"path_match": "json.*", "match_mapping_type": "string",
-                              "mapping": _KEYWORD}},
+            {
+                "json_strings": {
+                    "path_match": "json.*",
+                    "match_mapping_type": "string",
+                    "mapping": _JSON_STRING,
+                }
+            },
+            {
+                "json_integers": {
+                    "path_match": "json.*",
+                    "match_mapping_type": "long",
+                    "mapping": {"type": "double"},
+                }
+            },
+            {
+                "json_decimals": {
+                    "path_match": "json.*",
+                    "match_mapping_type": "double",
+                    "mapping": {"type": "double"},
+                }
+            },
         ],
         "properties": {
             "@timestamp": {"type": "date"},
             "event": {"properties": {"ingested": {"type": "date"}}},
             "message": {"type": "text"},
-            "cloud": {"properties": {
-                "provider": {"type": "keyword"},
-                "region": {"type": "keyword"},
-                "account": {"properties": {"id": {"type": "keyword"}}},
-            }},
-            "aws": {"properties": {"cloudwatch": {"properties": {
-                "log_group": {"type": "keyword"},
-                "log_stream": {"type": "keyword"},
-                "event_id": {"type": "keyword"},
-            }}}},
-            "lambda": {"properties": {
-                "type": {"type": "keyword"},
-                "request_id": {"type": "keyword"},
-                "version": {"type": "keyword"},
-                "duration_ms": {"type": "float"},
-                "billed_duration_ms": {"type": "float"},
-                "init_duration_ms": {"type": "float"},
-                "restore_duration_ms": {"type": "float"},
-                "memory_size_mb": {"type": "integer"},
-                "max_memory_used_mb": {"type": "integer"},
-                "cold_start": {"type": "boolean"},
-            }},
+            "cloud": {
+                "properties": {
+                    "provider": {"type": "keyword"},
+                    "region": {"type": "keyword"},
+                    "account": {"properties": {"id": {"type": "keyword"}}},
+                }
+            },
+            "aws": {
+                "properties": {
+                    "cloudwatch": {
+                        "properties": {
+                            "log_group": {"type": "keyword"},
+                            "log_stream": {"type": "keyword"},
+                            "event_id": {"type": "keyword"},
+                        }
+                    }
+                }
+            },
+            "lambda": {
+                "properties": {
+                    "type": {"type": "keyword"},
+                    "request_id": {"type": "keyword"},
+                    "version": {"type": "keyword"},
+                    "duration_ms": {"type": "float"},
+                    "billed_duration_ms": {"type": "float"},
+                    "init_duration_ms": {"type": "float"},
+                    "restore_duration_ms": {"type": "float"},
+                    "memory_size_mb": {"type": "integer"},
+                    "max_memory_used_mb": {"type": "integer"},
+                    "cold_start": {"type": "boolean"},
+                }
+            },
             "log": {"properties": {"level": {"type": "keyword"}}},
             "tags": {"type": "keyword"},
-            "redaction": {"properties": {
-                "count": {"type": "integer"},
-                "kinds": {"type": "keyword"},
-            }},
+            "redaction": {
+                "properties": {
+                    "count": {"type": "integer"},
+                    "kinds": {"type": "keyword"},
+                }
+            },
             "error": {"properties": {"message": {"type": "text"}}},
             "json": {"type": "object", "dynamic": True},
         },
-    }  # fmt: skip
+    }  # fmt: skip - the mapping reads as the document's tree
+
+
+def replica_settings(replicas: str) -> dict[str, Any]:
+    """ "auto": 0 replicas on one data node (green, not yellow for good), 1 from two on."""
+    if replicas == "auto":
+        return {"auto_expand_replicas": "0-1"}
+    return {"auto_expand_replicas": "false", "number_of_replicas": int(replicas)}
+
+
+def template_body(family: Family, layout: Layout, *, shards: int = 1) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "index_patterns": index_patterns(router),
-        "priority": 200,
+        "index_patterns": [family.wildcard],
+        "priority": PRIORITY,
         "template": {
             "settings": {
                 "index": {
                     "number_of_shards": shards,
+                    **replica_settings(layout.replicas),
                     "mapping": {"total_fields": {"limit": 2000}},
                     "refresh_interval": "5s",
                 }
             },
-            "mappings": mappings,
+            "mappings": mappings(family),
         },
-        "_meta": {"managed_by": "opsbundle log_shipper", "version": VERSION},
     }
-    if data_stream:
+    if layout.data_stream:
         body["data_stream"] = {}
+    body["_meta"] = {
+        "managed_by": MANAGED_BY,
+        "version": VERSION,
+        "family": family.pattern,
+        "retention_days": family.retention_days,
+        "digest": digest(body),
+    }
     return body
 
 
-def install(client: Any, name: str, body: dict[str, Any], *, force: bool = False) -> bool:
-    """Put the template unless the same version is there; True when it was put."""
+def digest(body: dict[str, Any]) -> str:
+    """What the template says, but for its shard count (maintain's to change)."""
+    settings = dict(body["template"]["settings"]["index"])
+    settings.pop("number_of_shards", None)
+    same = {**body, "template": {**body["template"], "settings": {"index": settings}}}
+    same.pop("_meta", None)
+    text = json.dumps(same, sort_keys=True).encode()
+    return hashlib.blake2b(text, digest_size=8).hexdigest()
+
+
+def shards_of(template: dict[str, Any]) -> int | None:
+    settings = template.get("template", {}).get("settings", {}).get("index", {})
+    value = settings.get("number_of_shards")
     try:
-        if not force:
-            found = client.indices.get_index_template(name=name, ignore=[404])
-            for item in (found or {}).get("index_templates", []):
-                meta = item.get("index_template", {}).get("_meta", {})
-                if (
-                    meta.get("version") == body["_meta"]["version"]
-                    and item.get("index_template", {}).get("index_patterns")
-                    == body["index_patterns"]
-                ):
-                    return False
-        client.indices.put_index_template(name=name, body=body)
-    except TransportError as error:
-        status = error.status_code
-        failed = OpenSearchError(
-            f"could not install index template {name}: HTTP {status} {error.error}"
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def get(client: Any, name: str) -> dict[str, Any] | None:
+    """The template as OpenSearch holds it, or None."""
+    found = client.indices.get_index_template(name=name, ignore=[404])
+    for item in (found or {}).get("index_templates", []):
+        if item.get("name") == name:
+            template: dict[str, Any] = item.get("index_template", {})
+            return template
+    return None
+
+
+def install(
+    client: Any,
+    name: str,
+    family: Family,
+    layout: Layout,
+    *,
+    force: bool = False,
+    shards: int | None = None,
+) -> TemplateCheck:
+    """Put the family's template unless the same one is there, then check that it is the one a
+    new index gets. Raises OpenSearchError (retryable for 429/5xx/unreachable) when OpenSearch
+    can't be asked; a clash is an answer, not an error."""
+    try:
+        existing = get(client, name)
+        kept = shards or (shards_of(existing) if existing else None) or 1
+        body = template_body(family, layout, shards=kept)
+        same = (
+            existing is not None
+            and existing.get("_meta", {}).get("digest") == body["_meta"]["digest"]
         )
-        # Unreachable, overloaded or failing: the events can still go to the dead letters.
-        failed.retryable = not isinstance(status, int) or status == 429 or status >= 500
-        raise failed from None
-    return True
+        put = False
+        if force or not same or (shards is not None and shards_of(existing or {}) != shards):
+            try:
+                client.indices.put_index_template(name=name, body=body)
+                put = True
+            except TransportError as error:
+                reason = _reason(error)
+                if error.status_code == 400 and "same priority" in reason:
+                    return TemplateCheck(family, name, clash=reason)
+                raise
+        return TemplateCheck(family, name, put=put, clash=winner(client, name, family))
+    except TransportError as error:
+        raise _failed(f"index template {name}", error) from None
+
+
+def winner(client: Any, name: str, family: Family) -> str | None:
+    """None when a new index of the family gets our mappings; else which template it gets.
+    A cluster without the simulate API (some managed offerings) is taken at its word."""
+    sample = family.sample(datetime.now(UTC).date())
+    try:
+        simulated = client.transport.perform_request(
+            "POST", f"/_index_template/_simulate_index/{sample}"
+        )
+    except TransportError as error:
+        if isinstance(error.status_code, int) and error.status_code in (400, 404, 405, 501):
+            return None
+        raise
+    meta = (simulated or {}).get("template", {}).get("mappings", {}).get("_meta", {})
+    if meta.get("managed_by") == MANAGED_BY and meta.get("family") == family.pattern:
+        return None
+    others = client.indices.get_index_template().get("index_templates", [])
+    winners = [
+        f"{t.get('name')} (priority {t.get('index_template', {}).get('priority', 0)}, "
+        f"patterns {t.get('index_template', {}).get('index_patterns')})"
+        for t in others
+        if t.get("name") != name
+        and any(fnmatch.fnmatchcase(sample, p) for p in _patterns(t))
+        and int(t.get("index_template", {}).get("priority") or 0) >= PRIORITY
+    ]
+    who = ", ".join(winners) or "another template"
+    return (
+        f"new indices like {sample} would get the mappings of {who}, not of {name}: give that "
+        f"template a priority below {PRIORITY} or patterns that leave {family.wildcard} out"
+    )
+
+
+def _patterns(template: dict[str, Any]) -> list[str]:
+    patterns = template.get("index_template", {}).get("index_patterns", [])
+    return [patterns] if isinstance(patterns, str) else list(patterns)
+
+
+def _reason(error: TransportError) -> str:
+    info = error.info if isinstance(error.info, dict) else {}
+    inner = info.get("error")
+    if isinstance(inner, dict):
+        return str(inner.get("reason") or inner.get("type") or error.error)
+    return str(inner or error.error)
+
+
+def _failed(what: str, error: TransportError) -> OpenSearchError:
+    status = error.status_code
+    failed = OpenSearchError(f"could not install {what}: HTTP {status} {_reason(error)}")
+    # Unreachable, overloaded or failing: the events can still go to the dead letters.
+    failed.retryable = not isinstance(status, int) or status == 429 or status >= 500
+    return failed

@@ -38,8 +38,9 @@ import orjson
 
 from log_shipper import lambda_lines
 from log_shipper.events import LogBatch, LogEvent
+from log_shipper.layout import utc_day
 from log_shipper.redact import redact
-from log_shipper.routing import IndexNamer, Route
+from log_shipper.routing import IndexNamer, Route, first_kept_day
 
 _LEVEL_KEYS = ("level", "levelname", "severity", "log.level")
 
@@ -122,6 +123,7 @@ class Document:
 @dataclass
 class TransformStats:
     filtered: int = 0
+    expired: int = 0  # dated before the route's retention: not indexed
     redacted: Counter[str] = field(default_factory=Counter)
     json_truncated: int = 0
 
@@ -154,7 +156,7 @@ def iso_millis(timestamp_ms: int) -> str:
 _MILLIS = tuple(f".{m:03d}Z" for m in range(1000))
 
 
-def transform_batch(
+def transform_batch(  # noqa: PLR0915 - the hot loop stays whole: a call per event costs
     batch: LogBatch,
     route: Route,
     *,
@@ -178,16 +180,13 @@ def transform_batch(
     filters, redacting, wants = route.filters, route.redact, route.wants
     millis_text = _MILLIS
     plain_ids = _plain_ids(batch.events)
+    first_kept = first_kept_day(route, utc_day(ingested))
+    kept = -(1 << 100) if first_kept is None else first_kept  # the first day retention keeps
     second_ms, day = -(1 << 100), None  # the current second's start (ms) and day
     second_text = index = create = ""
+    expired = False
     for event in batch.events:
         event_id, timestamp, message = event
-        if filters and not wants(message):
-            stats.filtered += 1
-            continue
-        extra = ""
-        if redacting:
-            message, extra = _redacted(message, stats)
         millis = timestamp - second_ms
         if not 0 <= millis < 1000:  # another second (the first event's, at the start)
             millis = timestamp % 1000
@@ -196,8 +195,18 @@ def transform_batch(
             second_text = f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%dT%H:%M:%S}"
             if seconds // 86_400 != day:
                 day = seconds // 86_400
+                expired = day < kept
                 index = fixed_index or name(timestamp)
                 create = create_action(index, id_prefix)[:-3]  # up to the event's part of _id
+        if expired:  # its day is past retention: its index is gone, or about to go
+            stats.expired += 1
+            continue
+        if filters and not wants(message):
+            stats.filtered += 1
+            continue
+        extra = ""
+        if redacting:
+            message, extra = _redacted(message, stats)
         first = message[:1]
         if first in _TEXT_STARTS:
             fields = _text_fields(message)

@@ -52,7 +52,7 @@ def _clean(client: OpenSearch) -> None:
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     use_moto_credentials(monkeypatch, REGION)
     monkeypatch.setattr(assemble, "_clients", {})  # no client outlives its moto context
-    monkeypatch.setattr(assemble, "_installed", set())  # each test starts without templates
+    monkeypatch.setattr(assemble, "_templates", {})  # each test starts without templates
     with mock_aws():
         client = boto3.Session(region_name=REGION).client("s3")
         client.create_bucket(Bucket=DLQ_BUCKET)

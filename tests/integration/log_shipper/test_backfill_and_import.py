@@ -25,7 +25,7 @@ from tests.integration.log_shipper.opensearch_node import Node
 def test_backfill_imports_history_once(
     monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
 ) -> None:
-    monkeypatch.setattr(assemble, "_installed", set())
+    monkeypatch.setattr(assemble, "_templates", {})
     monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
     monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
     logs = boto3.client("logs", region_name=REGION)

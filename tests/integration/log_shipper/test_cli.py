@@ -31,7 +31,7 @@ def outputs(text: str) -> list[dict[str, Any]]:
 def env(
     monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
 ) -> OpenSearch:
-    monkeypatch.setattr(assemble, "_installed", set())
+    monkeypatch.setattr(assemble, "_templates", {})
     monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
     monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
     return opensearch

@@ -32,7 +32,7 @@ def report(n: int, duration: float, *, cold: bool) -> str:
 def shipped(
     monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
 ) -> OpenSearch:
-    monkeypatch.setattr(assemble, "_installed", set())
+    monkeypatch.setattr(assemble, "_templates", {})
     monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
     monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
     api = [

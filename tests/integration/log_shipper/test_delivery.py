@@ -30,7 +30,7 @@ INDEX = "logs-aws-lambda-leads-api-2026.11.26"
 def configured(
     monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
 ) -> OpenSearch:
-    monkeypatch.setattr(assemble, "_installed", set())
+    monkeypatch.setattr(assemble, "_templates", {})
     monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
     monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
     monkeypatch.setenv("LOG_SHIPPER_SAFETY_MARGIN_MS", "1000")

@@ -19,7 +19,7 @@ def clean_shipper_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("OPENSEARCH_", "LOG_SHIPPER_")):
             monkeypatch.delenv(name)
-    monkeypatch.setattr(assemble, "_installed", set())
+    monkeypatch.setattr(assemble, "_templates", {})
     monkeypatch.setattr(assemble, "_clients", {})
 
 

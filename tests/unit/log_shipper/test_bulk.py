@@ -80,7 +80,8 @@ def documents(n: int, message: Callable[[int], str] = lambda i: f"line {i}") -> 
     )
     from datetime import UTC, datetime
 
-    return list(transform_batch(batch, Route(), region="us-east-1", ingested=datetime.now(UTC)))
+    route = Route(retention_days=None)
+    return list(transform_batch(batch, route, region="us-east-1", ingested=datetime.now(UTC)))
 
 
 def sender(client: FakeClient, **kwargs: Any) -> tuple[BulkSender, list[float]]:

@@ -159,11 +159,16 @@ def test_setup_print_shows_the_template(
 ) -> None:
     monkeypatch.setenv("OPENSEARCH_URL", "http://127.0.0.1:9")
     assert main(["logs", "setup", "--print"]) == 0
-    body = json.loads(capsys.readouterr().out)
-    assert body["index_patterns"] == ["logs-*-*"]
+    printed = json.loads(capsys.readouterr().out)
+    body = printed["index_templates"]["opsbundle-logs"]
+    assert body["index_patterns"] == ["opsbundle-logs-default-*"]
     assert body["template"]["mappings"]["properties"]["lambda"]["properties"]["cold_start"] == {
         "type": "boolean"
     }
+    policy = printed["ism_policies"]["opsbundle-logs"]["policy"]
+    assert policy["ism_template"] == [
+        {"index_patterns": ["opsbundle-logs-default-*"], "priority": 237}
+    ]
 
 
 def test_the_dashboards_assets_are_saved_objects_on_our_fields() -> None:

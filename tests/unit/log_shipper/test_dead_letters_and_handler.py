@@ -28,6 +28,7 @@ from tests.unit.log_shipper.conftest import fixture
 from tests.unit.log_shipper.test_bulk import FakeClient, per_item
 
 AT = datetime(2026, 11, 26, 15, 5, tzinfo=UTC)
+KEEP = Route(retention_days=None)
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_dead_letters_round_trip_to_the_same_batches(s3: Any) -> None:
         subscription_filters=("f",),
         region="eu-west-1",
     )
-    documents = [Document.of_pending(p) for p in transform_batch(batch, Route(), region="x",
+    documents = [Document.of_pending(p) for p in transform_batch(batch, KEEP, region="x",
                                                                     ingested=AT)]  # fmt: skip
     records = [
         event_record(Failure(d, "retries_exhausted", 429, "last: http_429"), AT) for d in documents
@@ -74,7 +75,7 @@ def test_dead_letters_round_trip_to_the_same_batches(s3: Any) -> None:
     assert list(store.keys()) == [key]
     back = store.read(key)
     # Back with the index each event was first sent to: a replay goes there again.
-    assert back.batches() == [replace(batch, index="logs-aws-lambda-api-1970.01.01")]
+    assert back.batches() == [replace(batch, index="opsbundle-logs-default-1970.01.01")]
     assert back.payloads()[0]["data"] == "bm90" and back.payloads()[0]["item_id"] == "seq-9"
     store.delete(key)
     assert list(store.keys()) == []
@@ -97,6 +98,8 @@ def use(monkeypatch: pytest.MonkeyPatch, client: FakeClient, s3: Any, bucket: st
     monkeypatch.setenv("OPENSEARCH_URL", "http://opensearch.invalid:9200")
     monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", bucket)
     monkeypatch.setenv("LOG_SHIPPER_INSTALL_TEMPLATE", "false")
+    # The fixtures hold AWS's own sample events (2015): kept for ever, they are shipped.
+    monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")
     monkeypatch.setattr(handler, "warm_clients", lambda settings: (client, s3))
 
 
@@ -219,7 +222,7 @@ def test_each_run_reports_how_far_behind_the_logs_it_is(
 def test_a_lone_surrogate_does_not_stop_the_dead_letter_write(s3: Any) -> None:
     batch = LogBatch("123456789012", "/aws/lambda/api", "s",
                      [LogEvent("1", 1795705200000, "half an emoji: \ud83d")])  # fmt: skip
-    (pending,) = transform_batch(batch, Route(), region="us-east-1", ingested=AT)
+    (pending,) = transform_batch(batch, KEEP, region="us-east-1", ingested=AT)
     document = Document.of_pending(pending)
     letters = DeadLetters(bucket="dlq", prefix="dl/", boto3_client=s3)
     key = letters.put([event_record(Failure(document, "http_400", 400, "refused"), AT)],
@@ -246,13 +249,13 @@ def test_opensearch_down_on_a_cold_start_still_dead_letters_the_events(
     use(monkeypatch, client, s3)
     monkeypatch.setenv("LOG_SHIPPER_INSTALL_TEMPLATE", "true")
     monkeypatch.setenv("LOG_SHIPPER_MAX_ATTEMPTS", "1")
-    monkeypatch.setattr(assemble, "_installed", set())
+    monkeypatch.setattr(assemble, "_templates", {})
 
     summary = handler.handler(fixture("cloudwatch_logs_event.json"), Context())
 
     assert sum(summary["dead_lettered"].values()) == 2
     assert len(summary["dead_letter_keys"]) == 1
-    assert assemble._installed == set()  # tried again on the next invocation
+    assert assemble._templates == {}  # tried again on the next invocation
 
 
 def test_a_damaged_dead_letter_record_is_reported_not_fatal() -> None:

@@ -8,7 +8,8 @@ import pytest
 
 from log_shipper.config import ShipperSettings
 from log_shipper.routing import Router
-from log_shipper.template import index_patterns, template_body
+from log_shipper.layout import Family
+from log_shipper.template import Layout, template_body, template_name
 from opsbundle.exceptions import ConfigError
 from opsbundle.settings import Env
 
@@ -32,7 +33,16 @@ def test_defaults() -> None:
         5000,
     )
     assert settings.dlq_prefix == "log-shipper/dead-letters/"
-    assert settings.router.route("/aws/lambda/x").index == "logs-{log_group}-{yyyy.MM.dd}"
+    route = settings.router.route("/aws/lambda/x")
+    assert (route.index, route.retention_days) == ("opsbundle-logs-default-{yyyy.MM.dd}", 30)
+    assert settings.layout == Layout(template_name="opsbundle-logs", replicas="auto")
+    assert (settings.shard_size_gb, settings.ism) == (30, True)
+
+
+def test_retention_zero_keeps_for_ever_and_replicas_take_a_count() -> None:
+    settings = load(LOG_SHIPPER_RETENTION_DAYS="0", LOG_SHIPPER_REPLICAS="2")
+    assert settings.router.default.retention_days is None
+    assert settings.layout.replicas == "2"
 
 
 @pytest.mark.parametrize(
@@ -61,6 +71,30 @@ def test_defaults() -> None:
             "bad regular expression",
         ),
         ({"LOG_SHIPPER_REDACT": "maybe"}, "LOG_SHIPPER_REDACT", "true or false"),
+        ({"LOG_SHIPPER_RETENTION_DAYS": "-1"}, "LOG_SHIPPER_RETENTION_DAYS", "between"),
+        ({"LOG_SHIPPER_RETENTION_DAYS": "a month"}, "LOG_SHIPPER_RETENTION_DAYS", "whole number"),
+        ({"LOG_SHIPPER_REPLICAS": "two"}, "LOG_SHIPPER_REPLICAS", "must be auto"),
+        ({"LOG_SHIPPER_ISM": "on"}, "LOG_SHIPPER_ISM", "must be one of"),
+        (
+            {"LOG_SHIPPER_ROUTES": '[{"log_group": "*", "retention_days": "30"}]'},
+            "LOG_SHIPPER_ROUTES[0].retention_days",
+            "whole number of days",
+        ),
+        (
+            {"LOG_SHIPPER_ROUTES": '[{"log_group": "/b*", "retention_days": 90}]'},
+            "LOG_SHIPPER_ROUTES[0]",
+            "one index pattern, one retention",
+        ),
+        (
+            {"LOG_SHIPPER_ROUTES": '[{"log_group": "/b*", "index": "opsbundle-logs-{yyyy}"}]'},
+            "LOG_SHIPPER_ROUTES[0]",
+            "overlaps 'opsbundle-logs-default-{yyyy.MM.dd}'",
+        ),
+        (
+            {"LOG_SHIPPER_INDEX": "l-{log_group}-" + "x" * 240 + "-{yyyy.MM.dd}"},
+            "LOG_SHIPPER_INDEX",
+            "no room",
+        ),
     ],
 )
 def test_bad_settings_name_the_variable(env: dict[str, str], setting: str, problem: str) -> None:
@@ -98,12 +132,38 @@ def test_routes_first_match_wins_and_fall_back_to_defaults() -> None:
     assert router.route("/ecs/web") is router.default
 
 
-def test_the_template_covers_every_routed_index() -> None:
-    router = Router.load(routes=json.dumps([{"log_group": "/b*", "index": "billing-{yyyy.MM}"}]))
-    assert index_patterns(router) == ["billing-*", "logs-*-*"]
-    body = template_body(router, data_stream=True)
+def test_each_index_family_gets_a_template_of_its_own() -> None:
+    router = Router.load(
+        routes=json.dumps([{"log_group": "/b*", "index": "billing-{yyyy.MM}", "retention_days": 400}])
+    )
+    default, billing = router.families()
+    assert billing == Family("billing-{yyyy.MM}", 400)
+    layout = Layout(data_stream=True)
+    assert template_name(layout, default, default) == "opsbundle-logs"
+    assert template_name(layout, billing, default) == "opsbundle-logs-billing"
+    body = template_body(billing, layout, shards=3)
+    assert body["index_patterns"] == ["billing-*"]
     assert body["data_stream"] == {}
+    settings = body["template"]["settings"]["index"]
+    assert (settings["number_of_shards"], settings["auto_expand_replicas"]) == (3, "0-1")
     properties = body["template"]["mappings"]["properties"]
     assert properties["lambda"]["properties"]["duration_ms"] == {"type": "float"}
     assert properties["@timestamp"] == {"type": "date"}
-    assert "data_stream" not in template_body(router)
+    assert body["_meta"]["retention_days"] == 400
+    assert "data_stream" not in template_body(billing, Layout())
+
+
+def test_the_mappings_have_no_traps() -> None:
+    mappings = template_body(Family("x-{yyyy}"), Layout())["template"]["mappings"]
+    assert mappings["date_detection"] is False
+    dynamic = {next(iter(t)): next(iter(t.values())) for t in mappings["dynamic_templates"]}
+    assert dynamic["json_integers"]["mapping"] == {"type": "double"}  # 1 first, then 1.7
+    assert dynamic["json_decimals"]["mapping"] == {"type": "double"}
+    strings = dynamic["json_strings"]["mapping"]
+    assert strings["type"] == "keyword" and strings["fields"]["text"]["type"] == "text"
+
+
+def test_fixed_replicas_turn_auto_expand_off() -> None:
+    settings = template_body(Family("x-{yyyy}"), Layout(replicas="2"))["template"]["settings"]
+    assert settings["index"]["auto_expand_replicas"] == "false"
+    assert settings["index"]["number_of_replicas"] == 2

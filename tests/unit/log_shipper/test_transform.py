@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from log_shipper.events import LogBatch, LogEvent, batch_from_json
-from log_shipper.routing import Route, Router
+from log_shipper.routing import LEGACY_INDEX, IndexNamer, Route, Router
 from log_shipper.transform import (
     Document,
     Limits,
@@ -24,11 +24,12 @@ from log_shipper.transform import (
 from tests.unit.log_shipper.conftest import fixture
 
 INGESTED = datetime(2026, 11, 26, 15, 5, tzinfo=UTC)
+KEEP = Route(retention_days=None)  # the default layout, kept for ever: any event's date goes
 
 
 def docs(batch: LogBatch, route: Route | None = None, **kwargs: Any) -> list[Document]:
     pending = transform_batch(
-        batch, route or Route(), region="eu-west-1", ingested=INGESTED, **kwargs
+        batch, route or KEEP, region="eu-west-1", ingested=INGESTED, **kwargs
     )
     return [Document.of_pending(p) for p in pending]
 
@@ -61,7 +62,7 @@ def test_lambda_log_group_events_become_documents() -> None:
         }
         assert source["event"] == {"ingested": "2026-11-26T15:05:00.000Z"}
         assert source["message"] == document.event.message
-        assert document.index == "logs-aws-lambda-leads-api-2026.11.26"
+        assert document.index == "opsbundle-logs-default-2026.11.26"
     init, start, text, powertools, end, report, platform = (d.source for d in documents)
     assert init["@timestamp"] == "2026-11-26T15:00:00.000Z" and "lambda" not in init
     assert start["lambda"] == {
@@ -162,8 +163,13 @@ def test_index_names_follow_the_events_own_day() -> None:
         ],
     )
     assert [d.index for d in docs(batch)] == [
-        "logs-aws-lambda-leads-api-2026.11.26",
-        "logs-aws-lambda-leads-api-2026.11.27",
+        "opsbundle-logs-default-2026.11.26",
+        "opsbundle-logs-default-2026.11.27",
+    ]
+    per_group = Route(index=LEGACY_INDEX, retention_days=None)
+    assert [d.index for d in docs(batch, per_group)] == [
+        "logs-aws-lambda-leads-api-c0fa5d90-2026.11.26",
+        "logs-aws-lambda-leads-api-c0fa5d90-2026.11.27",
     ]
     monthly = Router.load(default_index="app-{account}-{yyyy.MM}").default
     assert {d.index for d in docs(batch, monthly)} == {"app-123456789012-2026.11"}
@@ -180,7 +186,8 @@ def test_filters_and_redaction_are_applied_and_counted() -> None:
                     "exclude": ["health"],
                 }
             ]
-        )
+        ),
+        retention_days=None,
     )
     route = router.route("/aws/lambda/api")
     batch = LogBatch(
@@ -331,8 +338,39 @@ def test_crafted_names_never_break_the_bulk_lines() -> None:
     from log_shipper.bulk import bulk_body
 
     batch = LogBatch('12"}', '/aws/lambda/x"\x01\u00e9', "s\ud800", [LogEvent("id\ud800", 1, "m")])
-    route = Route(index="logs-{account}-{log_group}")
+    route = Route(index="logs-{account}-{log_group}", retention_days=None)
     [document] = docs(batch, route)
     action, body, _ = bulk_body([document.pending]).split(b"\n")
-    assert json.loads(action)["create"]["_index"] == "logs-12-aws-lambda-x"
+    assert json.loads(action)["create"]["_index"] == "logs-12-aws-lambda-x-1fe3dc44"
     assert json.loads(body)["aws"]["cloudwatch"]["log_stream"] == "s\ud800"
+
+
+def test_log_groups_that_differ_only_in_case_or_punctuation_get_their_own_index() -> None:
+    names = ["/aws/lambda/Orders", "/aws/lambda/orders", "/ecs/app#1", "/ecs/app-1", "/ecs/app/1"]
+    indices = {IndexNamer(LEGACY_INDEX, log_group=n, account="1").name(0) for n in names}
+    assert len(indices) == len(names)
+
+
+def test_a_long_log_group_is_cut_but_keeps_its_date_and_stays_unique() -> None:
+    long = "/aws/lambda/" + "x" * 400
+    first = IndexNamer(LEGACY_INDEX, log_group=long, account="1").name(1795705200000)
+    second = IndexNamer(LEGACY_INDEX, log_group=long + "y", account="1").name(1795705200000)
+    assert len(first.encode()) <= 255 and first.endswith("-2026.11.26")
+    assert first != second
+
+
+def test_events_dated_before_retention_are_not_indexed_again() -> None:
+    """After retention deleted a day's index, a re-delivered event of that day must not bring
+    the index back: it is counted as expired. Today and the 30 days before are kept."""
+    day = 86_400_000
+    today_ms = int(INGESTED.timestamp() * 1000) // day * day
+    events = [
+        LogEvent("1", today_ms - 31 * day + 5, "a day too old"),
+        LogEvent("2", today_ms - 30 * day, "the oldest day kept"),
+        LogEvent("3", today_ms + 3, "today"),
+    ]
+    stats = TransformStats()
+    kept = docs(LogBatch("1", "/g", "s", events), Route(retention_days=30), stats=stats)
+    assert [d.event.id for d in kept] == ["2", "3"]
+    assert stats.expired == 1
+    assert kept[0].index == "opsbundle-logs-default-2026.10.27"
