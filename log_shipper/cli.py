@@ -19,13 +19,14 @@ from typing import Any
 import requests
 from tqdm import tqdm
 
-from log_shipper import ism, template
+from log_shipper import doctor, ism, lifecycle, template
 from log_shipper.assemble import build_shipper, ensure_templates
 from log_shipper.client import build_client
 from log_shipper.config import ShipperSettings
 from log_shipper.dead_letter import DeadLetters
 from log_shipper.events import Invocation, LogBatch, LogEvent, Unit, decode_invocation, decode_unit
 from log_shipper.exceptions import LogShipperError
+from log_shipper.layout import utc_day
 from log_shipper.ship import ShipOutcome, Shipper
 from opsbundle import aws
 from opsbundle.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
@@ -73,7 +74,20 @@ def register(commands: Any) -> None:
     subscribe.add_argument("--dry-run", action="store_true", help="say what would change")
     subscribe.set_defaults(handler=subscribe_command)
 
-    setup = actions.add_parser("setup", help="install (or update) the index template")
+    maintain = actions.add_parser(
+        "maintain",
+        help="retention, ISM policies, replicas and shard sizes (what the hourly schedule runs)",
+    )
+    maintain.add_argument("--dry-run", action="store_true", help="say what would change")
+    maintain.set_defaults(handler=maintain_command)
+
+    doctor_parser = actions.add_parser(
+        "doctor", help="check the cluster as the shipper sees it, and say what to fix"
+    )
+    doctor_parser.add_argument("--format", choices=("text", "json"), default="text")
+    doctor_parser.set_defaults(handler=doctor_command)
+
+    setup = actions.add_parser("setup", help="install (or update) the index templates")
     setup.add_argument("--print", action="store_true", help="print the template; change nothing")
     setup.set_defaults(handler=setup_command)
 
@@ -282,6 +296,37 @@ def subscribe_command(args: argparse.Namespace) -> int:
     )  # fmt: skip
     _print({k: v for k, v in result.items()} | {"dry_run": args.dry_run})
     return EXIT_OK
+
+
+# --- maintain and doctor --------------------------------------------------------------------
+
+
+def maintain_command(args: argparse.Namespace) -> int:
+    settings = ShipperSettings.load(require_dlq=False)
+    report = lifecycle.maintain(
+        build_client(settings), settings, today=utc_day(datetime.now(UTC)), dry_run=args.dry_run
+    )
+    _print(report.to_json())
+    clashes = [f for f in report.families if f.clash]
+    for family in clashes:
+        print(f"opsbundle: template clash: {family.clash}", file=sys.stderr)
+    return EXIT_FAILED if clashes else EXIT_OK
+
+
+DOCTOR_MARKS = {doctor.OK: "ok  ", doctor.WARN: "warn", doctor.FAIL: "FAIL"}
+
+
+def doctor_command(args: argparse.Namespace) -> int:
+    settings = ShipperSettings.load(require_dlq=False)
+    findings = doctor.diagnose(build_client(settings), settings, today=utc_day(datetime.now(UTC)))
+    if args.format == "json":
+        _print([f.to_json() for f in findings])
+    else:
+        for finding in findings:
+            print(f"{DOCTOR_MARKS[finding.level]}  {finding.check:<9} {finding.message}")
+            if finding.fix and finding.level != doctor.OK:
+                print(f"{'':15}fix: {finding.fix}")
+    return doctor.exit_status(findings)
 
 
 # --- setup and dashboards --------------------------------------------------------------------

@@ -42,9 +42,11 @@ def opensearch(opensearch_node: Node) -> Iterator[OpenSearch]:
 def _clean(client: OpenSearch) -> None:
     client.indices.delete_data_stream(name="*", ignore=[404])  # before the templates they use
     client.indices.delete(
-        index="logs-*,test-*,replay-*,rerouted-*", ignore=[404], expand_wildcards="all"
+        index="opsbundle-logs-*,logs-*,test-*,replay-*,rerouted-*",
+        ignore=[404],
+        expand_wildcards="all",
     )
-    for name in ("opsbundle-logs", "test-template"):
+    for name in ("opsbundle-logs*", "test-template", "other-tool*"):
         client.indices.delete_index_template(name=name, ignore=[404])
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from log_shipper.events import encode_payload
+from log_shipper.routing import IndexNamer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "log_shipper"
 
@@ -53,6 +54,11 @@ def payload(
     }
 
 
+def group_index(pattern: str, log_group: str, account: str = "123456789012") -> str:
+    """The index name a pattern gives a log group (with the digest of its exact name)."""
+    return IndexNamer(pattern, log_group=log_group, account=account).name(1795705200000)
+
+
 def cloudwatch_event(decoded: dict[str, Any]) -> dict[str, Any]:
     return {"awslogs": {"data": encode_payload(decoded)}}
 
@@ -71,5 +77,6 @@ def search_all(
     while answer["hits"]["hits"]:
         hits.extend(answer["hits"]["hits"])
         answer = client.scroll(scroll_id=answer["_scroll_id"], scroll="1m")
-    client.clear_scroll(scroll_id=answer["_scroll_id"], ignore=[404])
+    if "_scroll_id" in answer:  # none when no index matched
+        client.clear_scroll(scroll_id=answer["_scroll_id"], ignore=[404])
     return hits

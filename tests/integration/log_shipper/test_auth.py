@@ -73,7 +73,8 @@ def send(settings: ShipperSettings) -> None:
     batch = LogBatch(
         "123456789012", "/aws/lambda/api", "s", [LogEvent("1", 1795705200000, "hello")]
     )
-    documents = transform_batch(batch, Route(), region=REGION, ingested=datetime.now(UTC))
+    route = Route(retention_days=None)
+    documents = transform_batch(batch, route, region=REGION, ingested=datetime.now(UTC))
     result = BulkSender(client=build_client(settings)).send(documents)
     assert result.indexed == 1
 

@@ -45,7 +45,7 @@ def test_backfill_imports_history_once(
     assert main(["logs", "backfill", "/aws/lambda/history", "--since", "2h"]) == 0
     assert main(["logs", "backfill", "/aws/lambda/history", "--since", "2h"]) == 0
 
-    hits = search_all(opensearch, "logs-aws-lambda-history-*")
+    hits = search_all(opensearch, "opsbundle-logs-default-*")
     assert len(hits) == 60  # the second run found only duplicates
     assert {h["_source"]["aws"]["cloudwatch"]["log_stream"][-1] for h in hits} == {"a", "b"}
     assert {h["_source"]["cloud"]["account"]["id"] for h in hits} == {"123456789012"}

@@ -34,6 +34,7 @@ def env(
     monkeypatch.setattr(assemble, "_templates", {})
     monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
     monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+    monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")  # the fixtures are AWS's 2015 samples
     return opensearch
 
 
@@ -45,13 +46,14 @@ def test_setup_installs_the_template_for_every_route(
     )
     assert main(["logs", "setup"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out == {
-        "template": "opsbundle-logs",
-        "index_patterns": ["logs-*-*", "test-b-*"],
-        "put": True,
-    }
-    template = env.indices.get_index_template(name="opsbundle-logs")["index_templates"][0]
-    assert template["index_template"]["index_patterns"] == ["logs-*-*", "test-b-*"]
+    assert out == [
+        {"template": "opsbundle-logs", "index_patterns": ["opsbundle-logs-default-*"],
+         "put": True, "clash": None},
+        {"template": "opsbundle-logs-test-b", "index_patterns": ["test-b-*"], "put": True,
+         "clash": None},
+    ]  # fmt: skip - one line per template, as printed
+    template = env.indices.get_index_template(name="opsbundle-logs-test-b")["index_templates"][0]
+    assert template["index_template"]["index_patterns"] == ["test-b-*"]
     env.indices.create(index="test-b-2026")
     mapping = env.indices.get_mapping(index="test-b-2026")["test-b-2026"]["mappings"]
     assert mapping["properties"]["lambda"]["properties"]["cold_start"] == {"type": "boolean"}
@@ -70,4 +72,4 @@ def test_ship_runs_a_saved_event_and_exits_0_then_finds_only_duplicates(
     assert main(["logs", "ship", str(direct)]) == 0
     again = outputs(capsys.readouterr().out)[-1]
     assert (again["indexed"], again["duplicates"]) == (0, 2)
-    assert len(search_all(env, "logs-testloggroup-*")) == 2
+    assert len(search_all(env, "opsbundle-logs-default-2015.08.24")) == 2

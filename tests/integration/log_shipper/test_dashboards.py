@@ -35,6 +35,7 @@ def shipped(
     monkeypatch.setattr(assemble, "_templates", {})
     monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
     monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+    monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")
     api = [
         report(1, 12.5, cold=True),
         report(2, 3100.0, cold=False),
@@ -50,7 +51,7 @@ def shipped(
         cloudwatch_event(payload(billing, log_group="/aws/lambda/billing", first_id=100)),
         LambdaContext(),
     )
-    opensearch.indices.refresh(index="logs-*")
+    opensearch.indices.refresh(index="opsbundle-logs-*")
     return opensearch
 
 
@@ -98,13 +99,13 @@ def aggs_of(vis: dict[str, Any]) -> dict[str, Any]:
 
 
 def hits(client: OpenSearch, saved: dict[str, Any], **extra: Any) -> list[dict[str, Any]]:
-    answer = client.search(index="logs-*", body={"query": query_of(saved), "size": 100, **extra})
+    answer = client.search(index="opsbundle-logs-*", body={"query": query_of(saved), "size": 100, **extra})
     return [h["_source"] for h in answer["hits"]["hits"]]
 
 
 def test_the_saved_searches_find_what_their_titles_promise(shipped: OpenSearch) -> None:
     saved = assets()
-    assert saved["opsbundle-logs"]["attributes"]["title"] == "logs-*"
+    assert saved["opsbundle-logs"]["attributes"]["title"] == "opsbundle-logs-*"
 
     errors = hits(shipped, saved["opsbundle-lambda-errors"])
     assert sorted(e["message"].split("\t")[-1].strip()[-30:] for e in errors) == sorted(
@@ -131,7 +132,7 @@ def test_the_visualizations_aggregate_on_mapped_fields(shipped: OpenSearch) -> N
         vis = saved[vis_id]
         assert vis["references"] == [{"id": search_id, "name": "search_0", "type": "search"}]
         answer = shipped.search(
-            index="logs-*",
+            index="opsbundle-logs-*",
             body={"size": 0, "query": query_of(saved[search_id]), "aggs": aggs_of(vis)},
         )
         aggregations = answer["aggregations"]

@@ -18,12 +18,15 @@ from tests.integration.log_shipper.helpers import (
     LambdaContext,
     cloudwatch_event,
     fixture,
+    group_index,
     payload,
     search_all,
 )
 from tests.integration.log_shipper.opensearch_node import Node
 
-INDEX = "logs-aws-lambda-leads-api-2026.11.26"
+INDEX = "opsbundle-logs-default-2026.11.26"
+REPLAY = group_index("replay-{log_group}", "/aws/lambda/leads-api")
+REROUTED = group_index("rerouted-{log_group}", "/aws/lambda/leads-api")
 
 
 @pytest.fixture
@@ -34,6 +37,7 @@ def configured(
     monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
     monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
     monkeypatch.setenv("LOG_SHIPPER_SAFETY_MARGIN_MS", "1000")
+    monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")  # the fixtures' dates stay in
     return opensearch
 
 
@@ -197,7 +201,7 @@ def test_what_cannot_be_indexed_is_dead_lettered_then_replayed(
     # An index the template doesn't cover, made strict: every document is refused.
     monkeypatch.setenv("LOG_SHIPPER_INDEX", "replay-{log_group}")
     configured.indices.create(
-        index="replay-aws-lambda-leads-api",
+        index=REPLAY,
         body={"mappings": {"dynamic": "strict", "properties": {}}},
     )
     event = cloudwatch_event(payload(["first", "second", '{"a": 1}']))
@@ -209,14 +213,14 @@ def test_what_cannot_be_indexed_is_dead_lettered_then_replayed(
     records = dead_letters(s3)
     assert [r["event"]["message"] for r in records] == ["first", "second", '{"a": 1}']
     assert all(
-        r["logGroup"] == "/aws/lambda/leads-api" and r["index"] == "replay-aws-lambda-leads-api"
+        r["logGroup"] == "/aws/lambda/leads-api" and r["index"] == REPLAY
         for r in records
     )
 
     # Fix the cause, then replay: same ids, the object is removed once all are delivered.
     # The routes changed meanwhile: the events still go back to the index they were first
     # sent to, where a request that timed out may have left them.
-    configured.indices.delete(index="replay-aws-lambda-leads-api")
+    configured.indices.delete(index=REPLAY)
     monkeypatch.setenv("LOG_SHIPPER_INDEX", "rerouted-{log_group}")
     from log_shipper.cli import replay_prefix
     from log_shipper.config import ShipperSettings
@@ -228,9 +232,9 @@ def test_what_cannot_be_indexed_is_dead_lettered_then_replayed(
     totals = replay_prefix(shipper, store, settings.dlq_prefix)
     assert totals.indexed == 3 and totals.objects_done == 1
     assert dead_letters(s3) == []
-    ids = {h["_id"] for h in search_all(configured, "replay-aws-lambda-leads-api")}
+    ids = {h["_id"] for h in search_all(configured, REPLAY)}
     assert ids == {r["document_id"] for r in records}
-    assert not configured.indices.exists(index="rerouted-aws-lambda-leads-api")
+    assert not configured.indices.exists(index=REROUTED)
 
 
 def test_a_rerouted_replay_follows_todays_routes(
@@ -241,8 +245,8 @@ def test_a_rerouted_replay_follows_todays_routes(
     from opsbundle.metrics import RunMetrics
 
     monkeypatch.setenv("LOG_SHIPPER_INDEX", "replay-{log_group}")
-    configured.indices.create(index="replay-aws-lambda-leads-api", body={"settings": {}})
-    configured.indices.close(index="replay-aws-lambda-leads-api")  # refuses every write
+    configured.indices.create(index=REPLAY, body={"settings": {}})
+    configured.indices.close(index=REPLAY)  # refuses every write
     handler(cloudwatch_event(payload(["one", "two"])), LambdaContext())
     assert len(dead_letters(s3)) == 2
 
@@ -253,13 +257,13 @@ def test_a_rerouted_replay_follows_todays_routes(
     totals = replay_prefix(shipper, store, settings.dlq_prefix, reroute=True)
 
     assert totals.indexed == 2 and totals.objects_done == 1
-    assert len(search_all(configured, "rerouted-aws-lambda-leads-api")) == 2
+    assert len(search_all(configured, REROUTED)) == 2
 
 
 def test_a_data_stream_takes_the_same_documents_once(
     configured: OpenSearch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("LOG_SHIPPER_INDEX", "logs-{log_group}")
+    monkeypatch.setenv("LOG_SHIPPER_INDEX", "test-stream-{log_group}-{yyyy.MM.dd}")
     monkeypatch.setenv("LOG_SHIPPER_DATA_STREAM", "true")
     event = cloudwatch_event(payload([f"line {i}" for i in range(20)]))
 
@@ -267,6 +271,7 @@ def test_a_data_stream_takes_the_same_documents_once(
     again = handler(event, LambdaContext())
 
     assert (first["indexed"], again["duplicates"]) == (20, 20)
-    streams = configured.indices.get_data_stream(name="logs-aws-lambda-leads-api")["data_streams"]
+    name = group_index("test-stream-{log_group}-2026.11.26", "/aws/lambda/leads-api")
+    streams = configured.indices.get_data_stream(name=name)["data_streams"]
     assert [s["template"] for s in streams] == ["opsbundle-logs"]
-    assert len(search_all(configured, "logs-aws-lambda-leads-api")) == 20
+    assert len(search_all(configured, name)) == 20

@@ -56,6 +56,7 @@ def settings_for(url: str, **env: str) -> ShipperSettings:
                 "OPENSEARCH_URL": url,
                 "LOG_SHIPPER_DLQ_BUCKET": DLQ_BUCKET,
                 "LOG_SHIPPER_BATCH_BYTES": "262144",
+                "LOG_SHIPPER_RETENTION_DAYS": "0",  # payload() dates events 2026-11-26
                 **env,
             }
         )
@@ -109,7 +110,7 @@ def test_ten_thousand_events_through_faults_each_indexed_once_or_dead_lettered(
         assert proxy.faults[fault] >= 2, proxy.faults
     assert totals["retried"] > 0 and totals["duplicates"] > 0  # drop_after → 409 on retry
 
-    hits = search_all(opensearch, "logs-*")
+    hits = search_all(opensearch, "opsbundle-logs-*")
     indexed = Counter(h["_source"]["aws"]["cloudwatch"]["event_id"] for h in hits)
     assert max(indexed.values()) == 1, "an event was indexed twice"
     dead = dead_letter_records(s3)
@@ -132,6 +133,6 @@ def test_ten_thousand_events_through_faults_each_indexed_once_or_dead_lettered(
     assert result.indexed + result.duplicates == len(dead)
     assert dead_letter_records(s3) == []
     final = Counter(
-        h["_source"]["aws"]["cloudwatch"]["event_id"] for h in search_all(opensearch, "logs-*")
+        h["_source"]["aws"]["cloudwatch"]["event_id"] for h in search_all(opensearch, "opsbundle-logs-*")
     )
     assert set(final) == all_ids and max(final.values()) == 1
