@@ -47,11 +47,19 @@ def test_setup_installs_the_template_for_every_route(
     assert main(["logs", "setup"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out == [
-        {"template": "opsbundle-logs", "index_patterns": ["opsbundle-logs-default-*"],
-         "put": True, "clash": None},
-        {"template": "opsbundle-logs-test-b", "index_patterns": ["test-b-*"], "put": True,
-         "clash": None},
-    ]  # fmt: skip - one line per template, as printed
+        {
+            "template": "opsbundle-logs",
+            "index_patterns": ["opsbundle-logs-default-*"],
+            "put": True,
+            "clash": None,
+        },
+        {
+            "template": "opsbundle-logs-test-b",
+            "index_patterns": ["test-b-*"],
+            "put": True,
+            "clash": None,
+        },
+    ]
     template = env.indices.get_index_template(name="opsbundle-logs-test-b")["index_templates"][0]
     assert template["index_template"]["index_patterns"] == ["test-b-*"]
     env.indices.create(index="test-b-2026")

@@ -99,7 +99,9 @@ def aggs_of(vis: dict[str, Any]) -> dict[str, Any]:
 
 
 def hits(client: OpenSearch, saved: dict[str, Any], **extra: Any) -> list[dict[str, Any]]:
-    answer = client.search(index="opsbundle-logs-*", body={"query": query_of(saved), "size": 100, **extra})
+    answer = client.search(
+        index="opsbundle-logs-*", body={"query": query_of(saved), "size": 100, **extra}
+    )
     return [h["_source"] for h in answer["hits"]["hits"]]
 
 

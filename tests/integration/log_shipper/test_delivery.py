@@ -212,10 +212,7 @@ def test_what_cannot_be_indexed_is_dead_lettered_then_replayed(
     assert summary["dead_lettered"] == {"strict_dynamic_mapping_exception": 3}
     records = dead_letters(s3)
     assert [r["event"]["message"] for r in records] == ["first", "second", '{"a": 1}']
-    assert all(
-        r["logGroup"] == "/aws/lambda/leads-api" and r["index"] == REPLAY
-        for r in records
-    )
+    assert all(r["logGroup"] == "/aws/lambda/leads-api" and r["index"] == REPLAY for r in records)
 
     # Fix the cause, then replay: same ids, the object is removed once all are delivered.
     # The routes changed meanwhile: the events still go back to the index they were first

@@ -133,6 +133,7 @@ def test_ten_thousand_events_through_faults_each_indexed_once_or_dead_lettered(
     assert result.indexed + result.duplicates == len(dead)
     assert dead_letter_records(s3) == []
     final = Counter(
-        h["_source"]["aws"]["cloudwatch"]["event_id"] for h in search_all(opensearch, "opsbundle-logs-*")
+        h["_source"]["aws"]["cloudwatch"]["event_id"]
+        for h in search_all(opensearch, "opsbundle-logs-*")
     )
     assert set(final) == all_ids and max(final.values()) == 1

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from log_shipper.config import ShipperSettings
-from log_shipper.routing import Router
 from log_shipper.layout import Family
+from log_shipper.routing import Router
 from log_shipper.template import Layout, template_body, template_name
 from opsbundle.exceptions import ConfigError
 from opsbundle.settings import Env
@@ -134,7 +134,9 @@ def test_routes_first_match_wins_and_fall_back_to_defaults() -> None:
 
 def test_each_index_family_gets_a_template_of_its_own() -> None:
     router = Router.load(
-        routes=json.dumps([{"log_group": "/b*", "index": "billing-{yyyy.MM}", "retention_days": 400}])
+        routes=json.dumps(
+            [{"log_group": "/b*", "index": "billing-{yyyy.MM}", "retention_days": 400}]
+        )
     )
     default, billing = router.families()
     assert billing == Family("billing-{yyyy.MM}", 400)

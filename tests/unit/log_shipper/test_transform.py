@@ -28,9 +28,7 @@ KEEP = Route(retention_days=None)  # the default layout, kept for ever: any even
 
 
 def docs(batch: LogBatch, route: Route | None = None, **kwargs: Any) -> list[Document]:
-    pending = transform_batch(
-        batch, route or KEEP, region="eu-west-1", ingested=INGESTED, **kwargs
-    )
+    pending = transform_batch(batch, route or KEEP, region="eu-west-1", ingested=INGESTED, **kwargs)
     return [Document.of_pending(p) for p in pending]
 
 
