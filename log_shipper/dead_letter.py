@@ -1,7 +1,9 @@
 """The dead-letter prefix in S3: what could not be indexed, with the original event and why.
 
 One gzip'd JSON Lines object per invocation (or replay), under
-    {prefix}{yyyy}/{mm}/{dd}/{HHMMSS}-{request id}-{n}.jsonl.gz
+    {prefix}{yyyy}/{mm}/{dd}/{HHMMSS}-{request id}-{n}-{digest}.jsonl.gz
+(the digest of its content: a retried invocation, which keeps its request id, writes the same
+records to the same key, and different records never share one)
 Each line is either an event:
     {"kind": "event", "reason", "status", "detail", "document_id", "index", "failed_at",
      "owner", "logGroup", "logStream", "subscriptionFilters", "region",
@@ -14,6 +16,7 @@ or a payload that could not be decoded (kept as it arrived, base64):
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -127,11 +130,10 @@ class DeadLetters:
     def put(self, records: Sequence[dict[str, Any]], *, request_id: str, at: datetime) -> str:
         """Write the records as one object; raise DeadLetterError when S3 would not take it."""
         self._written += 1
-        key = f"{self.prefix}{at:%Y/%m/%d/%H%M%S}-{request_id}-{self._written}.jsonl.gz"
-        body = gzip.compress(
-            b"".join(json.dumps(r).encode("ascii") + b"\n" for r in records),
-            mtime=0,
-        )
+        text = b"".join(json.dumps(r).encode("ascii") + b"\n" for r in records)
+        digest = hashlib.blake2b(text, digest_size=6).hexdigest()
+        key = f"{self.prefix}{at:%Y/%m/%d/%H%M%S}-{request_id}-{self._written}-{digest}.jsonl.gz"
+        body = gzip.compress(text, mtime=0)
         extra: dict[str, str] = {"ServerSideEncryption": "aws:kms"}
         if self._kms_key_id:
             extra["SSEKMSKeyId"] = self._kms_key_id

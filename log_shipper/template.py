@@ -4,11 +4,11 @@ Each family (index pattern of the routes) gets a composable template of its own,
 only its indices (`opsbundle-logs-default-*`), at priority 237: an uncommon number, so a
 template of another tool that also matches our indices almost never has the same one
 (OpenSearch refuses two overlapping templates of one priority). Whoever wins is checked, not
-assumed: `_simulate_index` on a name the family makes shows which mappings a new index would
-get. When another template wins, or ours can't be put beside it, the family is in *clash*:
-events for indices that don't exist yet are dead-lettered as `template_clash` (an index made
-with someone else's mappings keeps them for its whole day), existing indices still take
-theirs, and the operator is told which template it is.
+assumed: of the templates that match a name the family makes, the one of highest priority
+is the one a new index gets. When another template wins, or ours can't be put beside it, the
+family is in *clash*: events for indices that don't exist yet are dead-lettered as
+`template_clash` (an index made with someone else's mappings keeps them for its whole
+day), existing indices still take theirs, and the operator is told which template it is.
 
 `install` puts a template when it is missing or differs from this code's (GET first, so a
 warm Lambda makes no call at all and a cold one makes two small requests per family). The
@@ -23,9 +23,9 @@ with a `.text` sub-field so that values past 1,024 characters stay findable.
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -244,33 +244,35 @@ def install(
 
 def winner(client: Any, name: str, family: Family) -> str | None:
     """None when a new index of the family gets our mappings; else which template it gets.
-    A cluster without the simulate API (some managed offerings) is taken at its word."""
+
+    Composable templates don't merge: of those whose patterns match a new index's name, the
+    one of highest priority is the one (OpenSearch refuses two of one priority that overlap).
+    Worked out from the templates as listed, rather than with `_simulate_index`, which some
+    templates make fail (a template without a `template` section: HTTP 500 on 2.19)."""
     sample = family.sample(datetime.now(UTC).date())
-    try:
-        simulated = client.transport.perform_request(
-            "POST", f"/_index_template/_simulate_index/{sample}"
-        )
-    except TransportError as error:
-        if isinstance(error.status_code, int) and error.status_code in (400, 404, 405, 501):
-            return None
-        raise
-    meta = (simulated or {}).get("template", {}).get("mappings", {}).get("_meta", {})
-    if meta.get("managed_by") == MANAGED_BY and meta.get("family") == family.pattern:
-        return None
-    others = client.indices.get_index_template().get("index_templates", [])
-    winners = [
-        f"{t.get('name')} (priority {t.get('index_template', {}).get('priority', 0)}, "
-        f"patterns {t.get('index_template', {}).get('index_patterns')})"
-        for t in others
-        if t.get("name") != name
-        and any(fnmatch.fnmatchcase(sample, p) for p in _patterns(t))
-        and int(t.get("index_template", {}).get("priority") or 0) >= PRIORITY
+    listed = client.indices.get_index_template().get("index_templates", [])
+    matching = [
+        (int(t.get("index_template", {}).get("priority") or 0), str(t.get("name")), t)
+        for t in listed
+        if any(simple_match(p, sample) for p in _patterns(t))
     ]
-    who = ", ".join(winners) or "another template"
+    if not matching:
+        return f"{name} is not installed: new indices like {sample} get dynamic mappings"
+    priority, top, held = max(matching, key=lambda m: m[0])
+    if top == name:
+        return None
+    patterns = held.get("index_template", {}).get("index_patterns")
     return (
-        f"new indices like {sample} would get the mappings of {who}, not of {name}: give that "
-        f"template a priority below {PRIORITY} or patterns that leave {family.wildcard} out"
+        f"new indices like {sample} would get the mappings of {top} (priority {priority}, "
+        f"patterns {patterns}), not of {name}: give that template a priority below "
+        f"{PRIORITY} or patterns that leave {family.wildcard} out"
     )
+
+
+def simple_match(pattern: str, name: str) -> bool:
+    """OpenSearch's index-pattern match: `*` is the only wildcard."""
+    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
+    return re.fullmatch(regex, name) is not None
 
 
 def _patterns(template: dict[str, Any]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -66,7 +67,7 @@ def test_dead_letters_round_trip_to_the_same_batches(s3: Any) -> None:
 
     key = store.put(records, request_id="req-1", at=AT)
 
-    assert key == "dl/2026/11/26/150500-req-1-1.jsonl.gz"
+    assert re.fullmatch(r"dl/2026/11/26/150500-req-1-1-[0-9a-f]{12}\.jsonl\.gz", key)
     head = s3.head_object(Bucket="dlq", Key=key)
     assert head["ServerSideEncryption"] == "aws:kms" and head["ContentEncoding"] == "gzip"
     raw = gzip.decompress(s3.get_object(Bucket="dlq", Key=key)["Body"].read()).splitlines()
