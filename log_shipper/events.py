@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import orjson
+
 DATA_MESSAGE = "DATA_MESSAGE"
 CONTROL_MESSAGE = "CONTROL_MESSAGE"
 
@@ -135,9 +137,14 @@ def decode_payload(data: str) -> dict[str, Any]:
     except (OSError, EOFError, zlib.error):
         raise ValueError("data is not gzip") from None
     try:
-        payload = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
-        raise ValueError("data is not JSON after gunzip") from None
+        payload = orjson.loads(text)  # a third of the stdlib's time on a busy payload
+    except orjson.JSONDecodeError:
+        # What orjson refuses and JSON allows (a lone surrogate escape in a message, an
+        # integer past 64 bits): the stdlib reads it, or says it is not JSON.
+        try:
+            payload = json.loads(text)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise ValueError("data is not JSON after gunzip") from None
     if not isinstance(payload, dict):
         raise ValueError("data is not a JSON object after gunzip")
     return payload

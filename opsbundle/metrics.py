@@ -7,10 +7,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
-from opsbundle import pushgateway, settings
+from opsbundle import settings
 
 DEFAULT_NAMESPACE = "opsbundle"
 
@@ -46,7 +47,7 @@ class RunMetrics:
         (CloudWatch turns it into metrics); then start afresh. A failed push is counted in
         the EMF as PushgatewayFailed and never fails the run."""
         gateway = os.environ.get(settings.PUSHGATEWAY_URL, "").strip()
-        if gateway and not pushgateway.push_run(
+        if gateway and not _pushgateway().push_run(
             gateway=gateway,
             service=self.service,
             counts=self.counts,
@@ -62,3 +63,11 @@ class RunMetrics:
             emf.flush_metrics()
         self.counts.clear()
         self.durations_ms.clear()
+
+
+def _pushgateway() -> Any:
+    """The Pushgateway module, imported on the first push: prometheus_client costs a cold
+    start 15 ms, and most functions never push."""
+    from opsbundle import pushgateway  # noqa: PLC0415 - imported on first use, see above
+
+    return pushgateway

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-from aws_lambda_powertools.utilities.parameters import SecretsProvider
-from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+from typing import TYPE_CHECKING, Any
 
 from opsbundle import aws
 from opsbundle.exceptions import OpsbundleError, SecretError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 DEFAULT_MAX_AGE_SECONDS = 300
 # Secrets Manager errors a retry cannot fix: the setting (or the role, or the key) is wrong.
@@ -27,6 +28,10 @@ class Secrets:
         self._max_age = max_age
 
     def _secrets_provider(self) -> SecretsProvider:
+        # Powertools' parameters package (and boto3's dynamodb helpers it pulls in) costs a
+        # cold start 17 ms: imported when a secret is first read, not by every function.
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider  # noqa: PLC0415
+
         if self._provider is None:
             self._provider = SecretsProvider(
                 boto3_client=self._client or aws.client("secretsmanager")
@@ -34,6 +39,10 @@ class Secrets:
         return self._provider
 
     def string(self, ref: str, *, setting: str) -> str:
+        from aws_lambda_powertools.utilities.parameters.exceptions import (  # noqa: PLC0415
+            GetParameterError,  # imported with the provider, on first use
+        )
+
         try:
             value = self._secrets_provider().get(ref, max_age=self._max_age)
         except GetParameterError as error:

@@ -351,7 +351,7 @@ def test_build_writes_one_zip_and_its_code_sha256_per_lambda(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     dist = tmp_path / "dist"
-    args = [str(dist), "--wheel-cache", str(cache)]
+    args = [str(dist), "--wheel-cache", str(cache), "--no-bytecode"]
 
     assert packaging.main(args, pip=FakePip(usual_wheels)) == 0
     first = (dist / "report_fn.zip").read_bytes()
@@ -419,3 +419,42 @@ def test_each_lambda_gets_only_the_dependencies_it_imports() -> None:
         packaging.lambda_requirements(
             "report_fn", ["aws-lambda-powertools", "requests", "tzdata", "prometheus-client"]
         )
+
+
+def test_what_a_lambda_never_imports_is_left_out(
+    tmp_path: Path, cache: Path, usual_wheels: dict[Path, Sequence[str]]
+) -> None:
+    """opensearch-py requires opensearch-protobufs (grpcio, protobuf) for a transport the log
+    shipper never uses: 19 MB unpacked, not shipped."""
+    wheels = {**usual_wheels, make_wheel(cache, "grpcio", "1.85.3", {"grpc/__init__.py": ""}): []}
+    site = tmp_path / "site"
+    requirements = ["requests>=2.32.0", "slack_sdk>=3.33.0"]
+    bundled = packaging.install_dependencies(
+        requirements, site, cache, pip=FakePip(wheels), omits=("GRPCio",)
+    )
+    assert "grpcio" not in [d.name for d in bundled] and not (site / "grpc").exists()
+    assert packaging.LAMBDAS["log_shipper"].omits == ("opensearch-protobufs", "grpcio", "protobuf")
+
+
+@pytest.mark.skipif(packaging.find_python312() is None, reason="no python3.12 on this machine")
+def test_each_module_ships_with_its_python312_bytecode(tmp_path: Path) -> None:
+    """Lambda's task folder is read-only: without bytecode every cold start compiles. The
+    bytecode is reproducible (an unchecked hash, no timestamp) and names /var/task/... ."""
+    python = packaging.find_python312()
+    assert python is not None
+    entries = zip_tree(tmp_path, {"pkg/__init__.py": "", "pkg/mod.py": "def f():\n    return 1\n",
+                                  "pkg/data.json": "{}"})  # fmt: skip
+    first = packaging.compile_bytecode(entries, python, tmp_path / "one")
+    again = packaging.compile_bytecode(entries, python, tmp_path / "two")
+    assert [name for name, _ in first] == [
+        "pkg/__pycache__/__init__.cpython-312.pyc", "pkg/__pycache__/mod.cpython-312.pyc",
+    ]  # fmt: skip
+    assert [p.read_bytes() for _, p in first] == [p.read_bytes() for _, p in again]
+    header = first[1][1].read_bytes()[:16]
+    assert int.from_bytes(header[4:8], "little") == 0b01  # PEP 552: hash-based, unchecked
+    shown = subprocess.run(  # noqa: S603
+        [python, "-c", "import marshal, sys; print(marshal.loads(open(sys.argv[1], 'rb')"
+         ".read()[16:]).co_filename)", str(first[1][1])],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert shown == "/var/task/pkg/mod.py"

@@ -90,3 +90,24 @@ def test_an_event_of_another_service_is_one_malformed_unit() -> None:
 def test_encode_is_the_inverse_of_decode() -> None:
     decoded = fixture("lambda_payload.json")
     assert decode_payload(encode_payload(decoded)) == decoded
+
+
+def test_what_orjson_refuses_is_read_by_the_stdlib_or_is_malformed() -> None:
+    """The payload is parsed with orjson; a lone surrogate escape (valid JSON, refused by
+    orjson) still decodes, and nesting too deep for either parser is a malformed payload, not
+    a RecursionError that fails the batch."""
+    import base64
+    import gzip
+
+    from log_shipper.events import decode_payload, decode_unit
+
+    def packed(text: str) -> str:
+        return base64.b64encode(gzip.compress(text.encode())).decode()
+
+    text = (
+        '{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/g","logStream":"s",'
+        '"logEvents":[{"id":"1","timestamp":1,"message":"half an emoji: \\ud83d"}]}'
+    )
+    assert decode_payload(packed(text))["logEvents"][0]["message"] == "half an emoji: \ud83d"
+    deep = decode_unit(packed("[" * 200_000 + "]" * 200_000), "seq-1")
+    assert deep.malformed is not None and deep.malformed.reason == "data is not JSON after gunzip"
