@@ -116,7 +116,7 @@ def events_for_mb(megabytes: float) -> int:
 
 
 def floor(data: str) -> int:
-    import orjson  # noqa: PLC0415 - the floor parses with the fastest parser there is
+    import orjson
 
     decoded = orjson.loads(gzip.decompress(base64.b64decode(data)))
     # json.dumps's result, its encoder built once (as the pipeline's own; no circular check:
@@ -135,7 +135,7 @@ def floor(data: str) -> int:
 def json_messages(data: str) -> int:
     """Only parsing the messages that are JSON, with the parser the pipeline uses (orjson):
     work the floor does not do."""
-    import orjson  # noqa: PLC0415 - the floor's child imports none of this
+    import orjson
 
     decoded = json.loads(gzip.decompress(base64.b64decode(data)))
     started = time.process_time()
@@ -146,12 +146,12 @@ def json_messages(data: str) -> int:
 
 
 def pipeline(data: str) -> int:
-    from datetime import UTC, datetime  # noqa: PLC0415 - the floor's child imports none of this
+    from datetime import UTC, datetime
 
-    from log_shipper.bulk import BulkSender, bulk_body  # noqa: PLC0415
-    from log_shipper.events import decode_unit  # noqa: PLC0415
-    from log_shipper.routing import Route  # noqa: PLC0415
-    from log_shipper.transform import transform_batch  # noqa: PLC0415
+    from log_shipper.bulk import BulkSender, bulk_body
+    from log_shipper.events import decode_unit
+    from log_shipper.routing import Route
+    from log_shipper.transform import transform_batch
 
     unit = decode_unit(data, None)
     assert unit.batch is not None
@@ -167,7 +167,7 @@ def child(step: str, n: int, repeat: int) -> dict[str, float]:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     # Both sides run with the memory settings the shipper's process takes (log_shipper.memory):
     # glibc keeping freed memory, and the cyclic collector off while a payload is worked on.
-    from log_shipper.memory import cyclic_gc_paused, keep_freed_memory  # noqa: PLC0415
+    from log_shipper.memory import cyclic_gc_paused, keep_freed_memory
 
     keep_freed_memory()
     data, raw_size = payload(n)
