@@ -392,3 +392,32 @@ def test_doctor_says_what_will_break(
     finally:
         store.indices.put_settings(index=OURS, body={"index.blocks.read_only_allow_delete": None})
     assert "FAIL  disk      read-only after the disk filled" in capsys.readouterr().out
+
+
+def test_the_hourly_upkeep_deletes_what_expired_and_counts_what_will_break(
+    store: OpenSearch, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from log_shipper.maintain import handler as maintain
+
+    monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "30")
+    old = f"opsbundle-logs-default-{(today() - timedelta(days=31)):%Y.%m.%d}"
+    store.indices.create(index=old)
+    ship_today(store)
+    monkeypatch.delenv("LOG_SHIPPER_DLQ_BUCKET")  # the upkeep writes no dead letters
+    capsys.readouterr()
+
+    summary = maintain({"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext())
+
+    assert summary["families"][0]["deleted"] == [old] and summary["deleted"] == 1
+    assert not store.indices.exists(index=old)
+    assert {f["check"]: f["level"] for f in summary["findings"]}["template"] == "ok"
+    metrics = emf(capsys)
+    assert metrics["IndicesDeleted"] in (1, [1]) and metrics["DoctorFailures"] in (0, [0])
+
+    store.indices.put_settings(index=OURS, body={"index.blocks.read_only_allow_delete": True})
+    try:
+        maintain({}, LambdaContext())
+    finally:
+        store.indices.put_settings(index=OURS, body={"index.blocks.read_only_allow_delete": None})
+    metrics = emf(capsys)
+    assert metrics["Doctor_disk"] in (1, [1]) and metrics["DoctorFailures"] in (1, [1])
