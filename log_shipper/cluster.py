@@ -12,6 +12,7 @@ Read-only; each figure says where it comes from:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,8 +121,9 @@ def _nodes(client: Any) -> list[NodeInfo]:
     ]
 
 
-def indices(client: Any, patterns: list[str]) -> list[IndexInfo]:
-    """Every index (open or closed) matching the patterns, with its primary store size."""
+def indices(client: Any, patterns: list[str], *, data_streams: bool = False) -> list[IndexInfo]:
+    """Every index (open or closed) matching the patterns, with its primary store size; with
+    `data_streams`, each data stream as one, its backing indices (.ds-<name>-000001) added up."""
     if not patterns:
         return []
     try:
@@ -134,21 +136,44 @@ def indices(client: Any, patterns: list[str]) -> list[IndexInfo]:
         )
     except NotFoundError:
         return []
-    return sorted(
-        (
-            IndexInfo(
-                name=str(row.get("index")),
-                primaries=_int(row.get("pri")) or 0,
-                replicas=_int(row.get("rep")) or 0,
-                docs=_int(row.get("docs.count")) or 0,
-                primary_bytes=_int(row.get("pri.store.size")) or 0,
-                health=str(row.get("health") or ""),
-                status=str(row.get("status") or ""),
-            )
-            for row in rows
-        ),
-        key=lambda i: i.name,
-    )
+    found = [
+        IndexInfo(
+            name=str(row.get("index")),
+            primaries=_int(row.get("pri")) or 0,
+            replicas=_int(row.get("rep")) or 0,
+            docs=_int(row.get("docs.count")) or 0,
+            primary_bytes=_int(row.get("pri.store.size")) or 0,
+            health=str(row.get("health") or ""),
+            status=str(row.get("status") or ""),
+        )
+        for row in rows
+    ]
+    if data_streams:
+        found = _by_stream(found)
+    return sorted(found, key=lambda i: i.name)
+
+
+_BACKING = re.compile(r"\.ds-(.+)-\d{6}")
+
+
+def _by_stream(backing: list[IndexInfo]) -> list[IndexInfo]:
+    streams: dict[str, IndexInfo] = {}
+    for index in backing:
+        match = _BACKING.fullmatch(index.name)
+        if match is None:
+            continue
+        name = match.group(1)
+        seen = streams.get(name)
+        streams[name] = IndexInfo(
+            name=name,
+            primaries=index.primaries + (seen.primaries if seen else 0),
+            replicas=index.replicas,
+            docs=index.docs + (seen.docs if seen else 0),
+            primary_bytes=index.primary_bytes + (seen.primary_bytes if seen else 0),
+            health=index.health,
+            status=index.status,
+        )
+    return list(streams.values())
 
 
 def blocked_indices(client: Any, patterns: list[str]) -> dict[str, list[str]]:

@@ -63,7 +63,11 @@ def diagnose(client: Any, settings: ShipperSettings, *, today: date) -> list[Fin
         state=state,
         families=families,
         listings={
-            f.pattern: [i for i in cluster.indices(client, [f.wildcard]) if f.matches(i.name)]
+            f.pattern: [
+                i
+                for i in cluster.indices(client, [f.wildcard], data_streams=settings.data_stream)
+                if f.matches(i.name)
+            ]
             for f in families
         },
         today=today,

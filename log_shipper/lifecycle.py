@@ -103,7 +103,8 @@ class _Run:
     def family(self, family: Family, name: str) -> FamilyReport:
         client, settings, dry_run = self.client, self.settings, self.dry_run
         found = FamilyReport(family.pattern, name, family.retention_days)
-        listing = [i for i in cluster.indices(client, [family.wildcard]) if family.matches(i.name)]
+        listed = cluster.indices(client, [family.wildcard], data_streams=settings.data_stream)
+        listing = [i for i in listed if family.matches(i.name)]
         clash = None
         if not dry_run:
             clash = found.clash = template.install(client, name, family, settings.layout).clash

@@ -272,3 +272,13 @@ def test_a_data_stream_takes_the_same_documents_once(
     streams = configured.indices.get_data_stream(name=name)["data_streams"]
     assert [s["template"] for s in streams] == ["opsbundle-logs"]
     assert len(search_all(configured, name)) == 20
+    # A data stream a day is deleted whole by retention, as an index a day is.
+    from datetime import date
+
+    from log_shipper import lifecycle
+    from log_shipper.config import ShipperSettings
+
+    monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "30")
+    report = lifecycle.maintain(configured, ShipperSettings.load(), today=date(2026, 12, 27))
+    assert report.families[0].deleted == [name]
+    assert configured.indices.get_data_stream(name="test-stream-*")["data_streams"] == []
