@@ -29,6 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from log_shipper.bulk import Failure
 from log_shipper.events import LogBatch, LogEvent, Malformed
 from log_shipper.exceptions import DeadLetterError
+from log_shipper.formats.detect import FORMATS as FILE_FORMATS
 from opsbundle import aws
 
 
@@ -49,6 +50,7 @@ def event_record(failure: Failure, failed_at: datetime) -> dict[str, Any]:
         "subscriptionFilters": list(batch.subscription_filters),
         "region": batch.region,
         "event": {"id": event.id, "timestamp": event.timestamp, "message": event.message},
+        **({"source": batch.source, "header": list(batch.header)} if batch.source else {}),
     }
 
 
@@ -72,14 +74,16 @@ class DeadLetterObject:
 
     def batches(self) -> list[LogBatch]:
         """The event records regrouped into batches (one per log stream), in order."""
-        Key = tuple[str, str, str, str | None, str | None]
+        Key = tuple[str, str, str, str | None, str | None, str | None, tuple[str, ...]]
         groups: dict[Key, list[LogEvent]] = {}
         filters: dict[Key, tuple[str, ...]] = {}
         for record in self.records:
             if record.get("kind") != "event" or not _readable(record):
                 continue
+            source = record.get("source") if record.get("source") in FILE_FORMATS else None
+            header = tuple(str(h) for h in record.get("header") or ()) if source else ()
             key = (record["owner"], record["logGroup"], record["logStream"], record.get("region"),
-                   stored_index(record))  # fmt: skip
+                   stored_index(record), source, header)  # fmt: skip
             event = record["event"]
             groups.setdefault(key, []).append(
                 LogEvent(str(event["id"]), int(event["timestamp"]), str(event["message"]))
@@ -87,8 +91,9 @@ class DeadLetterObject:
             filters[key] = tuple(record.get("subscriptionFilters") or ())
         return [
             LogBatch(owner=o, log_group=g, log_stream=s, events=events,
-                     subscription_filters=filters[(o, g, s, r, i)], region=r, index=i)
-            for (o, g, s, r, i), events in groups.items()
+                     subscription_filters=filters[(o, g, s, r, i, f, h)], region=r, index=i,
+                     source=f, header=h)
+            for (o, g, s, r, i, f, h), events in groups.items()
         ]  # fmt: skip
 
     def payloads(self) -> list[dict[str, Any]]:

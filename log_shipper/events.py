@@ -47,6 +47,12 @@ class LogBatch:
     # The index every event goes to, whatever the routes say: a replay sends each event to
     # the index it was first sent to, where it may already be. None: the route's pattern.
     index: str | None = None
+    # None: CloudWatch Logs events. Else a chunk of a log file in S3 and its format
+    # (formats/detect.py): `log_group` is s3://bucket/key, `log_stream` the object's version
+    # id or ETag, each event a line (its id the line number); `header` the field names the
+    # file declared (CloudFront's #Fields, VPC Flow Logs' first line).
+    source: str | None = None
+    header: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {

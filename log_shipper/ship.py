@@ -16,6 +16,7 @@ from log_shipper.bulk import BulkSender, Failure
 from log_shipper.dead_letter import DeadLetters, event_record, payload_record
 from log_shipper.events import Invocation, LogBatch
 from log_shipper.exceptions import DeadLetterError
+from log_shipper.file_transform import transform_file_batch
 from log_shipper.memory import cyclic_gc_paused
 from log_shipper.refusals import TEMPLATE_CLASH
 from log_shipper.routing import Router
@@ -100,7 +101,9 @@ class Shipper:
             elif unit.batch:
                 batches.append((unit.batch, unit.item_id))
         item_of = {id(batch): item for batch, item in batches}
-        newest = max((e.timestamp for b, _ in batches for e in b.events), default=None)
+        newest = max(
+            (e.timestamp for b, _ in batches if b.source is None for e in b.events), default=None
+        )
         if newest is not None:  # how far behind the logs this run is (the dashboard's lag)
             self.metrics.count("IngestLagSeconds", max(0.0, at.timestamp() - newest / 1000))
         failures = self.deliver([b for b, _ in batches], outcome, at)
@@ -126,9 +129,15 @@ class Shipper:
         def documents() -> Iterator[Pending]:
             for batch in batches:
                 outcome.events_in += len(batch.events)
+                route = self.router.route(batch.log_group)
+                if batch.source:  # a chunk of a log file from S3
+                    yield from transform_file_batch(
+                        batch, route, region=self.region, ingested=at, stats=stats
+                    )
+                    continue
                 yield from transform_batch(
-                    batch, self.router.route(batch.log_group), region=self.region,
-                    ingested=at, limits=self.limits, stats=stats,
+                    batch, route, region=self.region, ingested=at, limits=self.limits,
+                    stats=stats,
                 )  # fmt: skip
 
         refused: list[tuple[Document, str]] = []

@@ -1,0 +1,102 @@
+"""What the formats share: the parsed record, timestamps, absent values, safe numbers."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+ABSENT = "-"  # how the text formats write a value that is not there
+
+
+class FormatError(ValueError):
+    """A line or record that is not what its format documents (indexed as text instead)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    timestamp_ms: int
+    fields: dict[str, Any] = field(default_factory=dict)
+    event_id: str | None = None  # the event's own id, where the format has one
+
+
+def iso_ms(text: str) -> int:
+    """An ISO 8601 time (`2018-07-02T22:23:00.186641Z`) in milliseconds since the epoch."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise FormatError(f"not an ISO 8601 time: {text[:40]!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def number(text: str | None) -> int | float | None:
+    """A number, or None for "-" (and for text that is not one)."""
+    if text is None or text in (ABSENT, ""):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return None
+
+
+def present(text: str | None) -> str | None:
+    return None if text is None or text in (ABSENT, "") else text
+
+
+def ip(text: str | None) -> str | None:
+    """An IP address as OpenSearch's `ip` type takes it, or None (a service name, "-")."""
+    text = present(text)
+    if text is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return None
+
+
+def host_port(text: str | None) -> tuple[str | None, int | None]:
+    """`10.0.0.1:80`, `[2001:db8::1]:443` or `2001:db8::1:443` (the load balancers' way)."""
+    text = present(text)
+    if text is None:
+        return None, None
+    address, _, port = text.rpartition(":")
+    if not address:
+        return ip(text), None
+    address = address.strip("[]")
+    port_number = number(port)
+    return ip(address), port_number if isinstance(port_number, int) else None
+
+
+def put(target: dict[str, Any], dotted: str, value: Any) -> None:
+    """target["a"]["b"] = value for "a.b"; None and empty strings are left out."""
+    if value is None or value == "":
+        return
+    *parents, last = dotted.split(".")
+    node = target
+    for name in parents:
+        node = node.setdefault(name, {})
+    node[last] = value
+
+
+_QUOTED_OR_BARE = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
+
+
+def tokens(line: str) -> list[str]:
+    """Space-separated fields, a double-quoted one kept whole (backslash escapes inside)."""
+    out = []
+    for quoted, bare in _QUOTED_OR_BARE.findall(line):
+        out.append(bare if bare else quoted.replace('\\"', '"').replace("\\\\", "\\"))
+    return out
+
+
+def snake(name: str) -> str:
+    """`x-edge-location` / `cs(User-Agent)` / `eventName` → `x_edge_location` / ... ."""
+    name = re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_")
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()

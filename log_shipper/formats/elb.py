@@ -1,0 +1,241 @@
+"""Elastic Load Balancing logs in S3: Application Load Balancer access and connection logs,
+Network Load Balancer (TLS listener) access logs, Classic Load Balancer access logs.
+
+Written from the Elastic Load Balancing guides ("Access logs for your Application Load
+Balancer", "Connection logs for your Application Load Balancer", "Access logs for your Network
+Load Balancer", "Access logs for your Classic Load Balancer"): space-separated fields in a
+documented order, some double-quoted, "-" for a value that is not there. New fields are
+appended at the end over time ("ignore any fields at the end that you were not expecting"):
+the known ones are named, anything after them is kept whole in `aws.elb.unparsed_tail`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from log_shipper.formats.common import (
+    FormatError,
+    Parsed,
+    host_port,
+    ip,
+    iso_ms,
+    number,
+    present,
+    put,
+    tokens,
+)
+
+# Application Load Balancer access log entry, in order (conn_trace_id since 2024; the request
+# transform fields since the URL and host header rewrites of 2025).
+ALB_FIELDS = (
+    "type", "time", "elb", "client:port", "target:port", "request_processing_time",
+    "target_processing_time", "response_processing_time", "elb_status_code",
+    "target_status_code", "received_bytes", "sent_bytes", "request", "user_agent",
+    "ssl_cipher", "ssl_protocol", "target_group_arn", "trace_id", "domain_name",
+    "chosen_cert_arn", "matched_rule_priority", "request_creation_time", "actions_executed",
+    "redirect_url", "error_reason", "target:port_list", "target_status_code_list",
+    "classification", "classification_reason", "conn_trace_id", "transformed_host",
+    "transformed_uri", "request_transform_status",
+)  # fmt: skip
+ALB_REQUIRED = 12  # through sent_bytes: what every ALB entry has had since the start
+ALB_TYPES = frozenset({"http", "https", "h2", "grpcs", "ws", "wss"})
+
+NLB_FIELDS = (
+    "type", "version", "time", "elb", "listener", "client:port", "destination:port",
+    "connection_time", "tls_handshake_time", "received_bytes", "sent_bytes",
+    "incoming_tls_alert", "chosen_cert_arn", "chosen_cert_serial", "tls_cipher",
+    "tls_protocol_version", "tls_named_group", "domain_name", "alpn_fe_protocol",
+    "alpn_be_protocol", "alpn_client_preference_list", "tls_connection_creation_time",
+)  # fmt: skip
+
+CLB_FIELDS = (
+    "time", "elb", "client:port", "backend:port", "request_processing_time",
+    "backend_processing_time", "response_processing_time", "elb_status_code",
+    "backend_status_code", "received_bytes", "sent_bytes", "request", "user_agent",
+    "ssl_cipher", "ssl_protocol",
+)  # fmt: skip
+
+CONNECTION_FIELDS = (
+    "time", "client_ip", "client_port", "listener_port", "tls_protocol", "tls_cipher",
+    "tls_handshake_latency", "leaf_client_cert_subject", "leaf_client_cert_validity",
+    "leaf_client_cert_serial_number", "tls_verify_status", "conn_trace_id",
+)  # fmt: skip
+
+
+def parse_access(line: str) -> Parsed:
+    """An access log line of any of the three load balancers (the first field tells which)."""
+    values = tokens(line)
+    if not values:
+        raise FormatError("empty line")
+    if values[0] in ALB_TYPES:
+        return _alb(values)
+    if values[0] == "tls":
+        return _nlb(values)
+    return _clb(values)
+
+
+def _named(names: tuple[str, ...], values: list[str], required: int) -> dict[str, str]:
+    if len(values) < required:
+        raise FormatError(f"{len(values)} fields, fewer than the {required} documented")
+    return dict(zip(names, values, strict=False))
+
+
+def _tail(values: list[str], names: tuple[str, ...], fields: dict[str, Any]) -> None:
+    if len(values) > len(names):
+        put(fields, "aws.elb.unparsed_tail", " ".join(values[len(names) :]))
+
+
+def _request(fields: dict[str, Any], request: str | None) -> None:
+    """`GET https://www.example.com:443/path?q=1 HTTP/1.1` into http.* and url.*."""
+    request = present(request)
+    if request is None or request == "- - - ":
+        return
+    method, _, rest = request.partition(" ")
+    url, _, version = rest.rpartition(" ")
+    if not url:  # no HTTP version on the line
+        url, version = rest, ""
+    put(fields, "http.request.method", present(method))
+    put(fields, "url.original", present(url))
+    if version.upper().startswith("HTTP/"):
+        put(fields, "http.version", version[5:])
+    scheme, _, after = url.partition("://")
+    if after:
+        authority, _, path = after.partition("/")
+        host, _, port = authority.rpartition(":")
+        put(fields, "url.scheme", scheme)
+        put(fields, "url.domain", host or authority)
+        put(fields, "url.port", number(port) if host else None)
+        path, _, query = ("/" + path).partition("?")
+        put(fields, "url.path", path)
+        put(fields, "url.query", query)
+
+
+def _latency(fields: dict[str, Any], name: str, text: str | None) -> None:
+    """Seconds as the log gives them; -1 (the load balancer could not dispatch) kept as -1."""
+    put(fields, f"aws.elb.{name}.sec", number(text))
+
+
+def _alb(values: list[str]) -> Parsed:
+    named = _named(ALB_FIELDS, values, ALB_REQUIRED)
+    fields: dict[str, Any] = {}
+    put(fields, "event.dataset", "aws.elb")
+    put(fields, "aws.elb.type", named["type"])
+    put(fields, "aws.elb.name", named["elb"])
+    put(fields, "network.protocol", named["type"])
+    client_ip, client_port = host_port(named["client:port"])
+    put(fields, "source.ip", client_ip)
+    put(fields, "source.port", client_port)
+    target_ip, target_port = host_port(named.get("target:port"))
+    put(fields, "destination.ip", target_ip)
+    put(fields, "destination.port", target_port)
+    for name in ("request_processing_time", "target_processing_time", "response_processing_time"):
+        _latency(fields, name, named.get(name))
+    put(fields, "http.response.status_code", number(named.get("elb_status_code")))
+    put(fields, "aws.elb.target_status_code", number(named.get("target_status_code")))
+    put(fields, "http.request.bytes", number(named.get("received_bytes")))
+    put(fields, "http.response.bytes", number(named.get("sent_bytes")))
+    _request(fields, named.get("request"))
+    put(fields, "user_agent.original", present(named.get("user_agent")))
+    put(fields, "tls.cipher", present(named.get("ssl_cipher")))
+    put(fields, "tls.version_protocol", present(named.get("ssl_protocol")))
+    for name in ("target_group_arn", "trace_id", "domain_name", "chosen_cert_arn",
+                 "actions_executed", "redirect_url", "error_reason", "classification",
+                 "classification_reason", "conn_trace_id", "transformed_host",
+                 "transformed_uri", "request_transform_status"):  # fmt: skip
+        put(fields, f"aws.elb.{name}", present(named.get(name)))
+    put(fields, "aws.elb.matched_rule_priority", number(named.get("matched_rule_priority")))
+    put(fields, "aws.elb.request_creation_time", present(named.get("request_creation_time")))
+    for name, key in (("target:port_list", "target_port_list"),
+                      ("target_status_code_list", "target_status_code_list")):  # fmt: skip
+        listed = present(named.get(name))
+        if listed:
+            put(fields, f"aws.elb.{key}", listed.split())
+    put(fields, "trace.id", present(named.get("trace_id")))
+    _tail(values, ALB_FIELDS, fields)
+    return Parsed(iso_ms(named["time"]), fields)
+
+
+def _nlb(values: list[str]) -> Parsed:
+    named = _named(NLB_FIELDS, values, 11)
+    fields: dict[str, Any] = {}
+    put(fields, "event.dataset", "aws.elb")
+    put(fields, "aws.elb.type", "tls")
+    put(fields, "aws.elb.name", named["elb"])
+    put(fields, "aws.elb.listener", named["listener"])
+    put(fields, "aws.elb.log_version", named["version"])
+    put(fields, "network.transport", "tcp")
+    client_ip, client_port = host_port(named["client:port"])
+    put(fields, "source.ip", client_ip)
+    put(fields, "source.port", client_port)
+    target_ip, target_port = host_port(named["destination:port"])
+    put(fields, "destination.ip", target_ip)
+    put(fields, "destination.port", target_port)
+    put(fields, "aws.elb.connection_time.ms", number(named["connection_time"]))
+    put(fields, "aws.elb.tls_handshake_time.ms", number(named["tls_handshake_time"]))
+    put(fields, "source.bytes", number(named["received_bytes"]))
+    put(fields, "destination.bytes", number(named["sent_bytes"]))
+    put(fields, "tls.cipher", present(named.get("tls_cipher")))
+    put(fields, "tls.version_protocol", present(named.get("tls_protocol_version")))
+    put(fields, "tls.client.server_name", present(named.get("domain_name")))
+    for name in ("incoming_tls_alert", "chosen_cert_arn", "chosen_cert_serial",
+                 "tls_named_group", "alpn_fe_protocol", "alpn_be_protocol",
+                 "alpn_client_preference_list", "tls_connection_creation_time"):  # fmt: skip
+        put(fields, f"aws.elb.{name}", present(named.get(name)))
+    _tail(values, NLB_FIELDS, fields)
+    return Parsed(iso_ms(_utc(named["time"])), fields)
+
+
+def _clb(values: list[str]) -> Parsed:
+    named = _named(CLB_FIELDS, values, 11)
+    fields: dict[str, Any] = {}
+    put(fields, "event.dataset", "aws.elb")
+    put(fields, "aws.elb.type", "classic")
+    put(fields, "aws.elb.name", named["elb"])
+    client_ip, client_port = host_port(named["client:port"])
+    put(fields, "source.ip", client_ip)
+    put(fields, "source.port", client_port)
+    backend_ip, backend_port = host_port(named["backend:port"])
+    put(fields, "destination.ip", backend_ip)
+    put(fields, "destination.port", backend_port)
+    for name in ("request_processing_time", "backend_processing_time", "response_processing_time"):
+        _latency(fields, name, named.get(name))
+    put(fields, "http.response.status_code", number(named.get("elb_status_code")))
+    put(fields, "aws.elb.backend_status_code", number(named.get("backend_status_code")))
+    put(fields, "http.request.bytes", number(named.get("received_bytes")))
+    put(fields, "http.response.bytes", number(named.get("sent_bytes")))
+    _request(fields, named.get("request"))
+    put(fields, "user_agent.original", present(named.get("user_agent")))
+    put(fields, "tls.cipher", present(named.get("ssl_cipher")))
+    put(fields, "tls.version_protocol", present(named.get("ssl_protocol")))
+    _tail(values, CLB_FIELDS, fields)
+    return Parsed(iso_ms(named["time"]), fields)
+
+
+def parse_connection(line: str) -> Parsed:
+    """An Application Load Balancer connection log line (mutual TLS and TLS handshakes)."""
+    values = tokens(line)
+    named = _named(CONNECTION_FIELDS, values, 7)
+    fields: dict[str, Any] = {}
+    put(fields, "event.dataset", "aws.elb_connection")
+    put(fields, "source.ip", ip(named["client_ip"]))
+    put(fields, "source.port", number(named["client_port"]))
+    put(fields, "destination.port", number(named["listener_port"]))
+    put(fields, "tls.version_protocol", present(named["tls_protocol"]))
+    put(fields, "tls.cipher", present(named["tls_cipher"]))
+    put(fields, "aws.elb.tls_handshake_latency.sec", number(named["tls_handshake_latency"]))
+    put(fields, "tls.client.subject", present(named.get("leaf_client_cert_subject")))
+    put(fields, "tls.client.serial_number", present(named.get("leaf_client_cert_serial_number")))
+    validity = present(named.get("leaf_client_cert_validity"))
+    put(fields, "aws.elb.leaf_client_cert_validity", validity)
+    status = present(named.get("tls_verify_status"))
+    put(fields, "aws.elb.tls_verify_status", status)
+    if status:
+        put(fields, "event.outcome", "success" if status == "Success" else "failure")
+    put(fields, "aws.elb.conn_trace_id", present(named.get("conn_trace_id")))
+    _tail(values, CONNECTION_FIELDS, fields)
+    return Parsed(iso_ms(named["time"]), fields)
+
+
+def _utc(text: str) -> str:
+    """The Network Load Balancer writes its time without a zone: it is UTC."""
+    return text if text.endswith(("Z", "+00:00")) else text + "Z"
