@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboards import check
 from opsbundle.cli import main
 from tests.integration.dashboards.conftest import LoadedPrometheus
 from tests.integration.dashboards.recorded import YACE_SNAKE_CASE
@@ -76,3 +77,27 @@ def test_a_url_that_is_no_prometheus_is_a_configuration_error(
         f"--prometheus: no Prometheus API at {node_exporter} (GET /api/v1/status/buildinfo "
         "answered HTTP 200); give the URL Grafana's data source uses"
     ) in capsys.readouterr().err  # node_exporter answers every path with its landing page
+
+
+def test_the_reason_names_the_filter_the_label_or_the_join(
+    snake_case_prometheus: Prometheus,
+) -> None:
+    client = check.PrometheusClient(snake_case_prometheus.url)
+    now = time.time()
+    window = check.Window(start=now - 7200, end=now, scrape_interval=15)
+    assert check.diagnose(
+        client, 'sum(aws_lambda_invocations_sum{region="ap-south-1"})', window
+    ) == [
+        'region="ap-south-1" matches no aws_lambda_invocations_sum series (region is eu-west-1, '
+        "us-east-1)"
+    ]
+    (missing,) = check.diagnose(client, 'aws_lambda_errors_sum{dimension_Team="ops"}', window)
+    assert missing.startswith(
+        "no aws_lambda_errors_sum series has the label dimension_Team (its labels: "
+    )
+    assert check.diagnose(
+        client, "aws_lambda_invocations_sum and on (account_id) vector(1)", window
+    ) == [
+        "every series the query reads is there, but the expression keeps none of them (the "
+        "two sides of a join or division share no label values)"
+    ]
