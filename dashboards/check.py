@@ -179,15 +179,16 @@ def check_board(client: PrometheusClient, board: Mapping[str, Any], window: Wind
 
 def _panel_reasons(client: PrometheusClient, exprs: Sequence[str], window: Window) -> list[str]:
     """Nothing when any query of the panel has data; else why each has none."""
-    reasons: list[str] = []
+    refused: dict[str, str] = {}
     for expr in exprs:
         try:
             if client.has_data(expr, start=window.start, end=window.end, step=window.step):
                 return []
         except QueryError as error:
-            reasons.append(f"Prometheus refused the query ({error}): {expr}")
-            continue
-        reasons += diagnose(client, expr, window)
+            refused[expr] = f"Prometheus refused the query ({error}): {expr}"
+    reasons: list[str] = []
+    for expr in exprs:
+        reasons += [refused[expr]] if expr in refused else diagnose(client, expr, window)
     return reasons
 
 
