@@ -22,6 +22,7 @@ from typing import Any
 
 import requests
 
+from dashboards.exceptions import QueryError
 from dashboards.promql import Matcher, Selector, selectors
 from opsbundle.exceptions import ConfigError, OpsbundleError
 
@@ -118,10 +119,6 @@ class PrometheusClient:
     def label_values(self, label: str, selector: str, *, start: float, end: float) -> list[str]:
         values = self.api(f"label/{label}/values", **{"match[]": selector}, start=start, end=end)
         return sorted(values)
-
-
-class QueryError(OpsbundleError):
-    """Prometheus refused a query (bad syntax, too many samples)."""
 
 
 @dataclass(frozen=True)
