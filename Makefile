@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP) ## preview the lead report on the built-in sample data (nothing is posted)
 	$(BIN)/opsbundle report run --source sample --dry-run
 
-system-packages: ## Debian packages the integration tests run for real (Prometheus, Pushgateway)
+system-packages: ## Debian packages the integration tests run for real (Prometheus, Pushgateway, node_exporter)
 	@scripts/ensure-system-packages
 
 test: $(STAMP) system-packages ## the whole test suite: unit, then integration against local servers

@@ -1,4 +1,5 @@
-"""`opsbundle dashboards build|upload`: write the dashboards and rules, or put them in Grafana.
+"""`opsbundle dashboards build|upload|check`: write the dashboards and rules, put them in
+Grafana, or check that every panel has data on a live Prometheus.
 
 grafanalib is imported when a command runs, not when the `opsbundle` parser is built, so
 the other parts' commands don't pay for it.
@@ -7,12 +8,18 @@ the other parts' commands don't pay for it.
 from __future__ import annotations
 
 import argparse
+import re
+import time
 from pathlib import Path
 from typing import Any
 
 from opsbundle import settings
-from opsbundle.cli import EXIT_OK
+from opsbundle.cli import EXIT_FAILED, EXIT_OK
+from opsbundle.exceptions import ConfigError
 from opsbundle.settings import Env
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def register(commands: Any) -> None:
@@ -45,6 +52,30 @@ def register(commands: Any) -> None:
         help="the version message Grafana keeps in the dashboard's history",
     )
     up.set_defaults(handler=upload_command)
+    check = actions.add_parser(
+        "check",
+        help="list the panels that would show No data on a Prometheus, and why",
+        description="Run every dashboard's variable and panel queries against a live "
+        "Prometheus, as Grafana would with every variable on All, and list the panels that "
+        "would show No data with the reason. Exit 0: every panel has data; 1: some do not.",
+    )
+    check.add_argument(
+        "--prometheus",
+        help="Prometheus base URL, the one Grafana's data source uses (PROMETHEUS_URL)",
+    )
+    check.add_argument(
+        "--dashboard",
+        action="append",
+        metavar="UID",
+        help="check only this dashboard (repeat for several; default: all)",
+    )
+    check.add_argument("--range", default="1h", help="time range the panels show (default 1h)")
+    check.add_argument(
+        "--scrape-interval",
+        default="15s",
+        help="the data source's scrape interval, for $__rate_interval (default 15s)",
+    )
+    check.set_defaults(handler=check_command)
 
 
 def build_command(args: argparse.Namespace) -> int:
@@ -68,3 +99,43 @@ def upload_command(args: argparse.Namespace) -> int:
         done = uploader.upload(board, folder_uid=folder, message=args.message)
         print(f"{done.title}: version {done.version}, {done.url}")
     return EXIT_OK
+
+
+def check_command(args: argparse.Namespace) -> int:
+    from dashboards import build, check  # noqa: PLC0415 - lazy: see the module docstring
+
+    url = args.prometheus or Env().string(settings.PROMETHEUS_URL)
+    if not url:
+        raise ConfigError("--prometheus", f"is not set (or set {settings.PROMETHEUS_URL})")
+    span = _seconds("--range", args.range)
+    scrape_interval = _seconds("--scrape-interval", args.scrape_interval)
+    boards = list(build.build_all().values())
+    if args.dashboard:
+        known = {str(b["uid"]) for b in boards}
+        if unknown := [uid for uid in args.dashboard if uid not in known]:
+            raise ConfigError(
+                "--dashboard", f"no dashboard {unknown[0]!r}; one of {', '.join(sorted(known))}"
+            )
+        boards = [b for b in boards if b["uid"] in args.dashboard]
+    client = check.PrometheusClient(url)
+    version = client.version()
+    now = time.time()
+    window = check.Window(start=now - span, end=now, scrape_interval=scrape_interval)
+    results = [check.check_board(client, board, window) for board in boards]
+    for line in check.report_lines(results):
+        print(line)
+    empty = sum(1 for r in results for p in r.problems if not p.item.startswith("$"))
+    panels = sum(r.panels for r in results)
+    if empty:
+        print(f"{empty} of {panels} panels would show No data (Prometheus {version}, {args.range})")
+        return EXIT_FAILED
+    print(f"every panel has data: {panels} panels, {len(results)} dashboards "
+          f"(Prometheus {version}, {args.range})")  # fmt: skip
+    return EXIT_OK
+
+
+def _seconds(flag: str, value: str) -> int:
+    match = _DURATION.match(value.strip())
+    if match is None or int(match.group(1)) == 0:
+        raise ConfigError(flag, f"expected a duration like 30s, 15m, 1h or 2d, got {value!r}")
+    return int(match.group(1)) * _SECONDS[match.group(2)]

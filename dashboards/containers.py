@@ -9,6 +9,13 @@ EKS: the kubelet's cAdvisor (`container_cpu_usage_seconds_total`,
 `container_memory_working_set_bytes`, `container_cpu_cfs_*`) and kube-state-metrics v2
 (`kube_pod_container_resource_limits`, `kube_pod_container_status_restarts_total`,
 `kube_deployment_spec_replicas`, `kube_deployment_status_replicas_available`).
+
+Counted once: `AWS/ECS` also keeps per-cluster series (`dimension_ServiceName=""`), which the
+service variable never offers; a service is its cluster and name (two clusters may each run
+an `api`). cAdvisor reports a pod's cgroup (`container=""`), its sandbox (`container=""`, or
+`"POD"` with dockershim) and the node's own cgroups (no `namespace`) next to the containers:
+`CONTAINERS` keeps the containers only. Memory limits are per container, so the pressure
+panels compare each container's working set with its own limit.
 """
 
 from __future__ import annotations
@@ -32,10 +39,13 @@ ECS = (
     'region=~"$region", dimension_ClusterName=~"$ecs_cluster", '
     'dimension_ServiceName=~"$ecs_service"'
 )
-ECS_BY = "dimension_ServiceName"
-ECS_LEGEND = "{{dimension_ServiceName}}"
+ECS_BY = "account_id, region, dimension_ClusterName, dimension_ServiceName"
+ECS_LEGEND = "{{dimension_ClusterName}}/{{dimension_ServiceName}}"
 NS = 'namespace=~"$namespace"'
 CONTAINERS = f'{NS}, container!="", container!="POD"'
+CONTAINER = "namespace, pod, container"
+POD = "namespace, pod"
+DEPLOYMENT = "namespace, deployment"
 RI = "[$__rate_interval]"
 
 RUNNING = f"aws_ecs_containerinsights_running_task_count_average{{{ECS}}}"
@@ -52,7 +62,7 @@ VARIABLES = [
              "dimension_ClusterName"),
     Variable("ecs_service", "ECS service",
              'aws_ecs_cpuutilization_average{region=~"$region", '
-             'dimension_ClusterName=~"$ecs_cluster"}', ECS_BY),
+             'dimension_ClusterName=~"$ecs_cluster"}', "dimension_ServiceName"),
     Variable("namespace", "EKS namespace", "kube_pod_info", "namespace"),
 ]  # fmt: skip
 
@@ -73,8 +83,8 @@ def build() -> dict[str, Any]:
              [Query(f"sum(increase(kube_pod_container_status_restarts_total{{{NS}}}"
                     "[$__range]))")], unit="short", decimals=0,
              thresholds=threshold_steps((1, YELLOW), (5, RED))),
-        stat("EKS memory vs limit (worst)", "Pod closest to its memory limit (OOM kill at "
-             "100%).", [Query(f"max({_pod_memory_vs_limit()})")], unit="percentunit",
+        stat("EKS memory vs limit (worst)", "Container closest to its memory limit (OOM kill "
+             "at 100%).", [Query(f"max({_memory_vs_limit()})")], unit="percentunit",
              decimals=1, thresholds=threshold_steps((0.8, YELLOW), (0.9, RED))),
     ]  # fmt: skip
     ecs = Row("ECS services", [
@@ -91,30 +101,31 @@ def build() -> dict[str, Any]:
     ], panel_width=8)  # fmt: skip
     eks = Row("EKS pods", [
         timeseries("CPU", "CPU cores used per pod (cAdvisor).",
-                   [Query(f"sum by (pod) (rate(container_cpu_usage_seconds_total{{{CONTAINERS}}}"
+                   [Query(f"sum by ({POD}) (rate(container_cpu_usage_seconds_total{{{CONTAINERS}}}"
                           f"{RI}))", "{{pod}}")], unit="short"),
         timeseries("CPU throttling", "Share of CFS periods in which the pod was throttled: "
                    "its CPU limit is too low for its load.",
-                   [Query(f"sum by (pod) (rate(container_cpu_cfs_throttled_periods_total"
-                          f"{{{CONTAINERS}}}{RI})) / sum by (pod) (rate("
+                   [Query(f"sum by ({POD}) (rate(container_cpu_cfs_throttled_periods_total"
+                          f"{{{CONTAINERS}}}{RI})) / sum by ({POD}) (rate("
                           f"container_cpu_cfs_periods_total{{{CONTAINERS}}}{RI}))", "{{pod}}")],
                    unit="percentunit", minimum=0, maximum=1,
                    thresholds=threshold_steps((0.25, YELLOW), (0.5, RED))),
-        timeseries("Memory vs limit", "Working set ÷ memory limit per pod; the kernel kills "
-                   "the container at 100%.", [Query(_pod_memory_vs_limit(), "{{pod}}")],
+        timeseries("Memory vs limit", "Working set ÷ memory limit per container (those with "
+                   "a limit); the kernel kills the container at 100%.",
+                   [Query(_memory_vs_limit(), "{{pod}}/{{container}}")],
                    unit="percentunit", minimum=0, thresholds=threshold_steps((0.8, YELLOW),
                                                                             (0.9, RED))),
         timeseries("Memory working set", "Memory the pod uses that cannot be reclaimed.",
-                   [Query(f"sum by (pod) (container_memory_working_set_bytes{{{CONTAINERS}}})",
+                   [Query(f"sum by ({POD}) (container_memory_working_set_bytes{{{CONTAINERS}}})",
                           "{{pod}}")], unit="bytes"),
         timeseries("Restarts", "Container restarts per pod (crash loops, OOM kills).",
-                   [Query(f"sum by (pod) (increase(kube_pod_container_status_restarts_total"
+                   [Query(f"sum by ({POD}) (increase(kube_pod_container_status_restarts_total"
                           f"{{{NS}}}{RI}))", "{{pod}}")], unit="short", bars=True,
                    thresholds=threshold_steps((1, RED))),
         timeseries("Available vs desired replicas", "Per deployment (kube-state-metrics).", [
-            Query(f"sum by (deployment) (kube_deployment_status_replicas_available{{{NS}}})",
+            Query(f"sum by ({DEPLOYMENT}) (kube_deployment_status_replicas_available{{{NS}}})",
                   "{{deployment}} available"),
-            Query(f"sum by (deployment) (kube_deployment_spec_replicas{{{NS}}})",
+            Query(f"sum by ({DEPLOYMENT}) (kube_deployment_spec_replicas{{{NS}}})",
                   "{{deployment}} desired"),
         ], unit="short", minimum=0, line_style="stepAfter"),
     ], panel_width=8)  # fmt: skip
@@ -130,9 +141,10 @@ def build() -> dict[str, Any]:
     )
 
 
-def _pod_memory_vs_limit() -> str:
+def _memory_vs_limit() -> str:
+    """Each container's working set (cAdvisor) ÷ its memory limit (kube-state-metrics)."""
     return (
-        f"sum by (namespace, pod) (container_memory_working_set_bytes{{{CONTAINERS}}}) / "
-        f"sum by (namespace, pod) (kube_pod_container_resource_limits{{{NS}, "
+        f"sum by ({CONTAINER}) (container_memory_working_set_bytes{{{CONTAINERS}}}) / "
+        f"sum by ({CONTAINER}) (kube_pod_container_resource_limits{{{NS}, "
         'resource="memory"})'
     )

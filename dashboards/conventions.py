@@ -77,7 +77,10 @@ class Query:
 
 @dataclass(frozen=True)
 class Variable:
-    """A query variable: `label_values(selector, label)`, shown as `label`."""
+    """A query variable: `label_values(selector, label)`, shown as `label`.
+
+    `all_value` is the regex "All" stands for; without one, Grafana sends every value the
+    variable found (so series without the label are left out)."""
 
     name: str
     label: str
@@ -85,6 +88,7 @@ class Variable:
     label_name: str
     multi: bool = True
     include_all: bool = True
+    all_value: str | None = None
 
     @property
     def query(self) -> str:
@@ -197,6 +201,7 @@ def query_variable(variable: Variable) -> core.Template:
         dataSource=DATASOURCE,
         multi=variable.multi,
         includeAll=variable.include_all,
+        allValue=variable.all_value,
         refresh=REFRESH_ON_TIME_RANGE_CHANGE,
         sort=SORT_NATURAL_ASC,
         regex="",

@@ -14,3 +14,8 @@ class UploadError(OpsbundleError):
         self.title = title
         self.status = status
         self.reason = reason
+
+
+class QueryError(OpsbundleError):
+    """Prometheus refused one of a dashboard's queries (`dashboards check` reports it with the
+    panel; bad syntax, too many samples)."""

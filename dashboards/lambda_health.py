@@ -5,6 +5,12 @@ series `aws_lambda_<metric>_<statistic>` with the dimension as `dimension_Functi
 the scrape context as `region` and `account_id`. YACE exports each statistic of the newest
 CloudWatch period as a gauge, so the values are plotted as they are (a Sum is "per period"),
 never inside rate().
+
+Counted once: CloudWatch keeps a function's totals under `{FunctionName}` and again, in part
+or in whole, under `{FunctionName, Resource}` (the function, an alias or a version) and
+`{FunctionName, Resource, ExecutedVersion}`; YACE exports every combination it lists, and the
+account-wide totals (no dimension) as `name="global"`. Every query keeps the function level
+only (`FUNCTION_LEVEL`), whatever the YACE job's `dimensionNameRequirements`.
 """
 
 from __future__ import annotations
@@ -25,8 +31,11 @@ from dashboards.conventions import (
 )
 
 UID = "opsbundle-lambda-health"
-SEL = 'region=~"$region", dimension_FunctionName=~"$function"'
-BY = "dimension_FunctionName"
+# The function's own series: not an alias, version or the {FunctionName, Resource} copy.
+FUNCTION_LEVEL = 'dimension_Resource="", dimension_ExecutedVersion=""'
+SEL = f'region=~"$region", dimension_FunctionName=~"$function", {FUNCTION_LEVEL}'
+NAME = "dimension_FunctionName"
+BY = f"account_id, region, {NAME}"  # a function is its name in one account and region
 LEGEND = "{{dimension_FunctionName}}"
 
 INVOCATIONS = f"aws_lambda_invocations_sum{{{SEL}}}"
@@ -38,11 +47,12 @@ SUCCESS_RATE_STEPS = threshold_steps((95, ORANGE), (99, "green"), base=RED)
 
 VARIABLES = [
     Variable("region", "Region", "aws_lambda_invocations_sum", "region"),
-    Variable("function", "Function", 'aws_lambda_invocations_sum{region=~"$region"}', BY),
+    Variable("function", "Function", 'aws_lambda_invocations_sum{region=~"$region"}', NAME),
 ]
 
 
 def _error_rate(by: str = "") -> str:
+    """Errors ÷ invocations, per `by` (or of all selected functions)."""
     group = f" by ({by})" if by else ""
     return f"100 * sum{group} ({ERRORS}) / clamp_min(sum{group} ({INVOCATIONS}), 1)"
 

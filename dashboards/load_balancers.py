@@ -2,9 +2,15 @@
 response time, healthy vs unhealthy hosts per target group.
 
 Source: CloudWatch `AWS/ApplicationELB` through YACE: `aws_applicationelb_<metric>_<statistic>`
-with `dimension_LoadBalancer` and, for target-group metrics, `dimension_TargetGroup`. YACE
-gives every series of a metric the same labels, so load-balancer-level series carry
-`dimension_TargetGroup=""`; the panels pick that level explicitly so nothing is counted twice.
+with `dimension_LoadBalancer` and, for target-group metrics, `dimension_TargetGroup`.
+
+Counted once: CloudWatch keeps each count per load balancer, again per Availability Zone
+(`{LoadBalancer, AvailabilityZone}`), per target group and per target group and zone. YACE
+exports every combination and gives every series of a metric the same labels, empty where a
+series has no such dimension. So a load balancer's own total is the series with
+`dimension_TargetGroup=""` *and* `dimension_AvailabilityZone=""` (`LB_LEVEL`), a target
+group's the one with `dimension_AvailabilityZone=""` (`TG_LEVEL`); summing without them counts
+the per-zone copies too (about twice the requests, twice the hosts).
 """
 
 from __future__ import annotations
@@ -24,13 +30,15 @@ from dashboards.conventions import (
 )
 
 UID = "opsbundle-load-balancers"
-LB_SEL = 'region=~"$region", dimension_LoadBalancer=~"$load_balancer", dimension_TargetGroup=""'
+LB_LEVEL = 'dimension_TargetGroup="", dimension_AvailabilityZone=""'
+TG_LEVEL = 'dimension_AvailabilityZone=""'
+LB_SEL = f'region=~"$region", dimension_LoadBalancer=~"$load_balancer", {LB_LEVEL}'
 TG_SEL = (
     'region=~"$region", dimension_LoadBalancer=~"$load_balancer", '
-    'dimension_TargetGroup=~"$target_group"'
+    f'dimension_TargetGroup=~"$target_group", {TG_LEVEL}'
 )
-LB = "dimension_LoadBalancer"
-TG = "dimension_TargetGroup"
+LB = "account_id, region, dimension_LoadBalancer"
+TG = "account_id, region, dimension_LoadBalancer, dimension_TargetGroup"
 
 REQUESTS = f"aws_applicationelb_request_count_sum{{{LB_SEL}}}"
 ELB_4XX = f"aws_applicationelb_httpcode_elb_4_xx_count_sum{{{LB_SEL}}}"
@@ -47,10 +55,10 @@ RESPONSE_STEPS = threshold_steps((0.5, YELLOW), (1, RED))
 VARIABLES = [
     Variable("region", "Region", "aws_applicationelb_request_count_sum", "region"),
     Variable("load_balancer", "Load balancer",
-             'aws_applicationelb_request_count_sum{region=~"$region"}', LB),
+             'aws_applicationelb_request_count_sum{region=~"$region"}', "dimension_LoadBalancer"),
     Variable("target_group", "Target group",
              'aws_applicationelb_healthy_host_count_minimum{region=~"$region", '
-             'dimension_LoadBalancer=~"$load_balancer"}', TG),
+             'dimension_LoadBalancer=~"$load_balancer"}', "dimension_TargetGroup"),
 ]  # fmt: skip
 
 

@@ -3,6 +3,12 @@
 Source: CloudWatch `AWS/RDS` through YACE: `aws_rds_<metric>_<statistic>` with
 `dimension_DBInstanceIdentifier`. Latencies are in seconds and storage and memory in bytes,
 as CloudWatch reports them.
+
+Counted once: `AWS/RDS` also keeps metrics per Aurora cluster (`{DBClusterIdentifier}`, with
+`Role`), per engine (`{EngineName}`), per instance class (`{DatabaseClass}`) and for the whole
+account; YACE exports the last three as `name="global"`. They all have an empty
+`dimension_DBInstanceIdentifier`, which the DB instance variable never offers and
+`INSTANCE_LEVEL` excludes, so no panel adds them to the instances' totals.
 """
 
 from __future__ import annotations
@@ -22,8 +28,10 @@ from dashboards.conventions import (
 )
 
 UID = "opsbundle-rds"
-SEL = 'region=~"$region", dimension_DBInstanceIdentifier=~"$db"'
-BY = "dimension_DBInstanceIdentifier"
+INSTANCE_LEVEL = 'dimension_DBInstanceIdentifier!=""'
+SEL = f'region=~"$region", dimension_DBInstanceIdentifier=~"$db", {INSTANCE_LEVEL}'
+NAME = "dimension_DBInstanceIdentifier"
+BY = f"account_id, region, {NAME}"  # an instance is its identifier in one account and region
 LEGEND = "{{dimension_DBInstanceIdentifier}}"
 GIB = 1024**3
 
@@ -34,7 +42,7 @@ LAG_STEPS = threshold_steps((30, YELLOW), (300, RED))
 
 VARIABLES = [
     Variable("region", "Region", "aws_rds_cpuutilization_average", "region"),
-    Variable("db", "DB instance", 'aws_rds_cpuutilization_average{region=~"$region"}', BY),
+    Variable("db", "DB instance", 'aws_rds_cpuutilization_average{region=~"$region"}', NAME),
 ]
 
 

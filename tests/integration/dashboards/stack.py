@@ -1,6 +1,7 @@
-"""A real Prometheus and Pushgateway (Debian's `prometheus` and `prometheus-pushgateway`) on
-127.0.0.1, started and stopped by the tests, with a PromQL client that expands the Grafana
-variables a dashboard query uses the way Grafana would.
+"""A real Prometheus, Pushgateway and node_exporter (Debian's `prometheus`,
+`prometheus-pushgateway` and `prometheus-node-exporter`) on 127.0.0.1, started and stopped by
+the tests, with a PromQL client that expands the Grafana variables a dashboard query uses the
+way Grafana would.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import yaml
 PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
 PUSHGATEWAY = Path("/usr/bin/prometheus-pushgateway")
-INSTALL_HINT = "apt-get install -y prometheus prometheus-pushgateway"
+NODE_EXPORTER = Path("/usr/bin/prometheus-node-exporter")
+INSTALL_HINT = "run scripts/ensure-system-packages (or make system-packages)"
 
 
 def require(binary: Path) -> str:
@@ -109,6 +111,22 @@ class Pushgateway:
 
 
 @dataclass
+class NodeExporter:
+    """The real node_exporter with its default collectors, describing this machine."""
+
+    address: str  # host:port, as a scrape target
+    proc: Process
+
+    @classmethod
+    def start(cls, workdir: Path) -> NodeExporter:
+        port = free_port()
+        log = workdir / "node-exporter.log"
+        process = _spawn([require(NODE_EXPORTER), f"--web.listen-address=127.0.0.1:{port}"], log)
+        _wait_ready(f"http://127.0.0.1:{port}/metrics", process, log)
+        return cls(f"127.0.0.1:{port}", Process(process, log))
+
+
+@dataclass
 class Prometheus:
     url: str
     proc: Process
@@ -121,11 +139,15 @@ class Prometheus:
         workdir: Path,
         *,
         scrape_targets: Sequence[str] = (),
+        scrape_jobs: Mapping[str, Sequence[str]] | None = None,
         rule_files: Sequence[Path] = (),
         backfill: Path | None = None,
         scrape_interval: str = "1s",
     ) -> Prometheus:
-        """Start Prometheus on a free port with a fresh data dir (backfilled first if given)."""
+        """Start Prometheus on a free port with a fresh data dir (backfilled first if given).
+
+        `scrape_targets` are Pushgateways (scraped with honor_labels); `scrape_jobs` maps a job
+        name to the exporters it scrapes as they are (job and instance from the target)."""
         data = workdir / "data"
         data.mkdir(parents=True)
         if backfill is not None:
@@ -150,6 +172,10 @@ class Prometheus:
                 "static_configs": [{"targets": [target]}],
             }
             for target in scrape_targets
+        ]
+        scrape_configs += [
+            {"job_name": job, "static_configs": [{"targets": list(targets)}]}
+            for job, targets in (scrape_jobs or {}).items()
         ]
         config.write_text(
             yaml.safe_dump(
@@ -202,6 +228,9 @@ class Prometheus:
     def rules(self) -> list[dict[str, Any]]:
         return [rule for group in self.api("rules")["groups"] for rule in group["rules"]]
 
+    def log_tail(self) -> str:
+        return self.proc.log.read_text()[-2000:]
+
     def targets_up(self) -> bool:
         active = self.api("targets")["activeTargets"]
         return bool(active) and all(t["health"] == "up" for t in active)
@@ -221,6 +250,7 @@ class GrafanaVariables:
     values: dict[str, list[str]] = field(default_factory=dict)
     rate_interval: str = "1m"
     range_seconds: int = 3600
+    all_values: dict[str, str] = field(default_factory=dict)  # "All" → the variable's allValue
 
     def expand(self, text: str) -> str:
         macros = {
@@ -233,6 +263,8 @@ class GrafanaVariables:
             name = match.group(1) or match.group(2)
             if name in macros:
                 return macros[name]
+            if name in self.all_values:
+                return self.all_values[name]
             if name not in self.values:
                 raise AssertionError(f"${name} is not a variable of the dashboard: {text}")
             # Multi-value variables are regex-escaped, and the backslashes doubled for the

@@ -1,15 +1,13 @@
-"""End to end: report_fn's and log_shipper's handlers, run with PUSHGATEWAY_URL pointing at a
-real Pushgateway that a real Prometheus scrapes, make the opsbundle dashboard's panels show the
-runs' numbers. CRM (HubSpot) and Slack are the emulators; AWS is moto.
-
-HAND-OFF (issue 6): this needs `RunMetrics.publish()` in opsbundle/metrics.py to call
-`opsbundle.pushgateway.push_run()` when PUSHGATEWAY_URL is set. Until that wiring is in, the
-test is an expected failure (xfail, strict: once wired it must pass, and the marker goes).
+"""End to end: report_fn's and log_shipper's handlers, run as deployed functions
+(AWS_LAMBDA_FUNCTION_NAME set, as Lambda sets it) with PUSHGATEWAY_URL pointing at a real
+Pushgateway that a real Prometheus scrapes and evaluates the opsbundle rules on, make the
+opsbundle dashboard's panels show the runs' numbers per function, and keep dev and prod apart:
+a good dev report never hides a missing prod one. CRM (HubSpot) and Slack are the emulators;
+AWS is moto.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import opsbundle.metrics
+from dashboards.build import RULES_DIR
 from dashboards.opsbundle_self import build
 from log_shipper.handler import handler as ship
 from report_fn.exceptions import CRMError
@@ -42,18 +40,11 @@ WINDOWS = report_windows(datetime(2026, 11, 26, 19, 0, tzinfo=UTC), ZoneInfo("Am
 EVENT = {"scheduled_time": SLOT, "attempt": "1"}
 LEADS = 40
 RANGE_SECONDS = 300
-
-
-def _push_wired() -> bool:
-    return "pushgateway" in inspect.getsource(opsbundle.metrics)
-
-
-pytestmark = pytest.mark.xfail(
-    not _push_wired(),
-    reason="needs the lead's wiring: RunMetrics.publish() → opsbundle.pushgateway.push_run "
-    "when PUSHGATEWAY_URL is set",
-    strict=True,
-)
+# Function names as the report stack names them: <stack_prefix>-report-report.
+STAGING = "opsbundle-staging-report-report"
+DEV = "opsbundle-dev-report-report"
+PROD = "opsbundle-prod-report-report"
+SHIPPER = "opsbundle-prod-log-shipper-log-shipper"
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +52,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pushgateway
     work: Path = tmp_path_factory.mktemp("prometheus-live")
     gateway = Pushgateway.start(work)
     try:
-        prometheus = Prometheus.start(work, scrape_targets=[gateway.url.removeprefix("http://")])
+        prometheus = Prometheus.start(
+            work,
+            scrape_targets=[gateway.url.removeprefix("http://")],
+            rule_files=[RULES_DIR / "opsbundle.yml"],
+        )
         try:
             yield gateway, prometheus
         finally:
@@ -94,11 +89,12 @@ def configure(
         monkeypatch.setenv(name, value)
 
 
-def pushed(gateway: Pushgateway, job: str) -> dict[str, float]:
-    """The metrics the Pushgateway holds for `job`, all groups merged: name → value."""
+def pushed(gateway: Pushgateway, job: str, function: str) -> dict[str, float]:
+    """The metrics the Pushgateway holds for `job` and `function`, groups merged: name → value."""
     values: dict[str, float] = {}
     for group in gateway.groups():
-        if group["labels"].get("job") != job:
+        labels = group["labels"]
+        if labels.get("job") != job or labels.get("function") != function:
             continue
         for name, family in group.items():
             if isinstance(family, dict) and family.get("metrics"):
@@ -117,17 +113,25 @@ def scraped(prometheus: Prometheus, expr: str, expected: float, timeout: float =
         time.sleep(0.25)
 
 
-def run_and_wait(gateway: Pushgateway, prometheus: Prometheus, event: dict[str, Any]) -> None:
-    before = pushed(gateway, "report_fn").get("opsbundle_last_run_timestamp_seconds")
+def run_and_wait(
+    gateway: Pushgateway,
+    prometheus: Prometheus,
+    event: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    function: str,
+) -> None:
+    """Run report_fn's handler as the deployed function `function` and wait for the scrape."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", function)
+    before = pushed(gateway, "report_fn", function).get("opsbundle_last_run_timestamp_seconds")
     try:
         handler(event, None)
     finally:
-        after = pushed(gateway, "report_fn")
-        assert after, "the handler pushed nothing to the Pushgateway"
+        after = pushed(gateway, "report_fn", function)
+        assert after, f"the handler pushed nothing to the Pushgateway as {function}"
         assert after["opsbundle_last_run_timestamp_seconds"] != before
         scraped(
             prometheus,
-            'opsbundle_last_run_timestamp_seconds{job="report_fn"}',
+            f'opsbundle_last_run_timestamp_seconds{{job="report_fn", function="{function}"}}',
             after["opsbundle_last_run_timestamp_seconds"],
         )
 
@@ -145,22 +149,24 @@ def test_report_runs_show_on_the_opsbundle_dashboard(
 
     hubspot.stop()  # the CRM is down: the run fails
     with pytest.raises(CRMError):
-        run_and_wait(gateway, prometheus, EVENT)
-    assert pushed(gateway, "report_fn")["opsbundle_report_failed"] == 1
+        run_and_wait(gateway, prometheus, EVENT, monkeypatch, STAGING)
+    assert pushed(gateway, "report_fn", STAGING)["opsbundle_report_failed"] == 1
     time.sleep(1.5)  # a few scrapes of each state, as a real scrape interval would see
     hubspot.start()
-    run_and_wait(gateway, prometheus, {**EVENT, "attempt": "2"})  # the retry posts
-    posted = pushed(gateway, "report_fn")
+    run_and_wait(gateway, prometheus, {**EVENT, "attempt": "2"}, monkeypatch, STAGING)  # posts
+    posted = pushed(gateway, "report_fn", STAGING)
     assert posted["opsbundle_report_posted"] == 1
     assert posted["opsbundle_leads_counted"] == LEADS
     assert "opsbundle_report_failed" not in posted  # the last-run group is this run only
     assert posted["opsbundle_report_failed_last_timestamp_seconds"] > 0  # ... last_seen keeps it
     time.sleep(1.5)
-    run_and_wait(gateway, prometheus, {**EVENT, "attempt": "3"})  # a late duplicate delivery
+    run_and_wait(gateway, prometheus, {**EVENT, "attempt": "3"}, monkeypatch, STAGING)  # late dup
     time.sleep(1.5)
 
     board = build()
-    variables = GrafanaVariables(values={"job": ["report_fn"]}, range_seconds=RANGE_SECONDS)
+    variables = GrafanaVariables(
+        values={"job": ["report_fn"], "function": [STAGING]}, range_seconds=RANGE_SECONDS
+    )
     end = time.time()
     results: dict[str, list[float]] = {}
     for panel in board["panels"]:
@@ -201,6 +207,7 @@ def test_log_shipper_runs_show_on_the_opsbundle_dashboard(
         "LOG_SHIPPER_MAX_ATTEMPTS": "1",
         "LOG_SHIPPER_DLQ_BUCKET": "log-dead-letters",
         "PUSHGATEWAY_URL": gateway.url,
+        "AWS_LAMBDA_FUNCTION_NAME": SHIPPER,
     }.items():
         monkeypatch.setenv(name, value)
 
@@ -208,9 +215,9 @@ def test_log_shipper_runs_show_on_the_opsbundle_dashboard(
         event = cloudwatch_event(payload([f"line {i}" for i in range(n)], first_id=first_id))
         return ship(event, LambdaContext())
 
-    before = pushed(gateway, "log_shipper").get("opsbundle_last_run_timestamp_seconds")
+    before = pushed(gateway, "log_shipper", SHIPPER).get("opsbundle_last_run_timestamp_seconds")
     invoke(0, 25)
-    first = pushed(gateway, "log_shipper")
+    first = pushed(gateway, "log_shipper", SHIPPER)
     assert first["opsbundle_last_run_timestamp_seconds"] != before
     assert first["opsbundle_events_in"] == 25
     assert first["opsbundle_events_dead_lettered"] == 25
@@ -221,7 +228,9 @@ def test_log_shipper_runs_show_on_the_opsbundle_dashboard(
     time.sleep(1.5)
 
     board = build()
-    variables = GrafanaVariables(values={"job": ["log_shipper"]}, range_seconds=RANGE_SECONDS)
+    variables = GrafanaVariables(
+        values={"job": ["log_shipper"], "function": [SHIPPER]}, range_seconds=RANGE_SECONDS
+    )
     end = time.time()
 
     def panel_values(title: str) -> list[float]:
@@ -239,3 +248,60 @@ def test_log_shipper_runs_show_on_the_opsbundle_dashboard(
     assert panel_values("Dead-lettering invocations")[-1] == 1  # the second of two
     assert panel_values("Bulk latency")
     assert panel_values("Since each function last ran")[-1] < 60
+
+
+def test_a_good_dev_report_never_hides_a_missing_prod_one(
+    monkeypatch: pytest.MonkeyPatch,
+    aws: Aws,
+    slack: SlackEmulator,
+    hubspot: HubSpotEmulator,
+    live: tuple[Pushgateway, Prometheus],
+) -> None:
+    """dev and prod push to one Pushgateway under job="report_fn". dev posts its report; prod's
+    CRM is down and it never posted: OpsbundleReportMissing is raised for prod, and only for
+    prod, on the real Prometheus, and the dashboard shows each function's own numbers."""
+    gateway, prometheus = live
+    configure(monkeypatch, aws, slack, hubspot, gateway)
+    slot = "2026-11-27T13:00:00Z"  # Fri 08:00 EST, a slot no other test posts
+    windows = report_windows(
+        datetime(2026, 11, 27, 13, 0, tzinfo=UTC), ZoneInfo("America/New_York")
+    )
+    hubspot.add_objects("contacts", make_contacts(7, windows.today.start, windows.today.end))
+    run_and_wait(gateway, prometheus, {"scheduled_time": slot, "attempt": "1"}, monkeypatch, DEV)
+    assert pushed(gateway, "report_fn", DEV)["opsbundle_report_posted"] == 1
+    hubspot.stop()  # prod's CRM is down (its slot is its own: the test shares one ledger table)
+    try:
+        with pytest.raises(CRMError):
+            prod_event = {"scheduled_time": "2026-11-27T19:00:00Z", "attempt": "1"}
+            run_and_wait(gateway, prometheus, prod_event, monkeypatch, PROD)
+    finally:
+        hubspot.start()
+
+    deadline = time.monotonic() + 15
+    while True:
+        alerts = prometheus.api("query", query='ALERTS{alertname="OpsbundleReportMissing"}')
+        raised = {a["metric"].get("function", "") for a in alerts["result"]}
+        if raised:
+            break
+        assert time.monotonic() < deadline, "OpsbundleReportMissing never raised for prod"
+        time.sleep(0.25)
+    assert raised == {PROD}
+
+    board = build()
+    variables = GrafanaVariables(
+        values={"job": ["report_fn"]}, all_values={"function": ".*"}, range_seconds=RANGE_SECONDS
+    )
+    end = time.time()
+
+    def per_function(title: str) -> dict[str, float]:
+        (panel,) = [p for p in board["panels"] if p.get("title") == title and p["type"] == "stat"]
+        result = prometheus.api(
+            "query", query=variables.expand(panel["targets"][0]["expr"]), time=end
+        )["result"]
+        return {r["metric"].get("function", ""): float(r["value"][1]) for r in result}
+
+    since = per_function("Since the last good report")
+    assert DEV in since and PROD not in since  # prod has never posted
+    assert since[DEV] < 60
+    assert per_function("Leads counted")[DEV] == 7
+    assert PROD not in per_function("Leads counted")  # its run failed before counting

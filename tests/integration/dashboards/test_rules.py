@@ -71,6 +71,41 @@ def test_prometheus_evaluates_every_rule(loaded_prometheus: LoadedPrometheus) ->
         "OpsbundleReportNotRunning",
         "OpsbundleLogShipperDeadLetters",
     } <= names
-    # The synthetic target group api has an unhealthy host: the rule sees it at once (pending).
+    # The recorded target group api has an unhealthy host: the rule sees it at once (pending).
     (unhealthy,) = [r for r in rules if r["name"] == "TargetsUnhealthy"]
     assert unhealthy["state"] in ("pending", "firing")
+
+
+# The label that names the resource of each alert on YACE's series.
+RESOURCE_LABELS = {
+    "LambdaErrorRateHigh": "dimension_FunctionName",
+    "LambdaThrottled": "dimension_FunctionName",
+    "TargetsUnhealthy": "dimension_TargetGroup",
+    "NoHealthyTargets": "dimension_TargetGroup",
+    "RdsStorageLow": "dimension_DBInstanceIdentifier",
+    "RdsStorageFillingUp": "dimension_DBInstanceIdentifier",
+}
+
+
+def test_no_alert_on_the_recorded_scrapes_lacks_its_resource(
+    loaded_prometheus: LoadedPrometheus,
+) -> None:
+    """YACE's recording has account-wide Lambda throttles under name="global" and per-AZ
+    copies of the unhealthy target group: the real Prometheus raises each alert once per
+    resource, always with the resource's name."""
+    deadline = time.monotonic() + 15
+    while True:
+        alerts = loaded_prometheus.prometheus.api("query", query="ALERTS")["result"]
+        names = {a["metric"]["alertname"] for a in alerts}
+        if {"LambdaThrottled", "TargetsUnhealthy"} <= names:
+            break
+        assert time.monotonic() < deadline, f"alerts never raised: {names}"
+        time.sleep(0.5)
+    raised: dict[str, list[str]] = {}
+    for alert in alerts:
+        labels = alert["metric"]
+        if (resource := RESOURCE_LABELS.get(labels["alertname"])) is not None:
+            raised.setdefault(labels["alertname"], []).append(labels.get(resource, ""))
+    assert raised["LambdaThrottled"] == ["orders-api"]
+    assert raised["TargetsUnhealthy"] == ["targetgroup/api/73e2d6bc24d8a067"]
+    assert all(name for names in raised.values() for name in names), raised
