@@ -27,6 +27,7 @@ from log_shipper.dead_letter import DeadLetters
 from log_shipper.events import Invocation, LogBatch, LogEvent, Unit, decode_invocation, decode_unit
 from log_shipper.exceptions import LogShipperError
 from log_shipper.layout import utc_day
+from log_shipper.s3_source import S3Outcome, S3Source, object_ref
 from log_shipper.ship import ShipOutcome, Shipper
 from opsbundle import aws
 from opsbundle.cli import EXIT_CONFIG, EXIT_FAILED, EXIT_OK
@@ -134,12 +135,14 @@ def replay_prefix(
     *,
     progress: bool = False,
     reroute: bool = False,
+    files: S3Source | None = None,
 ) -> ReplayTotals:
     """Redrive every dead-letter object under `prefix`; delete each once it is all durable.
 
     Each event goes back to the index it was first sent to (with its _id: a request that
     timed out may have been indexed after all, and is then found there, a duplicate), unless
-    `reroute`: then today's routes choose."""
+    `reroute`: then today's routes choose. An S3 log file that could not be read is read
+    again through `files` (kept, when there is none)."""
     totals = ReplayTotals()
     keys = list(store.keys(prefix))  # listed first: new dead letters land under the prefix too
     for key in _progress(keys, progress, "objects"):
@@ -151,6 +154,14 @@ def replay_prefix(
         units += [decode_unit(p.get("data"), p.get("item_id")) for p in record.payloads()]
         name = key.rsplit("/", 1)[-1].removesuffix(".jsonl.gz")
         outcome = shipper.ship(Invocation("replay", units), request_id=f"replay-{name}")
+        for found in record.objects():
+            ref = object_ref(found)
+            read = S3Outcome()
+            if files is None or ref is None:
+                outcome.not_durable.append(None)
+            elif not files.ship_object(ref, request_id=f"replay-{name}", outcome=read):
+                outcome.not_durable.append(ref.url)
+            outcome.add(read.shipped)
         totals.indexed += outcome.indexed
         totals.duplicates += outcome.duplicates
         totals.dead_lettered += sum(outcome.dead_lettered.values())
@@ -173,9 +184,14 @@ def replay_command(args: argparse.Namespace) -> int:
     shipper = build_shipper(settings, metrics=RunMetrics(service=SERVICE))
     store = DeadLetters(bucket=bucket, prefix=prefix or settings.dlq_prefix,
                         kms_key_id=settings.dlq_kms_key_id)  # fmt: skip
+    files = S3Source(
+        shipper=shipper, s3=aws.client("s3"), sqs=None, dead_letters=shipper.dead_letters,
+        router=settings.router,
+    )  # fmt: skip
     totals = replay_prefix(
-        shipper, store, prefix or settings.dlq_prefix, progress=True, reroute=args.reroute
-    )
+        shipper, store, prefix or settings.dlq_prefix, progress=True, reroute=args.reroute,
+        files=files,
+    )  # fmt: skip
     _print(asdict(totals))
     return EXIT_FAILED if totals.dead_lettered or totals.objects_kept else EXIT_OK
 
@@ -233,7 +249,7 @@ def backfill_command(args: argparse.Namespace) -> int:
     for number, batches in enumerate(_progress(pages, True, "pages")):
         units = [Unit(None, batch=batch) for batch in batches]
         outcome = shipper.ship(Invocation("backfill", units), request_id=f"backfill-{number}")
-        _add(total, outcome)
+        total.add(outcome)
     _print({"log_group": args.log_group, "since": since.isoformat(), **total.to_json()})
     return _status(total)
 
@@ -399,16 +415,6 @@ def _status(outcome: ShipOutcome) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _add(total: ShipOutcome, outcome: ShipOutcome) -> None:
-    for name in ("events_in", "indexed", "duplicates", "filtered", "expired", "retried", "as_text",
-                 "control_messages", "malformed", "bytes_sent"):  # fmt: skip
-        setattr(total, name, getattr(total, name) + getattr(outcome, name))
-    total.redacted.update(outcome.redacted)
-    total.dead_lettered.update(outcome.dead_lettered)
-    total.dead_letter_keys += outcome.dead_letter_keys
-    total.not_durable += outcome.not_durable
 
 
 def _progress(items: Any, enabled: bool, unit: str) -> Any:

@@ -97,11 +97,24 @@ class DeadLetterObject:
         ]  # fmt: skip
 
     def payloads(self) -> list[dict[str, Any]]:
-        return [r for r in self.records if r.get("kind") == "payload"]
+        """Undecodable CloudWatch Logs payloads (kept as they arrived, base64)."""
+        return [
+            r for r in self.records
+            if r.get("kind") == "payload" and r.get("reason") != "malformed_message"
+        ]  # fmt: skip
+
+    def objects(self) -> list[dict[str, Any]]:
+        """S3 log files that could not be read (missing, denied, damaged): read again."""
+        return [r for r in self.records if r.get("kind") == "object"]
 
     def unreadable(self) -> int:
-        """Event records missing what a replay needs (a hand-edited or cut-off file)."""
-        return sum(1 for r in self.records if r.get("kind") == "event" and not _readable(r))
+        """Records a replay can't act on: event records missing what it needs (a hand-edited
+        or cut-off file), and SQS messages that named no S3 object in a shape we know."""
+        return sum(
+            1 for r in self.records
+            if (r.get("kind") == "event" and not _readable(r))
+            or (r.get("kind") == "payload" and r.get("reason") == "malformed_message")
+        )  # fmt: skip
 
 
 # An index name as the routes make them (lower-case ASCII, nothing a `_bulk` action line would

@@ -15,6 +15,10 @@ from log_shipper.config import ShipperSettings
 from log_shipper.events import decode_invocation
 from log_shipper.exceptions import DeadLetterError
 from log_shipper.memory import cyclic_gc_paused
+from log_shipper.s3_events import is_sqs
+from log_shipper.s3_source import S3Source
+from log_shipper.ship import Shipper
+from opsbundle import aws
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 
@@ -35,11 +39,15 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         shipper = build_shipper(
             settings, metrics=metrics, remaining=remaining, client=client, s3_client=s3_client
         )
+        request_id = getattr(context, "aws_request_id", "local")
+        if is_sqs(event):  # S3 log files, named by notifications through SQS
+            return ship_s3(
+                event, settings=settings, shipper=shipper, s3_client=s3_client,
+                remaining=remaining, request_id=request_id, metrics=metrics,
+            )  # fmt: skip
         with cyclic_gc_paused():  # decoding makes as many objects as shipping: see memory.py
             invocation = decode_invocation(event)
-            outcome = shipper.ship(
-                invocation, request_id=getattr(context, "aws_request_id", "local")
-            )
+            outcome = shipper.ship(invocation, request_id=request_id)
         summary = {"source": invocation.source, **outcome.to_json()}
         if outcome.ok:
             logger.info("logs shipped", extra=summary)
@@ -62,3 +70,33 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         raise
     finally:
         metrics.publish()
+
+
+def ship_s3(
+    event: dict[str, Any],
+    *,
+    settings: ShipperSettings,
+    shipper: Shipper,
+    s3_client: Any,
+    remaining: Any,
+    request_id: str,
+    metrics: RunMetrics,
+) -> dict[str, Any]:
+    """An SQS batch of S3 notifications: {"batchItemFailures": [...]} for the messages
+    something of which could not be made durable."""
+    source = S3Source(
+        shipper=shipper, s3=s3_client, sqs=aws.client("sqs"), dead_letters=shipper.dead_letters,
+        router=settings.router, remaining=remaining,
+    )  # fmt: skip
+    with cyclic_gc_paused():
+        outcome = source.handle(event, request_id=request_id)
+    for name, value in (("ObjectsRead", outcome.objects), ("LinesRead", outcome.lines),
+                        ("FilesResumed", outcome.resumed),
+                        ("ObjectsSkipped", outcome.skipped_objects)):  # fmt: skip
+        metrics.count(name, value)
+    summary = {"source": "s3", **outcome.to_json()}
+    if outcome.failed_messages or outcome.shipped.dead_lettered:
+        get_logger().warning("log files shipped with dead letters", extra=summary)
+    else:
+        get_logger().info("log files shipped", extra=summary)
+    return summary

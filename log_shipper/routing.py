@@ -6,6 +6,8 @@ LOG_SHIPPER_ROUTES is a JSON list of routes; the first whose `log_group` glob ma
 Every key but `log_group` is optional and falls back to the defaults (LOG_SHIPPER_INDEX,
 LOG_SHIPPER_REDACT, no filters). `include`/`exclude` are regular expressions searched in
 the message: an event is shipped when it matches an include (if any) and no exclude.
+A log file from S3 is routed by its `s3://bucket/key` (`"log_group": "s3://my-alb-logs/*"`),
+and `format` names its format where the key layout does not tell it (formats/detect.py).
 
 Index patterns take {log_group}, {account}, {yyyy}, {MM}, {dd}, {yyyy.MM}, {yyyy.MM.dd}:
 dates of the *event's* own time, so a retried or replayed event always lands in the same
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from log_shipper.formats.detect import FORMATS as FILE_FORMATS
 from log_shipper.layout import Family, day_number, render_dates
 from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
@@ -49,6 +52,7 @@ class Route:
     include: tuple[re.Pattern[str], ...] = ()
     exclude: tuple[re.Pattern[str], ...] = ()
     retention_days: int | None = DEFAULT_RETENTION_DAYS  # None: kept for ever
+    format: str | None = None  # an S3 log file's format, where its key does not tell it
 
     @property
     def family(self) -> Family:
@@ -148,7 +152,9 @@ def _route(item: Any, position: int, default: Route) -> tuple[str, Route]:
     where = f"{names.LOG_SHIPPER_ROUTES}[{position}]"
     if not isinstance(item, dict) or not isinstance(item.get("log_group"), str):
         raise ConfigError(where, 'must be an object with a "log_group" glob')
-    unknown = set(item) - {"log_group", "index", "redact", "include", "exclude", "retention_days"}
+    unknown = set(item) - {
+        "log_group", "index", "redact", "include", "exclude", "retention_days", "format",
+    }  # fmt: skip
     if unknown:
         raise ConfigError(where, f"unknown keys {sorted(unknown)}")
     index = item.get("index", default.index)
@@ -167,12 +173,16 @@ def _route(item: Any, position: int, default: Route) -> tuple[str, Route]:
         raise ConfigError(
             f"{where}.retention_days", f"must be a whole number of days (1-{MAX_RETENTION_DAYS})"
         )
+    file_format = item.get("format")
+    if file_format is not None and file_format not in FILE_FORMATS:
+        raise ConfigError(f"{where}.format", f"must be one of {', '.join(FILE_FORMATS)}")
     return item["log_group"], Route(
         index=index,
         redact=redact,
         include=_patterns(item.get("include", []), f"{where}.include"),
         exclude=_patterns(item.get("exclude", []), f"{where}.exclude"),
         retention_days=retention,
+        format=file_format,
     )
 
 

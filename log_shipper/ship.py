@@ -46,6 +46,16 @@ class ShipOutcome:
     def ok(self) -> bool:
         return not self.dead_lettered and not self.not_durable
 
+    def add(self, other: ShipOutcome) -> None:
+        """Another run's counts added to these (a backfill's pages, a file's chunks)."""
+        for name in ("events_in", "indexed", "duplicates", "filtered", "expired", "retried",
+                     "as_text", "control_messages", "malformed", "bytes_sent"):  # fmt: skip
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.redacted.update(other.redacted)
+        self.dead_lettered.update(other.dead_lettered)
+        self.dead_letter_keys += other.dead_letter_keys
+        self.not_durable += other.not_durable
+
     def to_json(self) -> dict[str, Any]:
         return {
             "events_in": self.events_in,

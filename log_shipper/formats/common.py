@@ -85,14 +85,22 @@ def put(target: dict[str, Any], dotted: str, value: Any) -> None:
     node[last] = value
 
 
-_QUOTED_OR_BARE = re.compile(r'"((?:[^"\\]|\\.)*)"|(\S+)')
+# A field: quoted parts (which may hold spaces) and bare characters, up to a space outside
+# quotes. `"h2","http/1.1"` (the NLB's ALPN list) is one field, kept as written.
+_FIELD = re.compile(r'(?:"(?:[^"\\]|\\.)*"|[^\s"]+)+')
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
 def tokens(line: str) -> list[str]:
-    """Space-separated fields, a double-quoted one kept whole (backslash escapes inside)."""
+    """Space-separated fields; one that is a single double-quoted string is unquoted (its
+    backslash escapes undone)."""
     out = []
-    for quoted, bare in _QUOTED_OR_BARE.findall(line):
-        out.append(bare if bare else quoted.replace('\\"', '"').replace("\\\\", "\\"))
+    for match in _FIELD.finditer(line):
+        field_text = match.group(0)
+        whole = _QUOTED.fullmatch(field_text)
+        if whole:
+            field_text = whole.group(1).replace('\\"', '"').replace("\\\\", "\\")
+        out.append(field_text)
     return out
 
 
