@@ -41,6 +41,7 @@ PRIORITY = 237
 MANAGED_BY = "opsbundle log_shipper"
 _KEYWORD = {"type": "keyword", "ignore_above": 1024}
 _JSON_STRING = {**_KEYWORD, "fields": {"text": {"type": "text", "norms": False}}}
+_LONG_STRING = _JSON_STRING  # a URL, a user agent: exact under 1,024 characters, words past it
 
 
 @dataclass(frozen=True)
@@ -71,76 +72,110 @@ def mappings(family: Family) -> dict[str, Any]:
         "_meta": {"managed_by": MANAGED_BY, "family": family.pattern, "version": VERSION},
         "date_detection": False,
         "dynamic_templates": [
-            {
-                "json_strings": {
-                    "path_match": "json.*",
-                    "match_mapping_type": "string",
-                    "mapping": _JSON_STRING,
-                }
-            },
-            {
-                "json_integers": {
-                    "path_match": "json.*",
-                    "match_mapping_type": "long",
-                    "mapping": {"type": "double"},
-                }
-            },
-            {
-                "json_decimals": {
-                    "path_match": "json.*",
-                    "match_mapping_type": "double",
-                    "mapping": {"type": "double"},
-                }
-            },
+            _dynamic("json_strings", "json.*", "string", _JSON_STRING),
+            _dynamic("json_integers", "json.*", "long", {"type": "double"}),
+            _dynamic("json_decimals", "json.*", "double", {"type": "double"}),
+            # The rest of the AWS log files' fields (aws.elb.*, aws.cloudfront.*, ...).
+            _dynamic("aws_strings", "aws.*", "string", _KEYWORD),
+            _dynamic("aws_integers", "aws.*", "long", {"type": "double"}),
         ],
         "properties": {
             "@timestamp": {"type": "date"},
-            "event": {"properties": {"ingested": {"type": "date"}}},
             "message": {"type": "text"},
-            "cloud": {
-                "properties": {
-                    "provider": {"type": "keyword"},
-                    "region": {"type": "keyword"},
-                    "account": {"properties": {"id": {"type": "keyword"}}},
-                }
-            },
-            "aws": {
-                "properties": {
-                    "cloudwatch": {
-                        "properties": {
-                            "log_group": {"type": "keyword"},
-                            "log_stream": {"type": "keyword"},
-                            "event_id": {"type": "keyword"},
-                        }
-                    }
-                }
-            },
-            "lambda": {
-                "properties": {
-                    "type": {"type": "keyword"},
-                    "request_id": {"type": "keyword"},
-                    "version": {"type": "keyword"},
-                    "duration_ms": {"type": "float"},
-                    "billed_duration_ms": {"type": "float"},
-                    "init_duration_ms": {"type": "float"},
-                    "restore_duration_ms": {"type": "float"},
-                    "memory_size_mb": {"type": "integer"},
-                    "max_memory_used_mb": {"type": "integer"},
-                    "cold_start": {"type": "boolean"},
-                }
-            },
-            "log": {"properties": {"level": {"type": "keyword"}}},
+            "event": _object(
+                ingested={"type": "date"},
+                start={"type": "date"},
+                end={"type": "date"},
+                duration={"type": "long"},
+                **_keywords("dataset", "action", "outcome", "provider", "id"),
+            ),
+            "cloud": _object(
+                **_keywords("provider", "region", "availability_zone"),
+                account=_object(**_keywords("id")),
+                instance=_object(**_keywords("id")),
+            ),
+            "aws": _object(
+                cloudwatch=_object(**_keywords("log_group", "log_stream", "event_id")),
+            ),
+            "lambda": _object(
+                **_keywords("type", "request_id", "version"),
+                **{
+                    f"{n}_ms": {"type": "float"}
+                    for n in ("duration", "billed_duration", "init_duration", "restore_duration")
+                },
+                memory_size_mb={"type": "integer"},
+                max_memory_used_mb={"type": "integer"},
+                cold_start={"type": "boolean"},
+            ),
+            "log": _object(
+                level={"type": "keyword"},
+                file=_object(**_keywords("path")),
+                offset={"type": "long"},
+            ),
             "tags": {"type": "keyword"},
-            "redaction": {
-                "properties": {
-                    "count": {"type": "integer"},
-                    "kinds": {"type": "keyword"},
-                }
-            },
-            "error": {"properties": {"message": {"type": "text"}}},
+            "redaction": _object(count={"type": "integer"}, kinds={"type": "keyword"}),
+            "error": _object(message={"type": "text"}, code={"type": "keyword"}),
             "json": {"type": "object", "dynamic": True},
+            # ECS fields of the AWS log files read from S3 (formats/), typed as ECS types them.
+            "source": _endpoint(address=True),
+            "destination": _endpoint(),
+            "http": _object(
+                version={"type": "keyword"},
+                request=_object(bytes={"type": "long"}, **_keywords("method", "id", "referrer")),
+                response=_object(
+                    status_code={"type": "long"},
+                    bytes={"type": "long"},
+                    **_keywords("mime_type"),
+                ),
+            ),
+            "url": _object(
+                original=_LONG_STRING,
+                path=_LONG_STRING,
+                query=_LONG_STRING,
+                port={"type": "long"},
+                **_keywords("scheme", "domain"),
+            ),
+            "user_agent": _object(original=_LONG_STRING),
+            "tls": _object(
+                **_keywords("cipher", "version_protocol"),
+                client=_object(**_keywords("subject", "serial_number", "server_name")),
+            ),
+            "network": _object(
+                iana_number={"type": "long"},
+                packets={"type": "long"},
+                bytes={"type": "long"},
+                **_keywords("transport", "protocol", "direction"),
+            ),
+            "user": _object(**_keywords("name", "id")),
+            "rule": _object(**_keywords("id", "ruleset")),
+            "trace": _object(**_keywords("id")),
         },
-    }  # fmt: skip - the mapping reads as the document's tree
+    }
+
+
+def _dynamic(name: str, path: str, kind: str, mapping: dict[str, Any]) -> dict[str, Any]:
+    return {name: {"path_match": path, "match_mapping_type": kind, "mapping": mapping}}
+
+
+def _object(**properties: Any) -> dict[str, Any]:
+    return {"properties": properties}
+
+
+def _keywords(*names: str) -> dict[str, Any]:
+    return {name: {"type": "keyword"} for name in names}
+
+
+def _endpoint(*, address: bool = False) -> dict[str, Any]:
+    """ECS source / destination: an address, a port, bytes, a country."""
+    endpoint = _object(
+        ip={"type": "ip"},
+        port={"type": "long"},
+        bytes={"type": "long"},
+        geo=_object(**_keywords("country_iso_code")),
+    )
+    if address:
+        endpoint["properties"]["address"] = {"type": "keyword"}
+    return endpoint
 
 
 def replica_settings(replicas: str) -> dict[str, Any]:

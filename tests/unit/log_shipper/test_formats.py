@@ -226,7 +226,7 @@ def file_docs(batch: LogBatch, route: Route | None = None) -> tuple[list[Documen
 
 
 def test_file_lines_become_documents_with_ids_from_the_object_and_line() -> None:
-    batch = file_batch("elb", lines("alb.log")[:2] + ["not an ALB line"])
+    batch = file_batch("elb", [*lines("alb.log")[:2], "not an ALB line"])
     (first, second, unparsed), _ = file_docs(batch)
     source: dict[str, Any] = first.source
     assert source["@timestamp"] == "2018-07-02T22:23:00.186Z"
