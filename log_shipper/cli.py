@@ -75,6 +75,20 @@ def register(commands: Any) -> None:
     subscribe.add_argument("--dry-run", action="store_true", help="say what would change")
     subscribe.set_defaults(handler=subscribe_command)
 
+    subscribe_s3 = actions.add_parser(
+        "subscribe-s3",
+        help="send a bucket's new log files to the shipper (S3 notifications to its queue)",
+    )
+    subscribe_s3.add_argument("--bucket", required=True, help="the bucket AWS writes logs to")
+    subscribe_s3.add_argument(
+        "--queue-arn", required=True, help="the log-shipper stack's LogShipperS3QueueArn"
+    )
+    subscribe_s3.add_argument("--prefix", default="", help="only keys under it, e.g. AWSLogs/")
+    subscribe_s3.add_argument("--suffix", default="", help="only keys ending so, e.g. .gz")
+    subscribe_s3.add_argument("--id", default="opsbundle-log-shipper", help="notification id")
+    subscribe_s3.add_argument("--dry-run", action="store_true", help="say what would change")
+    subscribe_s3.set_defaults(handler=subscribe_s3_command)
+
     maintain = actions.add_parser(
         "maintain",
         help="retention, ISM policies, replicas and shard sizes (what the hourly schedule runs)",
@@ -311,6 +325,100 @@ def subscribe_command(args: argparse.Namespace) -> int:
         role_arn=args.role_arn, exclude=args.exclude, dry_run=args.dry_run,
     )  # fmt: skip
     _print({k: v for k, v in result.items()} | {"dry_run": args.dry_run})
+    return EXIT_OK
+
+
+# --- subscribe-s3 ----------------------------------------------------------------------------
+
+CREATED = "s3:ObjectCreated:*"
+_QUEUE_ARN = re.compile(r"arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}")
+
+
+def subscribe_bucket(
+    s3: Any,
+    *,
+    bucket: str,
+    queue_arn: str,
+    prefix: str = "",
+    suffix: str = "",
+    config_id: str = "opsbundle-log-shipper",
+    dry_run: bool = False,
+) -> dict[str, Any]:
+    """Add (or update) the bucket notification that sends new objects to the shipper's
+    queue, keeping every other notification of the bucket. S3 allows one destination per
+    event type and overlapping key filter: such an overlap is refused here, named."""
+    held = s3.get_bucket_notification_configuration(Bucket=bucket)
+    held.pop("ResponseMetadata", None)
+    rules = [{"Name": n, "Value": v} for n, v in (("Prefix", prefix), ("Suffix", suffix)) if v]
+    ours: dict[str, Any] = {"Id": config_id, "QueueArn": queue_arn, "Events": [CREATED]}
+    if rules:
+        ours["Filter"] = {"Key": {"FilterRules": rules}}
+    queues = held.get("QueueConfigurations", [])
+    mine = next((q for q in queues if q.get("Id") == config_id), None)
+    if mine is not None and _same(mine, ours):
+        return {"bucket": bucket, "status": "already", "dry_run": dry_run}
+    for kind in ("QueueConfigurations", "TopicConfigurations", "LambdaFunctionConfigurations"):
+        for other in held.get(kind, []):
+            if other.get("Id") != config_id and _overlaps(other, prefix, suffix):
+                destination = (
+                    other.get("QueueArn") or other.get("TopicArn") or other.get("LambdaFunctionArn")
+                )
+                raise ConfigError(
+                    "--prefix",
+                    f"s3://{bucket} already sends new objects under {_filter_text(other)} to "
+                    f"{destination} ({other.get('Id')}); S3 allows one destination per event "
+                    "and key filter: narrow --prefix/--suffix, or turn on the bucket's "
+                    "EventBridge notifications and route them to the queue with a rule",
+                )
+    config = {**held, "QueueConfigurations": [q for q in queues if q.get("Id") != config_id]}
+    config["QueueConfigurations"].append(ours)
+    if not dry_run:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    status = "updated" if mine is not None else "subscribed"
+    return {"bucket": bucket, "status": status, "queue": queue_arn, "dry_run": dry_run}
+
+
+def _same(held: dict[str, Any], ours: dict[str, Any]) -> bool:
+    rules = (held.get("Filter") or {}).get("Key", {}).get("FilterRules", [])
+    normal = sorted((r["Name"].lower(), r["Value"]) for r in rules)
+    wanted = sorted(
+        (r["Name"].lower(), r["Value"])
+        for r in ours.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+    )
+    return (
+        held.get("QueueArn") == ours["QueueArn"]
+        and sorted(held.get("Events", [])) == ours["Events"]
+        and normal == wanted
+    )
+
+
+def _overlaps(other: dict[str, Any], prefix: str, suffix: str) -> bool:
+    if not any(e.startswith("s3:ObjectCreated") for e in other.get("Events", [])):
+        return False
+    rules = {
+        r["Name"].lower(): r["Value"]
+        for r in (other.get("Filter") or {}).get("Key", {}).get("FilterRules", [])
+    }
+    theirs_prefix, theirs_suffix = rules.get("prefix", ""), rules.get("suffix", "")
+    prefixes = prefix.startswith(theirs_prefix) or theirs_prefix.startswith(prefix)
+    suffixes = suffix.endswith(theirs_suffix) or theirs_suffix.endswith(suffix)
+    return prefixes and suffixes
+
+
+def _filter_text(config: dict[str, Any]) -> str:
+    rules = (config.get("Filter") or {}).get("Key", {}).get("FilterRules", [])
+    return " and ".join(f"{r['Name'].lower()} {r['Value']!r}" for r in rules) or "any key"
+
+
+def subscribe_s3_command(args: argparse.Namespace) -> int:
+    if not _QUEUE_ARN.fullmatch(args.queue_arn):
+        raise ConfigError("--queue-arn", f"expected an SQS queue ARN, got {args.queue_arn!r}")
+    _print(
+        subscribe_bucket(
+            aws.client("s3"), bucket=args.bucket, queue_arn=args.queue_arn, prefix=args.prefix,
+            suffix=args.suffix, config_id=args.id, dry_run=args.dry_run,
+        )
+    )  # fmt: skip
     return EXIT_OK
 
 
