@@ -307,8 +307,10 @@ def _code(error: ClientError) -> str:
 def _problem(error: ClientError) -> Exception:
     """AccessDenied: the part is unreadable; bad credentials: a setting; else the run failed."""
     code = _code(error)
-    if code in ACCESS_CODES:
-        return _Unreadable(f"{error.operation_name}: {code}")
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    if code in ACCESS_CODES or (status == 403 and code not in CREDENTIAL_CODES):
+        shown = code if code in ACCESS_CODES else "AccessDenied"
+        return _Unreadable(f"{error.operation_name}: {shown}")
     if code in CREDENTIAL_CODES:
         return ConfigError(
             "AWS credentials",
@@ -383,7 +385,8 @@ def _managed_documents(page: Mapping[str, Any]) -> list[PolicyDocument]:
             continue
         found.append(
             PolicyDocument(
-                owner=f"policy {policy['PolicyName']}",
+                # PolicyName is always there in AWS's answer (moto 5.2.5 leaves it out).
+                owner=f"policy {policy.get('PolicyName') or policy['Arn'].rpartition('/')[2]}",
                 document=policies.document(default["Document"]),
                 detach=f"aws iam list-entities-for-policy --policy-arn {_shell(policy['Arn'])} "
                 "shows who has it; detach it from each",

@@ -29,17 +29,19 @@ class GroupPolicies:
 
 
 def parameters(**given: str) -> dict[str, str]:
-    values = {
-        name: str(spec.get("Default", "")) for name, spec in TEMPLATE["Parameters"].items()
-    }
+    values = {name: str(spec.get("Default", "")) for name, spec in TEMPLATE["Parameters"].items()}
     values["KmsKeyArn"] = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0a1b2c3d-0000-4000-8000-000000000001"
     values.update(given)
     return values
 
 
-def resolve(value: Any, params: dict[str, str]) -> Any:
-    pseudo = {"AWS::Partition": PARTITION, "AWS::AccountId": ACCOUNT, "AWS::Region": REGION,
-              "AWS::StackName": "opsbundle-prod-access"}  # fmt: skip
+def resolve(value: Any, params: dict[str, str]) -> Any:  # noqa: PLR0911 - one return per intrinsic
+    pseudo = {
+        "AWS::Partition": PARTITION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Region": REGION,
+        "AWS::StackName": "opsbundle-prod-access",
+    }
     if isinstance(value, list):
         items = [resolve(v, params) for v in value]
         return [v for v in items if v is not _NO_VALUE]
