@@ -185,10 +185,16 @@ def _from_params_file(env: str | None, params_dir: Path | None) -> tuple[dict[st
     from opsbundle import packaging  # noqa: PLC0415
     from opsbundle.stacks import PARAMS_DIR, load_plan  # noqa: PLC0415
 
-    plan = load_plan(env, params_dir=params_dir or PARAMS_DIR, lambdas=packaging.LAMBDAS)
-    spec = plan.all_stacks.get(STACK)
-    if spec is None:
-        raise ConfigError("--env", f"{plan.source} has no {STACK!r} stack; add one (see README)")
+    directory = params_dir or PARAMS_DIR
+    try:  # checks the file, and that no value of the audit entry is a placeholder
+        plan = load_plan(env, params_dir=directory, lambdas=packaging.LAMBDAS, only=[STACK])
+    except ConfigError as error:
+        if error.setting != "--only":
+            raise
+        raise ConfigError(
+            "--env", f"{env}.json has no {STACK!r} stack; add one (see README)"
+        ) from None
+    spec = plan.all_stacks[STACK]
     source = f"{plan.source} stacks.{STACK}.parameters"
     values: dict[str, str] = {}
     for parameter, setting in PARAMETER_SETTINGS.items():
