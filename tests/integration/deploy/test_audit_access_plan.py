@@ -1,9 +1,9 @@
-"""cloudformation/params/prod.json's audit and access stacks make change sets on moto.
+"""cloudformation/params/prod.json's audit and access stacks on moto.
 
-As with the committed dev plan (test_deploy_moto.py), alerting is deployed for real and the
-stacks that use it are planned with --dry-run: the parameter file, its references and the two
-templates are shown to fit together. access.yaml's groups cannot be created by moto's
-CloudFormation (README, "Tests against moto"); its policies are tested in tests/integration/access.
+alerting and audit are deployed for real (moto skips audit's alarms, invoke configuration,
+queue policy and secret, as README's "Tests against moto" lists), then access is planned with
+--dry-run: moto's CloudFormation cannot create its groups; its policies are tested in
+tests/integration/access.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from opsbundle import cli
 from tests.integration.deploy.conftest import BUCKET, ROOT, fake_zip
 
 
-def test_the_prod_plan_makes_change_sets_for_audit_and_access(
+def test_the_prod_plan_deploys_audit_and_plans_access(
     aws: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     templates = tmp_path / "cloudformation"
@@ -51,16 +51,21 @@ def test_the_prod_plan_makes_change_sets_for_audit_and_access(
     ]
 
     assert cli.main([*base, "--yes", "--only", "alerting"]) == 0, capsys.readouterr().err
+    assert cli.main([*base, "--yes", "--only", "audit"]) == 0, capsys.readouterr().err
+    function = aws["lambda"].get_function(FunctionName="opsbundle-prod-audit-audit")
+    variables = function["Configuration"]["Environment"]["Variables"]
+    assert variables["AUDIT_MONITORS_STACK"] == "opsbundle-prod-monitors"
+    assert variables["AUDIT_CONTACT_DOMAINS"] == "example.com"
+    assert function["Configuration"]["Handler"] == "audit.handler.handler"
     code = cli.main([*base, "--dry-run"])
     out, err = capsys.readouterr()
 
     assert code == 0, err
-    for stack, resource in [
-        ("audit", "AuditFunction (AWS::Lambda::Function)"),
-        ("audit", "AuditStateTable (AWS::DynamoDB::Table)"),
-        ("access", "AccessDevelopersGroup (AWS::IAM::Group)"),
-        ("access", "AccessMfaPolicy (AWS::IAM::ManagedPolicy)"),
-    ]:
-        assert re.search(rf"opsbundle-prod-{stack}: create, \d+ resource change\(s\)", out), out
+    assert "opsbundle-prod-audit: no changes" in out
+    assert re.search(r"opsbundle-prod-access: create, \d+ resource change\(s\)", out), out
+    for resource in (
+        "AccessDevelopersGroup (AWS::IAM::Group)",
+        "AccessMfaPolicy (AWS::IAM::ManagedPolicy)",
+    ):
         assert f"  + add  {resource}" in out
-    assert "would change: audit, access; unchanged: alerting" in out
+    assert "would change: access; unchanged: alerting, audit" in out
