@@ -33,8 +33,8 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from tests.integration.access.template import ACCOUNT, REGION, groups, parameters
-from tests.integration.audit.conftest import enforcing_iam
 from tests.moto_env import use_moto_credentials
+from tests.moto_iam import enforcing_iam
 
 ARCHIVE = "opsbundle-prod-report-reportarchivebucket-1a2b3c"
 PARAMS = parameters(ReportArchiveBucket=ARCHIVE)

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws, settings
-from moto.core.authorization import ActionAuthenticatorMixin
+from moto import mock_aws
 from moto.iam.models import AccessKeyLastUsed, IAMBackend, iam_backends
 
 from audit.collect import Clients, Collector
@@ -263,20 +261,6 @@ def build_compliant(account: Account) -> None:
             State="ENABLED",
             EventPattern=json.dumps({"source": [source]}),
         )
-
-
-@contextmanager
-def enforcing_iam() -> Iterator[None]:
-    """moto checks every call against the caller's IAM policies (INITIAL_NO_AUTH_ACTION_COUNT=0):
-    actions and resources as moto determines them, Condition blocks ignored."""
-    saved = settings.INITIAL_NO_AUTH_ACTION_COUNT
-    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
-    ActionAuthenticatorMixin.request_count = 0
-    try:
-        yield
-    finally:
-        settings.INITIAL_NO_AUTH_ACTION_COUNT = saved
-        ActionAuthenticatorMixin.request_count = 0
 
 
 @pytest.fixture

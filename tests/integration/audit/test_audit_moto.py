@@ -16,8 +16,8 @@ from tests.integration.audit.conftest import (
     NOW,
     REGION,
     Account,
-    enforcing_iam,
 )
+from tests.moto_iam import enforcing_iam
 
 ADMIN = {
     "Version": "2012-10-17",

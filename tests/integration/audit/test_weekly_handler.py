@@ -4,6 +4,7 @@ so that a failed delivery is reported again and two runs at once post once."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 
@@ -13,6 +14,7 @@ from audit.exceptions import StateConflict
 from audit.handler import handler
 from audit.state import FindingsState
 from monitors.exceptions import DeliveryError
+from opsbundle import log
 from tests.emulators.slack import SlackEmulator
 from tests.integration.audit.conftest import Account
 from tests.integration.audit.test_audit_moto import console_user_without_mfa, weak_password_policy
@@ -61,8 +63,17 @@ def texts(slack: SlackEmulator) -> list[str]:
     return [json.dumps(m["blocks"]) for m in slack.messages("ops-alerts")]
 
 
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """The function's log lines (JSON, as on Lambda), whatever an earlier test configured."""
+    lines = io.StringIO()
+    log.configure(stream=lines, level="INFO")
+    yield lines
+    log.configure()
+
+
 def test_first_run_posts_every_finding_then_only_what_changed(
-    account: Account, weekly: Inbox, slack: SlackEmulator, capsys: pytest.CaptureFixture[str]
+    account: Account, weekly: Inbox, slack: SlackEmulator, logged: io.StringIO
 ) -> None:
     weak_password_policy(account)
     console_user_without_mfa(account)
@@ -94,7 +105,7 @@ def test_first_run_posts_every_finding_then_only_what_changed(
     [email] = weekly.messages()
     assert "Resolved (2):" in email["Message"]
     # The logs say how many and which checks, never who.
-    logs = capsys.readouterr().out
+    logs = logged.getvalue()
     assert '"new":1' in logs and "user-console-no-mfa" in logs
     for person in ("bob", "carol", "ops@example.com"):
         assert person not in logs
