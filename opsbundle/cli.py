@@ -21,6 +21,7 @@ PARTS = (
     "monitors.cli",
     "dashboards.cli",
     "log_shipper.cli",
+    "audit.cli",
     "opsbundle.deploy_cli",
 )
 

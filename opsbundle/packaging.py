@@ -116,6 +116,11 @@ LAMBDAS: dict[str, Lambda] = {
         packages=("monitors", "opsbundle"),
         requires=("aws-lambda-powertools", "prometheus-client", "slack-sdk"),
     ),
+    # The weekly audit sends its digest through the monitors' notifier (Slack and SNS).
+    "audit": Lambda(
+        packages=("audit", "monitors", "opsbundle"),
+        requires=("aws-lambda-powertools", "prometheus-client", "slack-sdk"),
+    ),
     "log_shipper": Lambda(
         packages=("log_shipper", "opsbundle"),
         requires=("aws-lambda-powertools", "boto3", "opensearch-py", "orjson", "prometheus-client"),

@@ -122,7 +122,8 @@ def test_buildspec_tests_lints_packages_and_writes_the_configurations() -> None:
     ]
 
 
-OPTIONAL = {"trail": "DeployTrail", "monitors": "DeployMonitors", "log-shipper": "DeployLogShipper"}
+OPTIONAL = {"trail": "DeployTrail", "monitors": "DeployMonitors", "log-shipper": "DeployLogShipper",
+            "audit": "DeployAudit", "access": "DeployAccess"}  # fmt: skip
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)

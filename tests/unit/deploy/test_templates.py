@@ -31,6 +31,8 @@ RESOURCELESS = frozenset({
     # AWSLambdaVPCAccessExecutionRole grants them on "*".
     "ec2:createnetworkinterface", "ec2:deletenetworkinterface",
     "ec2:assignprivateipaddresses", "ec2:unassignprivateipaddresses",
+    # Account-level calls: the credential report, the password policy, CloudTrail event history.
+    "iam:generatecredentialreport", "iam:updateaccountpasswordpolicy", "cloudtrail:lookupevents",
 })  # fmt: skip
 READ_ONLY_VERBS = ("describe", "get", "list", "batchget")
 

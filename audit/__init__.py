@@ -1,0 +1,1 @@
+"""The account security baseline: `opsbundle audit` and the weekly audit Lambda."""

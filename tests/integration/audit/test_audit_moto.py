@@ -1,0 +1,332 @@
+"""The audit against moto: an account that meets the baseline gives no finding, and breaking
+each rule gives exactly that rule's finding, alone or all at once. It reads only."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import boto3
+import pytest
+
+from audit.config import Baseline
+from tests.integration.audit.conftest import (
+    ACCOUNT,
+    MONITORS_STACK,
+    NOW,
+    REGION,
+    Account,
+)
+from tests.moto_iam import enforcing_iam
+
+ADMIN = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+PASS_ANY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}],
+}
+
+
+def test_an_account_that_meets_the_baseline_has_no_findings(account: Account) -> None:
+    audit = account.audit()
+    assert audit.result.findings == ()
+    assert audit.result.account == ACCOUNT
+    assert audit.snapshot.unreadable == {}
+
+
+# --- one rule broken at a time --------------------------------------------------------------
+
+
+def root_without_mfa(a: Account) -> None:
+    a.root.mfa = False
+
+
+def root_with_key(a: Account) -> None:
+    a.root.key_active = True
+
+
+def root_used_recently(a: Account) -> None:
+    from datetime import timedelta
+
+    a.root.password_last_used = NOW - timedelta(days=3)
+
+
+def root_row_missing(a: Account) -> None:
+    a.root.in_report = False
+
+
+def no_password_policy(a: Account) -> None:
+    a.iam.delete_account_password_policy()
+
+
+def weak_password_policy(a: Account) -> None:
+    a.iam.update_account_password_policy(MinimumPasswordLength=8, PasswordReusePrevention=5)
+
+
+def security_contact_missing(a: Account) -> None:
+    a.client("account").delete_alternate_contact(AlternateContactType="SECURITY")
+
+
+def operations_contact_personal(a: Account) -> None:
+    a.client("account").put_alternate_contact(
+        AlternateContactType="OPERATIONS",
+        Name="Jo",
+        Title="Ops",
+        EmailAddress="jo@gmail.com",
+        PhoneNumber="+1 555 0199",
+    )
+
+
+def no_trail(a: Account) -> None:
+    a.client("cloudtrail").delete_trail(Name="main")
+
+
+def single_region_trail(a: Account) -> None:
+    trails = a.client("cloudtrail")
+    trails.update_trail(Name="main", IsMultiRegionTrail=False)
+
+
+def trail_stopped(a: Account) -> None:
+    a.client("cloudtrail").stop_logging(Name="main")
+
+
+def trail_unvalidated(a: Account) -> None:
+    a.client("cloudtrail").update_trail(Name="main", EnableLogFileValidation=False)
+
+
+def trail_unencrypted(a: Account) -> None:
+    trails = a.client("cloudtrail")
+    trails.delete_trail(Name="main")
+    trails.create_trail(
+        Name="main",
+        S3BucketName="opsbundle-prod-trail-trailbucket-1",
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=True,
+    )
+    trails.start_logging(Name="main")
+
+
+def console_user_without_mfa(a: Account) -> None:
+    a.iam.create_user(UserName="bob")
+    a.iam.create_login_profile(UserName="bob", Password="Correct-Horse-Battery-9")
+    a.iam.add_user_to_group(GroupName="developers", UserName="bob")
+
+
+def old_key(a: Account) -> None:
+    a.backdate_key("deploy-bot", created_days=120, used_days=1)
+
+
+def never_used_key(a: Account) -> None:
+    a.backdate_key("deploy-bot", created_days=100)
+    a.backend().users["deploy-bot"].access_keys[0].last_used = None
+
+
+def key_unused_for_long(a: Account) -> None:
+    a.backdate_key("deploy-bot", created_days=200, used_days=95)
+
+
+def user_inline_policy(a: Account) -> None:
+    from tests.integration.audit.conftest import LEAST_PRIVILEGE
+
+    a.iam.put_user_policy(
+        UserName="alice", PolicyName="extra", PolicyDocument=json.dumps(LEAST_PRIVILEGE)
+    )
+
+
+def user_attached_policy(a: Account) -> None:
+    arn = f"arn:aws:iam::{ACCOUNT}:policy/read-reports"
+    a.iam.attach_user_policy(UserName="alice", PolicyArn=arn)
+
+
+def admin_policy_on_a_group(a: Account) -> None:
+    arn = a.iam.create_policy(PolicyName="AdminAll", PolicyDocument=json.dumps(ADMIN))["Policy"]
+    a.iam.attach_group_policy(GroupName="developers", PolicyArn=arn["Arn"])
+
+
+def unattached_admin_policy_is_not_in_effect(a: Account) -> None:
+    a.iam.create_policy(PolicyName="Unused", PolicyDocument=json.dumps(ADMIN))
+
+
+def pass_any_role(a: Account) -> None:
+    a.iam.put_role_policy(RoleName="ci", PolicyName="deploy", PolicyDocument=json.dumps(PASS_ANY))
+
+
+def root_alarm_gone(a: Account) -> None:
+    a.client("cloudwatch").delete_alarms(AlarmNames=[f"{MONITORS_STACK}-root-account-usage"])
+
+
+def root_alarm_muted(a: Account) -> None:
+    a.client("cloudwatch").disable_alarm_actions(
+        AlarmNames=[f"{MONITORS_STACK}-root-account-usage"]
+    )
+
+
+def targets_rule_disabled(a: Account) -> None:
+    a.client("events").disable_rule(Name=f"{MONITORS_STACK}-targets")
+
+
+def pipeline_rule_gone(a: Account) -> None:
+    a.client("events").delete_rule(Name=f"{MONITORS_STACK}-pipeline-failure")
+
+
+ALARM = f"{MONITORS_STACK}-root-account-usage"
+BREAKS: list[tuple[Callable[[Account], None], set[tuple[str, str]]]] = [
+    (root_without_mfa, {("root-mfa", "root")}),
+    (root_with_key, {("root-access-keys", "root")}),
+    (root_used_recently, {("root-recently-used", "root")}),
+    (root_row_missing, {("root-usage-unknown", "root")}),
+    (no_password_policy, {("password-policy-missing", "account")}),
+    (weak_password_policy, {("password-policy-weak", "account")}),
+    (security_contact_missing, {("contact-missing", "security")}),
+    (operations_contact_personal, {("contact-differs", "operations")}),
+    (no_trail, {("trail-missing", "account")}),
+    (single_region_trail, {("trail-missing", "account")}),
+    (trail_stopped, {("trail-not-logging", "main")}),
+    (trail_unvalidated, {("trail-validation-off", "main")}),
+    (trail_unencrypted, {("trail-not-encrypted", "main")}),
+    (console_user_without_mfa, {("user-console-no-mfa", "bob")}),
+    (old_key, {("user-key-old", "deploy-bot (key 1)")}),
+    (never_used_key, {("user-key-unused", "deploy-bot (key 1)")}),
+    (key_unused_for_long, {("user-key-unused", "deploy-bot (key 1)")}),
+    (user_inline_policy, {("user-direct-policy", "alice")}),
+    (user_attached_policy, {("user-direct-policy", "alice")}),
+    (admin_policy_on_a_group, {("policy-admin", "policy AdminAll")}),
+    (unattached_admin_policy_is_not_in_effect, set()),
+    (pass_any_role, {("policy-passrole-any", "role ci, inline policy deploy")}),
+    (root_alarm_gone, {("monitor-root-login", ALARM)}),
+    (root_alarm_muted, {("monitor-root-login", ALARM)}),
+    (targets_rule_disabled, {("monitor-targets", f"{MONITORS_STACK}-targets")}),
+    (pipeline_rule_gone, {("monitor-pipeline-failure", f"{MONITORS_STACK}-pipeline-failure")}),
+]
+
+
+@pytest.mark.parametrize(("breaks", "expected"), BREAKS, ids=[b.__name__ for b, _ in BREAKS])
+def test_breaking_one_rule_gives_exactly_its_finding(
+    account: Account, breaks: Callable[[Account], None], expected: set[tuple[str, str]]
+) -> None:
+    breaks(account)
+    assert account.found() == expected
+
+
+def test_a_contact_on_a_personal_domain_without_declared_contacts(account: Account) -> None:
+    """Without contacts in the parameters file, only the domain can be checked."""
+    account.client("account").put_alternate_contact(
+        AlternateContactType="BILLING",
+        Name="Jo",
+        Title="Billing",
+        EmailAddress="jo@gmail.com",
+        PhoneNumber="+1 555 0199",
+    )
+    domains_only = Baseline(contact_domains=("example.com",), monitors_stack=MONITORS_STACK)
+    [finding] = account.audit(domains_only).result.findings
+    assert (finding.check, finding.resource) == ("contact-domain", "billing")
+    assert "jo@gmail.com, a personal mailbox (gmail.com)" in finding.what
+
+
+def test_an_account_that_breaks_every_rule_gives_every_finding_once(account: Account) -> None:
+    for breaks, _ in BREAKS:
+        if breaks in (
+            no_trail,
+            single_region_trail,
+            trail_unencrypted,
+            root_row_missing,
+            never_used_key,
+            key_unused_for_long,
+            root_alarm_muted,
+            unattached_admin_policy_is_not_in_effect,
+        ):
+            continue  # each conflicts with another break of the same part
+        breaks(account)
+    assert account.found() == {
+        ("root-mfa", "root"),
+        ("root-access-keys", "root"),
+        ("root-recently-used", "root"),
+        ("password-policy-weak", "account"),
+        ("contact-missing", "security"),
+        ("contact-differs", "operations"),
+        ("trail-not-logging", "main"),
+        ("trail-validation-off", "main"),
+        ("user-console-no-mfa", "bob"),
+        ("user-key-old", "deploy-bot (key 1)"),
+        ("user-direct-policy", "alice"),
+        ("policy-admin", "policy AdminAll"),
+        ("policy-passrole-any", "role ci, inline policy deploy"),
+        ("monitor-root-login", ALARM),
+        ("monitor-targets", f"{MONITORS_STACK}-targets"),
+        ("monitor-pipeline-failure", f"{MONITORS_STACK}-pipeline-failure"),
+    }
+
+
+def test_every_finding_says_what_why_and_the_exact_fix(account: Account) -> None:
+    console_user_without_mfa(account)
+    weak_password_policy(account)
+    findings = {f.check: f for f in account.audit().result.findings}
+    mfa = findings["user-console-no-mfa"]
+    assert "bob" in mfa.what and "CIS 1.10" in mfa.why
+    assert "aws iam delete-login-profile --user-name bob" in mfa.fix
+    weak = findings["password-policy-weak"]
+    assert weak.what.endswith("minimum length 8 (needs 14); reuse prevention 5 (needs 24).")
+    # UpdateAccountPasswordPolicy resets what it is not given: the command keeps the rest.
+    assert weak.fix.startswith(
+        "aws iam update-account-password-policy --minimum-password-length 14 "
+        "--password-reuse-prevention 24"
+    )
+
+
+def test_a_part_the_auditor_may_not_read_is_reported_unverified_not_guessed(
+    account: Account,
+) -> None:
+    """moto enforces IAM here: the auditor has the audit's reads but the Account API's."""
+    iam = account.iam
+    iam.create_user(UserName="auditor")
+    reads = [
+        "iam:Get*",
+        "iam:List*",
+        "iam:GenerateCredentialReport",
+        "cloudtrail:DescribeTrails",
+        "cloudtrail:GetTrailStatus",
+        "cloudwatch:DescribeAlarms",
+        "events:DescribeRule",
+        # moto names CloudWatch's actions by its signing name, "monitoring"
+        "monitoring:DescribeAlarms",
+    ]
+    iam.put_user_policy(
+        UserName="auditor",
+        PolicyName="reads",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": reads, "Resource": "*"}],
+            }
+        ),
+    )
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    session = boto3.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name=REGION,
+    )
+    with enforcing_iam():
+        audit = account.audit(session=session)
+    found = {(f.check, f.resource, f.unverified) for f in audit.result.findings}
+    assert found == {
+        ("unreadable", f"alternate contact {kind}", True)
+        for kind in ("OPERATIONS", "BILLING", "SECURITY")
+    } | {("user-direct-policy", "auditor", False)}
+    [unreadable, *_] = [f for f in audit.result.findings if f.check == "unreadable"]
+    assert "GetAlternateContact: AccessDenied" in unreadable.what
+    assert "account:GetAlternateContact" in unreadable.fix
+
+
+def test_it_reads_only(account: Account) -> None:
+    """Every call the audit makes is a read: Describe, Get, List or GenerateCredentialReport."""
+    calls: list[str] = []
+    session = boto3.Session(region_name=REGION)
+    session.events.register("before-call.*.*", lambda model, **_: calls.append(model.name))
+    account.audit(session=session)
+    writes = {c for c in calls if not c.startswith(("Get", "Describe", "List"))}
+    assert writes == {"GenerateCredentialReport"}  # it asks AWS to build the report
+    # and as many calls for 3 users as bench/audit_bench.py counts for 500
+    assert len(calls) == 15, calls
