@@ -349,7 +349,7 @@ def subscribe_bucket(
     event type and overlapping key filter: such an overlap is refused here, named."""
     held = s3.get_bucket_notification_configuration(Bucket=bucket)
     held.pop("ResponseMetadata", None)
-    rules = [{"Name": n, "Value": v} for n, v in (("Prefix", prefix), ("Suffix", suffix)) if v]
+    rules = [{"Name": n, "Value": v} for n, v in (("prefix", prefix), ("suffix", suffix)) if v]
     ours: dict[str, Any] = {"Id": config_id, "QueueArn": queue_arn, "Events": [CREATED]}
     if rules:
         ours["Filter"] = {"Key": {"FilterRules": rules}}

@@ -181,3 +181,55 @@ def test_the_dashboards_assets_are_saved_objects_on_our_fields() -> None:
     for saved in lines:
         for reference in saved.get("references", []):
             assert reference["id"] in ids, f"{saved['id']} refers to a missing {reference['id']}"
+
+
+def test_subscribe_s3_keeps_the_buckets_other_notifications_and_names_an_overlap(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    from log_shipper.cli import subscribe_bucket
+    from opsbundle.exceptions import ConfigError
+    from tests.moto_env import use_moto_credentials
+
+    use_moto_credentials(monkeypatch)
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        s3.create_bucket(Bucket="acme-logs")
+        queue = sqs.get_queue_attributes(
+            QueueUrl=sqs.create_queue(QueueName="log-files")["QueueUrl"],
+            AttributeNames=["QueueArn"],
+        )["Attributes"]["QueueArn"]
+        other = sqs.get_queue_attributes(
+            QueueUrl=sqs.create_queue(QueueName="other")["QueueUrl"], AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        s3.put_bucket_notification_configuration(
+            Bucket="acme-logs",
+            NotificationConfiguration={"QueueConfigurations": [{
+                "Id": "uploads", "QueueArn": other, "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
+            }]},
+        )  # fmt: skip
+
+        dry = subscribe_bucket(s3, bucket="acme-logs", queue_arn=queue, prefix="AWSLogs/", dry_run=True)
+        assert dry["status"] == "subscribed"
+        assert (
+            len(s3.get_bucket_notification_configuration(Bucket="acme-logs")["QueueConfigurations"]) == 1
+        )
+        done = subscribe_bucket(s3, bucket="acme-logs", queue_arn=queue, prefix="AWSLogs/")
+        assert done["status"] == "subscribed"
+        held = s3.get_bucket_notification_configuration(Bucket="acme-logs")["QueueConfigurations"]
+        assert sorted(q["Id"] for q in held) == ["opsbundle-log-shipper", "uploads"]
+        again = subscribe_bucket(s3, bucket="acme-logs", queue_arn=queue, prefix="AWSLogs/")
+        assert again["status"] == "already"
+        with pytest.raises(ConfigError, match="already sends new objects under prefix 'uploads/'"):
+            subscribe_bucket(s3, bucket="acme-logs", queue_arn=queue, prefix="", config_id="x")
+
+
+def test_subscribe_s3_refuses_a_queue_arn_that_is_not_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["logs", "subscribe-s3", "--bucket", "b", "--queue-arn", "not-an-arn"]) == 2
+    assert "--queue-arn" in capsys.readouterr().err
