@@ -12,9 +12,10 @@ from opensearchpy import OpenSearch
 
 from log_shipper import assemble
 from log_shipper.cli import ASSETS
+from log_shipper.events import LogBatch, LogEvent
 from log_shipper.handler import handler
 from tests.integration.log_shipper.conftest import DLQ_BUCKET
-from tests.integration.log_shipper.helpers import LambdaContext, cloudwatch_event, payload
+from tests.integration.log_shipper.helpers import FIXTURES, LambdaContext, cloudwatch_event, payload
 from tests.integration.log_shipper.opensearch_node import Node
 
 REQ = "00000000-0000-4000-8000-{:012d}"
@@ -155,3 +156,79 @@ def test_the_visualizations_aggregate_on_mapped_fields(shipped: OpenSearch) -> N
                 for b in d["3"]["buckets"]
             }
             assert counts == {"/aws/lambda/api": 1, "/aws/lambda/billing": 1}
+
+
+S3_FIXTURES = FIXTURES / "s3"
+
+
+def file_batch(source: str, name: str, url: str) -> LogBatch:
+    """A chunk of a log file from S3, as the S3 source makes it (header read off the file)."""
+    from log_shipper.formats import cloudfront, vpc_flow
+
+    text = (S3_FIXTURES / name).read_text()
+    header: tuple[str, ...] = ()
+    if source == "cloudtrail":
+        from log_shipper.formats.cloudtrail import records
+
+        texts = [json.dumps(r) for r in records(text.encode())]
+    else:
+        texts = [line for line in text.splitlines() if line and not line.startswith("#")]
+        reader = {"cloudfront": cloudfront.fields_header, "vpcflow": vpc_flow.fields_header}
+        if source in reader:
+            header = tuple(next(n for line in text.splitlines() if (n := reader[source](line))))
+            texts = texts[1:] if source == "vpcflow" else texts
+    events = [LogEvent(str(n), 0, t) for n, t in enumerate(texts, start=1)]
+    return LogBatch(owner="123456789012", log_group=url, log_stream="v1", events=events,
+                    source=source, header=header)  # fmt: skip
+
+
+def test_the_s3_sources_views_find_and_count_what_their_titles_promise(
+    monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
+) -> None:
+    from log_shipper.config import ShipperSettings
+    from log_shipper.events import Invocation, Unit
+    from opsbundle.metrics import RunMetrics
+
+    monkeypatch.setattr(assemble, "_templates", {})
+    monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
+    monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+    monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")
+    shipper = assemble.build_shipper(ShipperSettings.load(), metrics=RunMetrics(service="t"))
+    batches = [
+        file_batch("elb", "alb.log", "s3://logs/alb.log.gz"),
+        file_batch("cloudfront", "cloudfront.log", "s3://logs/cf.gz"),
+        file_batch("vpcflow", "vpcflow.log", "s3://logs/flows.log.gz"),
+        file_batch("cloudtrail", "cloudtrail.json", "s3://logs/trail.json.gz"),
+        file_batch("waf", "waf.log", "s3://logs/waf.log.gz"),
+    ]
+    outcome = shipper.ship(Invocation("s3", [Unit(None, batch=b) for b in batches]), request_id="t")
+    assert outcome.indexed == 18 and not outcome.dead_lettered
+    opensearch.indices.refresh(index="opsbundle-logs-*")
+    saved = assets()
+
+    def table(vis_id: str) -> list[tuple[Any, ...]]:
+        vis = saved[vis_id]
+        search = saved[vis["references"][0]["id"]]
+        answer = opensearch.search(
+            index="opsbundle-logs-*",
+            body={"size": 0, "query": query_of(search), "aggs": aggs_of(vis)},
+        )
+        rows: list[tuple[Any, ...]] = []
+        for bucket in answer["aggregations"]["2"]["buckets"]:
+            inner = bucket.get("3", {}).get("buckets")
+            if inner is None:
+                rows.append((bucket["key"], bucket["doc_count"]))
+            else:
+                rows += [(bucket["key"], b["key"], b["doc_count"]) for b in inner]
+        return rows
+
+    five = hits(opensearch, saved["opsbundle-alb-5xx"])
+    assert sorted(h["http"]["response"]["status_code"] for h in five) == [502, 503]
+    assert table("opsbundle-alb-5xx-by-target") == [("10.0.0.12", 1)]
+    top = dict(table("opsbundle-top-client-ips"))
+    assert top["192.168.131.39"] == 3 and top["1.1.1.1"] == 1 and top["192.0.2.100"] == 1
+    assert top["2001:db8:85a3::8a2e:370:7334"] == 1 and sum(top.values()) == 6 + 2 + 2
+    assert table("opsbundle-rejected-flows-by-source") == [("172.31.9.69", 3389, 1)]
+    assert table("opsbundle-cloudtrail-by-user-and-event") == [
+        ("Alice", "ConsoleLogin", 1), ("deploy", "DeleteBucket", 1),
+    ]  # fmt: skip

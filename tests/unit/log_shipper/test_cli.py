@@ -213,10 +213,13 @@ def test_subscribe_s3_keeps_the_buckets_other_notifications_and_names_an_overlap
             }]},
         )  # fmt: skip
 
-        dry = subscribe_bucket(s3, bucket="acme-logs", queue_arn=queue, prefix="AWSLogs/", dry_run=True)
+        dry = subscribe_bucket(
+            s3, bucket="acme-logs", queue_arn=queue, prefix="AWSLogs/", dry_run=True
+        )
         assert dry["status"] == "subscribed"
         assert (
-            len(s3.get_bucket_notification_configuration(Bucket="acme-logs")["QueueConfigurations"]) == 1
+            len(s3.get_bucket_notification_configuration(Bucket="acme-logs")["QueueConfigurations"])
+            == 1
         )
         done = subscribe_bucket(s3, bucket="acme-logs", queue_arn=queue, prefix="AWSLogs/")
         assert done["status"] == "subscribed"
