@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
+import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,14 +51,15 @@ def present(text: str | None) -> str | None:
 
 
 def ip(text: str | None) -> str | None:
-    """An IP address as OpenSearch's `ip` type takes it, or None (a service name, "-")."""
-    text = present(text)
-    if text is None:
+    """An IP address as OpenSearch's `ip` type takes it, or None (a service name, "-").
+    (inet_pton checks it in C: ipaddress took a third of an ALB line's parsing.)"""
+    if not text or text == ABSENT:
         return None
     try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
+        socket.inet_pton(socket.AF_INET6 if ":" in text else socket.AF_INET, text)
+    except (OSError, ValueError):
         return None
+    return text
 
 
 def host_port(text: str | None) -> tuple[str | None, int | None]:
@@ -89,11 +90,17 @@ def put(target: dict[str, Any], dotted: str, value: Any) -> None:
 # quotes. `"h2","http/1.1"` (the NLB's ALPN list) is one field, kept as written.
 _FIELD = re.compile(r'(?:"(?:[^"\\]|\\.)*"|[^\s"]+)+')
 _QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+# The usual line: every field one quoted string or bare, no quote inside a field and no
+# escape anywhere; then one findall reads it (a third of the time of the careful way).
+_SIMPLE = re.compile(r'"([^"]*)"|(\S+)')
+_INNER_QUOTE = re.compile(r'\S"\S')
 
 
 def tokens(line: str) -> list[str]:
     """Space-separated fields; one that is a single double-quoted string is unquoted (its
     backslash escapes undone)."""
+    if "\\" not in line and not _INNER_QUOTE.search(line):
+        return [quoted or bare for quoted, bare in _SIMPLE.findall(line)]
     out = []
     for match in _FIELD.finditer(line):
         field_text = match.group(0)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from log_shipper.formats.common import (
+    ABSENT,
     FormatError,
     Parsed,
     host_port,
@@ -116,43 +117,63 @@ def _latency(fields: dict[str, Any], name: str, text: str | None) -> None:
 
 
 def _alb(values: list[str]) -> Parsed:
-    named = _named(ALB_FIELDS, values, ALB_REQUIRED)
-    fields: dict[str, Any] = {}
-    put(fields, "event.dataset", "aws.elb")
-    put(fields, "aws.elb.type", named["type"])
-    put(fields, "aws.elb.name", named["elb"])
-    put(fields, "network.protocol", named["type"])
-    client_ip, client_port = host_port(named["client:port"])
-    put(fields, "source.ip", client_ip)
-    put(fields, "source.port", client_port)
-    target_ip, target_port = host_port(named.get("target:port"))
-    put(fields, "destination.ip", target_ip)
-    put(fields, "destination.port", target_port)
-    for name in ("request_processing_time", "target_processing_time", "response_processing_time"):
-        _latency(fields, name, named.get(name))
-    put(fields, "http.response.status_code", number(named.get("elb_status_code")))
-    put(fields, "aws.elb.target_status_code", number(named.get("target_status_code")))
-    put(fields, "http.request.bytes", number(named.get("received_bytes")))
-    put(fields, "http.response.bytes", number(named.get("sent_bytes")))
-    _request(fields, named.get("request"))
-    put(fields, "user_agent.original", present(named.get("user_agent")))
-    put(fields, "tls.cipher", present(named.get("ssl_cipher")))
-    put(fields, "tls.version_protocol", present(named.get("ssl_protocol")))
-    for name in ("target_group_arn", "trace_id", "domain_name", "chosen_cert_arn",
-                 "actions_executed", "redirect_url", "error_reason", "classification",
-                 "classification_reason", "conn_trace_id", "transformed_host",
-                 "transformed_uri", "request_transform_status"):  # fmt: skip
-        put(fields, f"aws.elb.{name}", present(named.get(name)))
-    put(fields, "aws.elb.matched_rule_priority", number(named.get("matched_rule_priority")))
-    put(fields, "aws.elb.request_creation_time", present(named.get("request_creation_time")))
-    for name, key in (("target:port_list", "target_port_list"),
-                      ("target_status_code_list", "target_status_code_list")):  # fmt: skip
-        listed = present(named.get(name))
-        if listed:
-            put(fields, f"aws.elb.{key}", listed.split())
-    put(fields, "trace.id", present(named.get("trace_id")))
-    _tail(values, ALB_FIELDS, fields)
-    return Parsed(iso_ms(named["time"]), fields)
+    """Built as one dict (not a field at a time: a 100 MB log has 200,000 lines)."""
+    if len(values) < ALB_REQUIRED:
+        raise FormatError(f"{len(values)} fields, fewer than the {ALB_REQUIRED} documented")
+    (kind, time, name, client, target, request_time, target_time, response_time, status,
+     target_status, received, sent, request, agent, cipher, protocol, group, trace, domain,
+     cert, priority, created, actions, redirect, error, targets, statuses, classification,
+     why, conn, host, uri, transform) = (values + [ABSENT] * len(ALB_FIELDS))[:33]  # fmt: skip
+    fields: dict[str, Any] = {"event": {"dataset": "aws.elb"}, "network": {"protocol": kind}}
+    client_ip, client_port = host_port(client)
+    target_ip, target_port = host_port(target)
+    _set(fields, "source", ip=client_ip, port=client_port)
+    _set(fields, "destination", ip=target_ip, port=target_port)
+    _set(fields, "http", response=_clean(status_code=number(status), bytes=number(sent)),
+         request=_clean(bytes=number(received)))  # fmt: skip
+    _request(fields, request)
+    _set(fields, "user_agent", original=present(agent))
+    _set(fields, "tls", cipher=present(cipher), version_protocol=present(protocol))
+    _set(fields, "trace", id=present(trace))
+    elb = _clean(
+        type=kind, name=name, target_group_arn=present(group), trace_id=present(trace),
+        domain_name=present(domain), chosen_cert_arn=present(cert),
+        actions_executed=present(actions), redirect_url=present(redirect),
+        error_reason=present(error), classification=present(classification),
+        classification_reason=present(why), conn_trace_id=present(conn),
+        transformed_host=present(host), transformed_uri=present(uri),
+        request_transform_status=present(transform),
+        target_status_code=number(target_status), matched_rule_priority=number(priority),
+        request_creation_time=present(created),
+        request_processing_time=_seconds(request_time),
+        target_processing_time=_seconds(target_time),
+        response_processing_time=_seconds(response_time),
+        target_port_list=_listed(targets), target_status_code_list=_listed(statuses),
+    )  # fmt: skip
+    if len(values) > len(ALB_FIELDS):
+        elb["unparsed_tail"] = " ".join(values[len(ALB_FIELDS) :])
+    fields["aws"] = {"elb": elb}
+    return Parsed(iso_ms(time), fields)
+
+
+def _clean(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None and v not in ("", {})}
+
+
+def _set(fields: dict[str, Any], name: str, **values: Any) -> None:
+    cleaned = _clean(**values)
+    if cleaned:
+        fields[name] = {**fields.get(name, {}), **cleaned}
+
+
+def _seconds(text: str) -> dict[str, Any] | None:
+    value = number(text)
+    return None if value is None else {"sec": value}
+
+
+def _listed(text: str) -> list[str] | None:
+    listed = present(text)
+    return listed.split() if listed else None
 
 
 def _nlb(values: list[str]) -> Parsed:
