@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from log_shipper.formats.common import FormatError, Parsed, ip, iso_ms, put, snake
+from log_shipper.formats.common import FormatError, Parsed, ip, iso_ms, keep_rest, put, snake
 
 FREE_FORM = ("requestParameters", "responseElements", "additionalEventData",
              "serviceEventDetails", "resources", "tlsDetails", "insightDetails")  # fmt: skip
@@ -48,13 +48,8 @@ def parse(record: Any) -> Parsed:
     put(fields, "error.code", error)
     put(fields, "error.message", record.get("errorMessage"))
     put(fields, "event.outcome", "failure" if error else "success")
-    for key, value in record.items():
-        if key in ("userIdentity", "errorCode", "errorMessage"):
-            continue
-        if key in FREE_FORM:
-            put(fields, f"aws.cloudtrail.{snake(key)}", json.dumps(value, separators=(",", ":")))
-        elif isinstance(value, str | int | float | bool):
-            put(fields, f"aws.cloudtrail.{snake(key)}", value)
+    keep_rest(fields, "aws.cloudtrail", record, skip=("userIdentity", "errorCode", "errorMessage"),
+              as_text=FREE_FORM)  # fmt: skip
     event_id = record.get("eventID")
     return Parsed(
         iso_ms(record["eventTime"]), fields, event_id if isinstance(event_id, str) else None

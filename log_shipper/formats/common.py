@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from dataclasses import dataclass, field
@@ -115,3 +116,22 @@ def snake(name: str) -> str:
     """`x-edge-location` / `cs(User-Agent)` / `eventName` → `x_edge_location` / ... ."""
     name = re.sub(r"[^0-9A-Za-z]+", "_", name).strip("_")
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def keep_rest(
+    fields: dict[str, Any],
+    prefix: str,
+    record: dict[str, Any],
+    *,
+    skip: tuple[str, ...],
+    as_text: tuple[str, ...],
+) -> None:
+    """A JSON record's other keys under `prefix` (snake_case): plain values as they are, the
+    `as_text` ones and every nested object or list as JSON text (no field explosion)."""
+    for key, value in record.items():
+        if key in skip:
+            continue
+        if key in as_text or isinstance(value, dict | list):
+            put(fields, f"{prefix}.{snake(key)}", json.dumps(value, separators=(",", ":")))
+        elif isinstance(value, str | int | float | bool):
+            put(fields, f"{prefix}.{snake(key)}", value)

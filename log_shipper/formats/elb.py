@@ -125,10 +125,7 @@ def _alb(values: list[str]) -> Parsed:
      cert, priority, created, actions, redirect, error, targets, statuses, classification,
      why, conn, host, uri, transform) = (values + [ABSENT] * len(ALB_FIELDS))[:33]  # fmt: skip
     fields: dict[str, Any] = {"event": {"dataset": "aws.elb"}, "network": {"protocol": kind}}
-    client_ip, client_port = host_port(client)
-    target_ip, target_port = host_port(target)
-    _set(fields, "source", ip=client_ip, port=client_port)
-    _set(fields, "destination", ip=target_ip, port=target_port)
+    _endpoints(fields, client, target)
     _set(fields, "http", response=_clean(status_code=number(status), bytes=number(sent)),
          request=_clean(bytes=number(received)))  # fmt: skip
     _request(fields, request)
@@ -154,6 +151,14 @@ def _alb(values: list[str]) -> Parsed:
         elb["unparsed_tail"] = " ".join(values[len(ALB_FIELDS) :])
     fields["aws"] = {"elb": elb}
     return Parsed(iso_ms(time), fields)
+
+
+def _endpoints(fields: dict[str, Any], client: str, target: str) -> None:
+    """`client:port` and `target:port` (the target, backend or destination) as ECS."""
+    client_ip, client_port = host_port(client)
+    target_ip, target_port = host_port(target)
+    _set(fields, "source", ip=client_ip, port=client_port)
+    _set(fields, "destination", ip=target_ip, port=target_port)
 
 
 def _clean(**values: Any) -> dict[str, Any]:
@@ -185,12 +190,7 @@ def _nlb(values: list[str]) -> Parsed:
     put(fields, "aws.elb.listener", named["listener"])
     put(fields, "aws.elb.log_version", named["version"])
     put(fields, "network.transport", "tcp")
-    client_ip, client_port = host_port(named["client:port"])
-    put(fields, "source.ip", client_ip)
-    put(fields, "source.port", client_port)
-    target_ip, target_port = host_port(named["destination:port"])
-    put(fields, "destination.ip", target_ip)
-    put(fields, "destination.port", target_port)
+    _endpoints(fields, named["client:port"], named["destination:port"])
     put(fields, "aws.elb.connection_time.ms", number(named["connection_time"]))
     put(fields, "aws.elb.tls_handshake_time.ms", number(named["tls_handshake_time"]))
     put(fields, "source.bytes", number(named["received_bytes"]))
@@ -212,12 +212,7 @@ def _clb(values: list[str]) -> Parsed:
     put(fields, "event.dataset", "aws.elb")
     put(fields, "aws.elb.type", "classic")
     put(fields, "aws.elb.name", named["elb"])
-    client_ip, client_port = host_port(named["client:port"])
-    put(fields, "source.ip", client_ip)
-    put(fields, "source.port", client_port)
-    backend_ip, backend_port = host_port(named["backend:port"])
-    put(fields, "destination.ip", backend_ip)
-    put(fields, "destination.port", backend_port)
+    _endpoints(fields, named["client:port"], named["backend:port"])
     for name in ("request_processing_time", "backend_processing_time", "response_processing_time"):
         _latency(fields, name, named.get(name))
     put(fields, "http.response.status_code", number(named.get("elb_status_code")))

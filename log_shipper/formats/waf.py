@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from log_shipper.formats.common import FormatError, Parsed, ip, number, put, snake
+from log_shipper.formats.common import FormatError, Parsed, ip, keep_rest, number, put
 
 DETAIL = ("ruleGroupList", "rateBasedRuleList", "nonTerminatingMatchingRules",
           "terminatingRuleMatchDetails", "captchaResponse", "challengeResponse",
@@ -39,13 +39,9 @@ def parse(line: str) -> Parsed:
     labels = record.get("labels")
     if isinstance(labels, list):
         put(fields, "aws.waf.labels", [x.get("name") for x in labels if isinstance(x, dict)])
-    for key, value in record.items():
-        if key in ("httpRequest", "labels", "timestamp"):
-            continue
-        if key in DETAIL or isinstance(value, dict | list):
-            put(fields, f"aws.waf.{snake(key)}", json.dumps(value, separators=(",", ":")))
-        elif isinstance(value, str | int | float | bool):
-            put(fields, f"aws.waf.{snake(key)}", value)
+    keep_rest(
+        fields, "aws.waf", record, skip=("httpRequest", "labels", "timestamp"), as_text=DETAIL
+    )
     return Parsed(record["timestamp"], fields)
 
 

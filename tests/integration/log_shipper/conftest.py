@@ -59,3 +59,13 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         client = boto3.Session(region_name=REGION).client("s3")
         client.create_bucket(Bucket=DLQ_BUCKET)
         yield client
+
+
+@pytest.fixture
+def shipping(
+    monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
+) -> OpenSearch:
+    """The shipper's settings on the node and the dead-letter bucket; the node's client."""
+    monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
+    monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+    return opensearch

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,3 +81,12 @@ def search_all(
     if "_scroll_id" in answer:  # none when no index matched
         client.clear_scroll(scroll_id=answer["_scroll_id"], ignore=[404])
     return hits
+
+
+def dead_letters(s3: Any, bucket: str = "log-shipper-dead-letters") -> list[dict[str, Any]]:
+    """Every record in the dead-letter bucket, in key order."""
+    records = []
+    for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+        records += [json.loads(line) for line in gzip.decompress(body).splitlines()]
+    return records

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from log_shipper import assemble
 from opsbundle.cli import main
 from tests.integration.log_shipper.conftest import DLQ_BUCKET
 from tests.integration.log_shipper.helpers import FIXTURES, search_all
@@ -31,7 +30,6 @@ def outputs(text: str) -> list[dict[str, Any]]:
 def env(
     monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
 ) -> OpenSearch:
-    monkeypatch.setattr(assemble, "_templates", {})
     monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
     monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")  # the fixtures are AWS's 2015 samples

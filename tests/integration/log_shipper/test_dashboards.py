@@ -14,9 +14,7 @@ from log_shipper import assemble
 from log_shipper.cli import ASSETS
 from log_shipper.events import LogBatch, LogEvent
 from log_shipper.handler import handler
-from tests.integration.log_shipper.conftest import DLQ_BUCKET
 from tests.integration.log_shipper.helpers import FIXTURES, LambdaContext, cloudwatch_event, payload
-from tests.integration.log_shipper.opensearch_node import Node
 
 REQ = "00000000-0000-4000-8000-{:012d}"
 
@@ -30,12 +28,8 @@ def report(n: int, duration: float, *, cold: bool) -> str:
 
 
 @pytest.fixture
-def shipped(
-    monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
-) -> OpenSearch:
-    monkeypatch.setattr(assemble, "_templates", {})
-    monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
-    monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+def shipped(monkeypatch: pytest.MonkeyPatch, shipping: OpenSearch) -> OpenSearch:
+    opensearch = shipping
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")
     api = [
         report(1, 12.5, cold=True),
@@ -183,15 +177,13 @@ def file_batch(source: str, name: str, url: str) -> LogBatch:
 
 
 def test_the_s3_sources_views_find_and_count_what_their_titles_promise(
-    monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
+    monkeypatch: pytest.MonkeyPatch, shipping: OpenSearch
 ) -> None:
     from log_shipper.config import ShipperSettings
     from log_shipper.events import Invocation, Unit
     from opsbundle.metrics import RunMetrics
 
-    monkeypatch.setattr(assemble, "_templates", {})
-    monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
-    monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+    opensearch = shipping
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")
     shipper = assemble.build_shipper(ShipperSettings.load(), metrics=RunMetrics(service="t"))
     batches = [

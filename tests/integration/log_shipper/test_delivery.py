@@ -3,7 +3,6 @@ mapping conflicts, Kinesis batches, dead letters and their replay (moto S3)."""
 
 from __future__ import annotations
 
-import gzip
 import json
 from typing import Any
 
@@ -17,12 +16,12 @@ from tests.integration.log_shipper.conftest import DLQ_BUCKET
 from tests.integration.log_shipper.helpers import (
     LambdaContext,
     cloudwatch_event,
+    dead_letters,
     fixture,
     group_index,
     payload,
     search_all,
 )
-from tests.integration.log_shipper.opensearch_node import Node
 
 INDEX = "opsbundle-logs-default-2026.11.26"
 REPLAY = group_index("replay-{log_group}", "/aws/lambda/leads-api")
@@ -30,23 +29,10 @@ REROUTED = group_index("rerouted-{log_group}", "/aws/lambda/leads-api")
 
 
 @pytest.fixture
-def configured(
-    monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
-) -> OpenSearch:
-    monkeypatch.setattr(assemble, "_templates", {})
-    monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
-    monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+def configured(monkeypatch: pytest.MonkeyPatch, shipping: OpenSearch) -> OpenSearch:
     monkeypatch.setenv("LOG_SHIPPER_SAFETY_MARGIN_MS", "1000")
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")  # the fixtures' dates stay in
-    return opensearch
-
-
-def dead_letters(s3: Any) -> list[dict[str, Any]]:
-    records = []
-    for item in s3.list_objects_v2(Bucket=DLQ_BUCKET).get("Contents", []):
-        body = s3.get_object(Bucket=DLQ_BUCKET, Key=item["Key"])["Body"].read()
-        records += [json.loads(line) for line in gzip.decompress(body).splitlines()]
-    return records
+    return shipping
 
 
 def test_lambda_logs_become_typed_searchable_documents(configured: OpenSearch, s3: Any) -> None:

@@ -16,8 +16,7 @@ from opensearchpy import OpenSearch
 from log_shipper import assemble, s3_source
 from log_shipper.handler import handler
 from tests.integration.log_shipper.conftest import DLQ_BUCKET, REGION
-from tests.integration.log_shipper.helpers import LambdaContext, search_all
-from tests.integration.log_shipper.opensearch_node import Node
+from tests.integration.log_shipper.helpers import LambdaContext, dead_letters, search_all
 
 S3 = Path(__file__).resolve().parents[2] / "fixtures" / "log_shipper" / "s3"
 BUCKET = "acme-aws-logs"
@@ -38,12 +37,7 @@ EXPECTED = {"aws.elb": 6, "aws.vpcflow": 5, "aws.cloudfront": 2, "aws.cloudtrail
 
 
 @pytest.fixture
-def aws(
-    monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
-) -> Iterator[dict[str, Any]]:
-    monkeypatch.setattr(assemble, "_templates", {})
-    monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
-    monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+def aws(monkeypatch: pytest.MonkeyPatch, shipping: OpenSearch, s3: Any) -> Iterator[dict[str, Any]]:
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")  # the fixtures are AWS's examples
     s3.create_bucket(Bucket=BUCKET)
     sqs = boto3.client("sqs", region_name=REGION)
@@ -158,10 +152,7 @@ def test_a_corrupt_object_is_dead_lettered_and_the_rest_indexed(
 
     assert answer["batchItemFailures"] == []  # all durable: indexed or dead-lettered
     assert by_dataset(opensearch) == {"aws.waf": 2}
-    records = []
-    for item in s3.list_objects_v2(Bucket=DLQ_BUCKET).get("Contents", []):
-        body = s3.get_object(Bucket=DLQ_BUCKET, Key=item["Key"])["Body"].read()
-        records += [json.loads(line) for line in gzip.decompress(body).splitlines()]
+    records = dead_letters(s3)
     reasons = sorted((r["kind"], r["reason"]) for r in records)
     assert reasons == [
         ("object", "s3_object_missing"), ("object", "unreadable_object"),

@@ -6,7 +6,6 @@ data node), so what passes here is what a small domain would do with the default
 
 from __future__ import annotations
 
-import gzip
 import json
 import time
 from collections.abc import Iterator
@@ -21,8 +20,7 @@ from log_shipper.config import ShipperSettings
 from log_shipper.events import encode_payload
 from log_shipper.handler import handler
 from tests.integration.log_shipper.conftest import DLQ_BUCKET, REGION
-from tests.integration.log_shipper.helpers import LambdaContext, cloudwatch_event
-from tests.integration.log_shipper.opensearch_node import Node
+from tests.integration.log_shipper.helpers import LambdaContext, cloudwatch_event, dead_letters
 
 DAY_MS = 86_400_000
 OURS = "opsbundle-logs-default-*"
@@ -73,13 +71,9 @@ def kinesis(payloads: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def store(
-    monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
-) -> Iterator[OpenSearch]:
-    monkeypatch.setattr(assemble, "_templates", {})
-    monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
-    monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
+def store(monkeypatch: pytest.MonkeyPatch, shipping: OpenSearch) -> Iterator[OpenSearch]:
     monkeypatch.setenv("LOG_SHIPPER_SAFETY_MARGIN_MS", "1000")
+    opensearch = shipping
     yield opensearch
     opensearch.cluster.put_settings(
         body={"persistent": {"cluster.blocks.read_only": None,
@@ -92,14 +86,6 @@ def green(client: OpenSearch, index: str | None = None) -> str:
     path = f"/_cluster/health/{index}" if index else "/_cluster/health"
     answer = client.transport.perform_request("GET", f"{path}?wait_for_status=green&timeout=30s")
     return str(answer["status"])
-
-
-def dead_letters(s3: Any) -> list[dict[str, Any]]:
-    records = []
-    for item in s3.list_objects_v2(Bucket=DLQ_BUCKET).get("Contents", []):
-        body = s3.get_object(Bucket=DLQ_BUCKET, Key=item["Key"])["Body"].read()
-        records += [json.loads(line) for line in gzip.decompress(body).splitlines()]
-    return records
 
 
 def our_shards(client: OpenSearch) -> tuple[int, int]:
