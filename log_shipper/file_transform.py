@@ -27,6 +27,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from log_shipper.events import LogBatch, LogEvent
 from log_shipper.formats import cloudfront, cloudtrail, elb, vpc_flow, waf
 from log_shipper.formats.common import FormatError, Parsed
@@ -35,7 +37,6 @@ from log_shipper.routing import IndexNamer, Route, first_kept_day
 from log_shipper.transform import (
     Pending,
     TransformStats,
-    _dumps,
     _redacted,
     create_action,
     iso_millis,
@@ -85,42 +86,41 @@ def transform_file_batch(
     bucket, key = split_s3_url(batch.log_group)
     prefix = stream_key(batch.owner, batch.log_group, batch.log_stream) + "-"
     cloud = {"provider": "aws", "account": {"id": batch.owner}, "region": batch.region or region}
-    base = {
-        "cloud": cloud,
-        "aws": {"s3": {"bucket": {"name": bucket}, "object": {"key": key}}},
-        "log": {"file": {"path": batch.log_group}},
-    }
+    s3 = {"bucket": {"name": bucket}, "object": {"key": key}}
+    file = {"path": batch.log_group}
+    ingested_text = iso_millis(ingested_ms)
+    source = batch.source
     for event in batch.events:
         message = event.message
         if route.filters and not route.wants(message):
             stats.filtered += 1
             continue
-        extra: dict[str, Any] = {}
+        masked = ""
         if route.redact:
             message, masked = _redacted(message, stats)
-            if masked:
-                extra["redaction"] = _json(masked[1:].partition(":")[2])
         try:
             parsed = parse(message, batch.header)
             timestamp, fields, own_id = parsed.timestamp_ms, parsed.fields, parsed.event_id
         except FormatError as error:
             timestamp, own_id = ingested_ms, None
             fields = {"tags": ["unparsed"], "error": {"message": str(error)[:500]},
-                      "event": {"dataset": f"aws.{batch.source}"}}  # fmt: skip
+                      "event": {"dataset": f"aws.{source}"}}  # fmt: skip
         if first_kept is not None and timestamp // 86_400_000 < first_kept:
             stats.expired += 1
             continue
-        document = _merged(base, fields)
-        document["@timestamp"] = iso_millis(timestamp)
-        document.setdefault("event", {})["ingested"] = iso_millis(ingested_ms)
-        document["message"] = message
-        if batch.source != "cloudtrail":
-            document["log"]["offset"] = int(event.id)
-        document.update(extra)
-        document_id = _own_id(batch.source, own_id) or prefix + event.id
+        # The parsed fields, and what every line of the file shares, side by side (the
+        # formats never write cloud.provider, aws.s3 or log.file).
+        document = {"@timestamp": iso_millis(timestamp), "message": message, **fields}
+        document["event"] = {**fields.get("event", {}), "ingested": ingested_text}
+        document["cloud"] = {**cloud, **fields["cloud"]} if "cloud" in fields else cloud
+        document["aws"] = {**fields.get("aws", {}), "s3": s3}
+        document["log"] = {"file": file} if source == "cloudtrail" else {
+            "file": file, "offset": int(event.id)}  # fmt: skip
+        document_id = _own_id(source, own_id) or prefix + event.id
         index = batch.index or name(timestamp)
+        body = orjson.dumps(document).decode()
         yield (
-            f"{create_action(index, document_id)}\n{_dumps(document)}\n",
+            f"{create_action(index, document_id)}\n{body[:-1]}{masked}}}\n",
             LogEvent(event.id, timestamp, event.message),
             batch,
             False,
@@ -137,15 +137,3 @@ def _own_id(source: str | None, own_id: str | None) -> str | None:
         "cloudtrail-"
         + hashlib.blake2b(own_id.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
     )
-
-
-def _merged(base: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """The parsed fields over the shared ones, nested objects merged (a copy of `base`)."""
-    out: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
-    for name, value in fields.items():
-        held = out.get(name)
-        if isinstance(held, dict) and isinstance(value, dict):
-            out[name] = _merged(held, value)
-        else:
-            out[name] = value
-    return out

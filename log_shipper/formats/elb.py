@@ -65,7 +65,7 @@ CONNECTION_FIELDS = (
 
 def parse_access(line: str) -> Parsed:
     """An access log line of any of the three load balancers (the first field tells which)."""
-    values = tokens(line)
+    values = tokens(line, careful=line.startswith("tls "))
     if not values:
         raise FormatError("empty line")
     if values[0] in ALB_TYPES:
@@ -95,20 +95,24 @@ def _request(fields: dict[str, Any], request: str | None) -> None:
     url, _, version = rest.rpartition(" ")
     if not url:  # no HTTP version on the line
         url, version = rest, ""
-    put(fields, "http.request.method", present(method))
-    put(fields, "url.original", present(url))
-    if version.upper().startswith("HTTP/"):
-        put(fields, "http.version", version[5:])
+    http = fields.setdefault("http", {})
+    if method and method != ABSENT:
+        http["request"] = {**http.get("request", {}), "method": method}
+    if version[:5].upper() == "HTTP/":
+        http["version"] = version[5:]
+    found: dict[str, Any] = {"original": url} if url and url != ABSENT else {}
     scheme, _, after = url.partition("://")
     if after:
         authority, _, path = after.partition("/")
         host, _, port = authority.rpartition(":")
-        put(fields, "url.scheme", scheme)
-        put(fields, "url.domain", host or authority)
-        put(fields, "url.port", number(port) if host else None)
         path, _, query = ("/" + path).partition("?")
-        put(fields, "url.path", path)
-        put(fields, "url.query", query)
+        port_number = number(port) if host else None
+        found.update(
+            _clean(scheme=scheme, domain=host or authority, port=port_number, path=path,
+                   query=query)
+        )  # fmt: skip
+    if found:
+        fields["url"] = found
 
 
 def _latency(fields: dict[str, Any], name: str, text: str | None) -> None:
