@@ -287,21 +287,19 @@ def _redacted(message: str, stats: TransformStats) -> tuple[str, str]:
 
 
 # First characters of the text lines lambda_lines.parse_text can read (START, END, REPORT,
-# a Python runtime's "[LEVEL]" prefix, a Node.js runtime's timestamp): others skip it.
-_TEXT_STARTS = frozenset("SER[")
+# RESTORE_REPORT, INIT_REPORT, a Python runtime's "[LEVEL]" prefix; a Node.js runtime's
+# timestamp and Lambda's "Task timed out" start with a digit): others skip it.
+_TEXT_STARTS = frozenset("SERI[")
 
 
 def _text_fields(message: str) -> str:
     """The fields of a Lambda text line, as JSON text starting with a comma ("" for none).
 
     Written straight from what lambda_lines read (the same text _dumps would give: request
-    ids are hex digits and dashes, levels capital letters, lower-cased)."""
+    ids are letters, digits and dashes, levels capital letters, lower-cased)."""
     first = message[:1]
     if first == "[" or first.isdigit():
-        prefix = lambda_lines.runtime_prefix(message)
-        if prefix is None:
-            return ""
-        return f',"lambda":{{"request_id":"{prefix[0]}"}},"log":{{"level":"{prefix[1]}"}}'
+        return _prefix_fields(message, first)
     if first == "R":
         report = lambda_lines.usual_report(message)
         if report is not None:
@@ -309,10 +307,27 @@ def _text_fields(message: str) -> str:
     elif first == "S":
         return _start_fields(lambda_lines.start_line(message))
     elif first == "E":
-        request_id = lambda_lines.end_line(message)
-        return f',"lambda":{{"type":"END","request_id":"{request_id}"}}' if request_id else ""
-    fields, _ = lambda_lines.parse_text(message)  # a REPORT in another layout
+        return _end_fields(lambda_lines.end_line(message))
+    elif not message.startswith("INIT_REPORT "):  # "I": most such lines are someone's INFO
+        return ""
+    fields, _ = lambda_lines.parse_text(message)  # a REPORT in another layout, INIT_REPORT…
     return ',"lambda":' + _dumps(fields) if fields else ""
+
+
+def _prefix_fields(message: str, first: str) -> str:
+    """The fields of a runtime's line ("[LEVEL]…", "<time>\t<id>\tLEVEL…"), or of Lambda's
+    "<time> <id> Task timed out after …" (which starts with a digit too)."""
+    prefix = lambda_lines.runtime_prefix(message)
+    if prefix is None:
+        timed_out = lambda_lines.timeout_line(message) if first != "[" else None
+        if timed_out is None:
+            return ""
+        fields = {"request_id": timed_out[0], "status": "timeout", "timeout_s": timed_out[1]}
+        return ',"lambda":' + _dumps(fields)
+    request_id, level = prefix
+    if request_id is None:
+        return f',"log":{{"level":"{level}"}}'
+    return f',"lambda":{{"request_id":"{request_id}"}},"log":{{"level":"{level}"}}'
 
 
 def _report_fields(report: lambda_lines.UsualReport) -> str:
@@ -326,16 +341,24 @@ def _report_fields(report: lambda_lines.UsualReport) -> str:
     return f'{text},"init_duration_ms":{init},"cold_start":true}}'
 
 
-def _start_fields(start: tuple[str, str | None] | None) -> str:
+def _end_fields(request_id: str | None) -> str:
+    if request_id is None:
+        return ""
+    if not request_id:  # an END line whose id could not be taken whole
+        return ',"lambda":{"type":"END"}'
+    return f',"lambda":{{"type":"END","request_id":"{request_id}"}}'
+
+
+def _start_fields(start: tuple[str | None, str | None] | None) -> str:
     if start is None:
         return ""
     request_id, version = start
-    if version is None:
-        return f',"lambda":{{"type":"START","request_id":"{request_id}"}}'
-    return (
-        f',"lambda":{{"type":"START","request_id":"{request_id}",'
-        f'"version":{encode_basestring(version)}}}'
-    )
+    text = ',"lambda":{"type":"START"'
+    if request_id is not None:
+        text += f',"request_id":"{request_id}"'
+    if version is not None:
+        text += ',"version":' + encode_basestring(version)
+    return text + "}"
 
 
 _LEVEL_FIELDS: dict[str, str] = {}  # the "level" of a JSON message → its log.level field

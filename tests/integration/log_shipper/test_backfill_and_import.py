@@ -102,7 +102,7 @@ def test_dashboards_import_posts_the_saved_objects(
     dashboards: SavedObjectsApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["logs", "dashboards-import", "--url", dashboards.url + "/"]) == 0
-    assert json.loads(capsys.readouterr().out) == {"imported": 7}
+    assert json.loads(capsys.readouterr().out) == {"imported": 8}
     shipped = [json.loads(line) for line in ASSETS.read_text().splitlines()]
     assert dashboards.received == shipped
 
