@@ -402,8 +402,8 @@ def _status(outcome: ShipOutcome) -> int:
 
 
 def _add(total: ShipOutcome, outcome: ShipOutcome) -> None:
-    for name in ("events_in", "indexed", "duplicates", "filtered", "expired", "retried", "as_text",
-                 "control_messages", "malformed", "bytes_sent"):  # fmt: skip
+    for name in ("events_in", "indexed", "duplicates", "filtered", "expired", "merged", "retried",
+                 "as_text", "control_messages", "malformed", "bytes_sent"):  # fmt: skip
         setattr(total, name, getattr(total, name) + getattr(outcome, name))
     total.redacted.update(outcome.redacted)
     total.dead_lettered.update(outcome.dead_lettered)

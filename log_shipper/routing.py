@@ -6,6 +6,8 @@ LOG_SHIPPER_ROUTES is a JSON list of routes; the first whose `log_group` glob ma
 Every key but `log_group` is optional and falls back to the defaults (LOG_SHIPPER_INDEX,
 LOG_SHIPPER_REDACT, no filters). `include`/`exclude` are regular expressions searched in
 the message: an event is shipped when it matches an include (if any) and no exclude.
+`multiline` ({"start": "<regular expression>", "max_lines": 500, "max_bytes": 262144}) merges
+the lines a container runtime split, in order, within a payload: see multiline.py.
 
 Index patterns take {log_group}, {account}, {yyyy}, {MM}, {dd}, {yyyy.MM}, {yyyy.MM.dd}:
 dates of the *event's* own time, so a retried or replayed event always lands in the same
@@ -27,6 +29,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from log_shipper.layout import Family, day_number, render_dates
+from log_shipper.multiline import Multiline
+from log_shipper.multiline import parse as parse_multiline
 from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
 
@@ -49,6 +53,7 @@ class Route:
     include: tuple[re.Pattern[str], ...] = ()
     exclude: tuple[re.Pattern[str], ...] = ()
     retention_days: int | None = DEFAULT_RETENTION_DAYS  # None: kept for ever
+    multiline: Multiline | None = None  # merge split lines (multiline.py); None: never
 
     @property
     def family(self) -> Family:
@@ -148,7 +153,9 @@ def _route(item: Any, position: int, default: Route) -> tuple[str, Route]:
     where = f"{names.LOG_SHIPPER_ROUTES}[{position}]"
     if not isinstance(item, dict) or not isinstance(item.get("log_group"), str):
         raise ConfigError(where, 'must be an object with a "log_group" glob')
-    unknown = set(item) - {"log_group", "index", "redact", "include", "exclude", "retention_days"}
+    unknown = set(item) - {
+        "log_group", "index", "redact", "include", "exclude", "retention_days", "multiline"
+    }  # fmt: skip
     if unknown:
         raise ConfigError(where, f"unknown keys {sorted(unknown)}")
     index = item.get("index", default.index)
@@ -173,6 +180,11 @@ def _route(item: Any, position: int, default: Route) -> tuple[str, Route]:
         include=_patterns(item.get("include", []), f"{where}.include"),
         exclude=_patterns(item.get("exclude", []), f"{where}.exclude"),
         retention_days=retention,
+        multiline=(
+            parse_multiline(item["multiline"], f"{where}.multiline")
+            if item.get("multiline") is not None
+            else None
+        ),
     )
 
 

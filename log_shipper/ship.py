@@ -31,6 +31,7 @@ class ShipOutcome:
     duplicates: int = 0
     filtered: int = 0
     expired: int = 0
+    merged: int = 0  # lines joined to an earlier line's document (a multiline route)
     retried: int = 0
     as_text: int = 0
     control_messages: int = 0
@@ -52,6 +53,7 @@ class ShipOutcome:
             "duplicates": self.duplicates,
             "filtered": self.filtered,
             "expired": self.expired,
+            "merged": self.merged,
             "retried": self.retried,
             "as_text": self.as_text,
             "control_messages": self.control_messages,
@@ -145,6 +147,7 @@ class Shipper:
         outcome.bytes_sent += result.bytes_sent
         outcome.filtered += stats.filtered
         outcome.expired += stats.expired
+        outcome.merged += stats.merged
         outcome.redacted.update(stats.redacted)
         return result.failures
 
@@ -155,6 +158,7 @@ class Shipper:
         count("EventsDuplicate", outcome.duplicates)
         count("EventsFiltered", outcome.filtered)
         count("EventsExpired", outcome.expired)
+        count("EventsMerged", outcome.merged)
         count("EventsRetried", outcome.retried)
         count("EventsAsText", outcome.as_text)
         count("ControlMessages", outcome.control_messages)

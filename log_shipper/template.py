@@ -134,7 +134,7 @@ def mappings(family: Family) -> dict[str, Any]:
                     "error_type": {"type": "keyword"},
                 }
             },
-            "log": {"properties": {"level": {"type": "keyword"}}},
+            "log": {"properties": {"level": {"type": "keyword"}, "flags": {"type": "keyword"}}},
             "tags": {"type": "keyword"},
             "redaction": {
                 "properties": {
