@@ -6,8 +6,10 @@ A document:
     message                 the line as sent (masked when the route redacts)
     cloud.provider/account.id/region
     aws.cloudwatch.log_group/log_stream/event_id
-    lambda.*                START/END/REPORT fields, request id (see lambda_lines)
+    lambda.*                START/END/REPORT/INIT_REPORT/RESTORE_REPORT fields, request id,
+                            timeouts (see lambda_lines)
     log.level               from the runtime's prefix or the JSON's level field
+    log.flags               multiline, multiline_continued: lines a route merged (see multiline)
     json.*                  a JSON message, parsed: field names made safe, depth and field
                             counts capped (the full text stays in `message`)
     tags                    json_truncated, json_as_text (after a mapping conflict)
