@@ -8,6 +8,8 @@ LOG_SHIPPER_REDACT, no filters). `include`/`exclude` are regular expressions sea
 the message: an event is shipped when it matches an include (if any) and no exclude.
 A log file from S3 is routed by its `s3://bucket/key` (`"log_group": "s3://my-alb-logs/*"`),
 and `format` names its format where the key layout does not tell it (formats/detect.py).
+`multiline` ({"start": "<regular expression>", "max_lines": 500, "max_bytes": 262144}) merges
+the lines a container runtime split, in order, within a payload: see multiline.py.
 
 Index patterns take {log_group}, {account}, {yyyy}, {MM}, {dd}, {yyyy.MM}, {yyyy.MM.dd}:
 dates of the *event's* own time, so a retried or replayed event always lands in the same
@@ -30,6 +32,8 @@ from typing import Any
 
 from log_shipper.formats.detect import FORMATS as FILE_FORMATS
 from log_shipper.layout import Family, day_number, render_dates
+from log_shipper.multiline import Multiline
+from log_shipper.multiline import parse as parse_multiline
 from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
 
@@ -53,6 +57,7 @@ class Route:
     exclude: tuple[re.Pattern[str], ...] = ()
     retention_days: int | None = DEFAULT_RETENTION_DAYS  # None: kept for ever
     format: str | None = None  # an S3 log file's format, where its key does not tell it
+    multiline: Multiline | None = None  # merge split lines (multiline.py); None: never
 
     @property
     def family(self) -> Family:
@@ -153,7 +158,7 @@ def _route(item: Any, position: int, default: Route) -> tuple[str, Route]:
     if not isinstance(item, dict) or not isinstance(item.get("log_group"), str):
         raise ConfigError(where, 'must be an object with a "log_group" glob')
     unknown = set(item) - {
-        "log_group", "index", "redact", "include", "exclude", "retention_days", "format",
+        "log_group", "index", "redact", "include", "exclude", "retention_days", "format", "multiline",
     }  # fmt: skip
     if unknown:
         raise ConfigError(where, f"unknown keys {sorted(unknown)}")
@@ -183,6 +188,11 @@ def _route(item: Any, position: int, default: Route) -> tuple[str, Route]:
         exclude=_patterns(item.get("exclude", []), f"{where}.exclude"),
         retention_days=retention,
         format=file_format,
+        multiline=(
+            parse_multiline(item["multiline"], f"{where}.multiline")
+            if item.get("multiline") is not None
+            else None
+        ),
     )
 
 

@@ -32,6 +32,7 @@ class ShipOutcome:
     duplicates: int = 0
     filtered: int = 0
     expired: int = 0
+    merged: int = 0  # lines joined to an earlier line's document (a multiline route)
     retried: int = 0
     as_text: int = 0
     control_messages: int = 0
@@ -48,7 +49,7 @@ class ShipOutcome:
 
     def add(self, other: ShipOutcome) -> None:
         """Another run's counts added to these (a backfill's pages, a file's chunks)."""
-        for name in ("events_in", "indexed", "duplicates", "filtered", "expired", "retried",
+        for name in ("events_in", "indexed", "duplicates", "filtered", "expired", "merged", "retried",
                      "as_text", "control_messages", "malformed", "bytes_sent"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.redacted.update(other.redacted)
@@ -63,6 +64,7 @@ class ShipOutcome:
             "duplicates": self.duplicates,
             "filtered": self.filtered,
             "expired": self.expired,
+            "merged": self.merged,
             "retried": self.retried,
             "as_text": self.as_text,
             "control_messages": self.control_messages,
@@ -164,6 +166,7 @@ class Shipper:
         outcome.bytes_sent += result.bytes_sent
         outcome.filtered += stats.filtered
         outcome.expired += stats.expired
+        outcome.merged += stats.merged
         outcome.redacted.update(stats.redacted)
         return result.failures
 
@@ -174,6 +177,7 @@ class Shipper:
         count("EventsDuplicate", outcome.duplicates)
         count("EventsFiltered", outcome.filtered)
         count("EventsExpired", outcome.expired)
+        count("EventsMerged", outcome.merged)
         count("EventsRetried", outcome.retried)
         count("EventsAsText", outcome.as_text)
         count("ControlMessages", outcome.control_messages)

@@ -98,17 +98,24 @@ def mappings(family: Family) -> dict[str, Any]:
                 cloudwatch=_object(**_keywords("log_group", "log_stream", "event_id")),
             ),
             "lambda": _object(
-                **_keywords("type", "request_id", "version"),
+                **_keywords("type", "request_id", "version", "status", "phase", "error_type"),
                 **{
                     f"{n}_ms": {"type": "float"}
-                    for n in ("duration", "billed_duration", "init_duration", "restore_duration")
-                },
+                    for n in (
+                        "duration",
+                        "billed_duration",
+                        "init_duration",
+                        "restore_duration",
+                        "billed_restore_duration",
+                    )
+                },  # fmt: skip
                 memory_size_mb={"type": "integer"},
                 max_memory_used_mb={"type": "integer"},
                 cold_start={"type": "boolean"},
+                timeout_s={"type": "float"},
             ),
             "log": _object(
-                level={"type": "keyword"},
+                **_keywords("level", "flags"),
                 file=_object(**_keywords("path")),
                 offset={"type": "long"},
             ),

@@ -6,8 +6,10 @@ A document:
     message                 the line as sent (masked when the route redacts)
     cloud.provider/account.id/region
     aws.cloudwatch.log_group/log_stream/event_id
-    lambda.*                START/END/REPORT fields, request id (see lambda_lines)
+    lambda.*                START/END/REPORT/INIT_REPORT/RESTORE_REPORT fields, request id,
+                            timeouts (see lambda_lines)
     log.level               from the runtime's prefix or the JSON's level field
+    log.flags               multiline, multiline_continued: lines a route merged (see multiline)
     json.*                  a JSON message, parsed: field names made safe, depth and field
                             counts capped (the full text stays in `message`)
     tags                    json_truncated, json_as_text (after a mapping conflict)
@@ -36,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from log_shipper import lambda_lines
+from log_shipper import lambda_lines, multiline
 from log_shipper.events import LogBatch, LogEvent
 from log_shipper.layout import utc_day
 from log_shipper.redact import redact
@@ -126,6 +128,7 @@ class TransformStats:
     expired: int = 0  # dated before the route's retention: not indexed
     redacted: Counter[str] = field(default_factory=Counter)
     json_truncated: int = 0
+    merged: int = 0  # events joined to an earlier one's document (a multiline route)
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ def iso_millis(timestamp_ms: int) -> str:
 _MILLIS = tuple(f".{m:03d}Z" for m in range(1000))
 
 
-def transform_batch(  # noqa: PLR0915 - the hot loop stays whole: a call per event costs
+def transform_batch(
     batch: LogBatch,
     route: Route,
     *,
@@ -167,11 +170,39 @@ def transform_batch(  # noqa: PLR0915 - the hot loop stays whole: a call per eve
 ) -> Iterator[Pending]:
     """Documents for the events of one batch that the route wants, in order.
 
+    A route with `multiline` first merges the batch's split lines (multiline.merge: once per
+    batch, nothing per event when the route has none), then flags the merged documents."""
+    limits = limits or Limits()
+    stats = stats if stats is not None else TransformStats()
+    if route.multiline is None:
+        return _documents(
+            batch, batch.events, route=route, region=region, ingested=ingested, limits=limits,
+            stats=stats,
+        )  # fmt: skip
+    merged = multiline.merge(batch.events, route.multiline)
+    stats.merged += len(batch.events) - len(merged.events)
+    documents = _documents(
+        batch, merged.events, route=route, region=region, ingested=ingested, limits=limits,
+        stats=stats,
+    )  # fmt: skip
+    return _flagged(documents, merged.flags)
+
+
+def _documents(  # noqa: PLR0915 - the hot loop stays whole: a call per event costs
+    batch: LogBatch,
+    events: list[LogEvent],
+    *,
+    route: Route,
+    region: str,
+    ingested: datetime,
+    limits: Limits,
+    stats: TransformStats,
+) -> Iterator[Pending]:
+    """The hot loop: a document for each of `events` (the batch's) that the route wants.
+
     What is the same for the whole batch (cloud and log group fields, the id prefix) is
     serialized once; the second of a timestamp and the index of a day are worked out once
     per second and per day (events come in time order)."""
-    limits = limits or Limits()
-    stats = stats if stats is not None else TransformStats()
     name = IndexNamer(route.index, log_group=batch.log_group, account=batch.owner).name
     fixed_index = batch.index
     enc = encode_basestring
@@ -179,13 +210,13 @@ def transform_batch(  # noqa: PLR0915 - the hot loop stays whole: a call per eve
     id_prefix = stream_key(batch.owner, batch.log_group, batch.log_stream) + "-"
     filters, redacting, wants = route.filters, route.redact, route.wants
     millis_text = _MILLIS
-    plain_ids = _plain_ids(batch.events)
+    plain_ids = _plain_ids(events)
     first_kept = first_kept_day(route, utc_day(ingested))
     kept = -(1 << 100) if first_kept is None else first_kept  # the first day retention keeps
     second_ms, day = -(1 << 100), None  # the current second's start (ms) and day
     second_text = index = create = ""
     expired = False
-    for event in batch.events:
+    for event in events:
         event_id, timestamp, message = event
         millis = timestamp - second_ms
         if not 0 <= millis < 1000:  # another second (the first event's, at the start)
@@ -239,6 +270,22 @@ def transform_batch(  # noqa: PLR0915 - the hot loop stays whole: a call per eve
             )
 
 
+def _flagged(documents: Iterator[Pending], flags: dict[int, tuple[str, ...]]) -> Iterator[Pending]:
+    """The documents, those of merged (or continued) events with `log.flags` added: parsed and
+    written again, which only a multiline route pays, once per such document."""
+    for pending in documents:
+        names = flags.get(id(pending[1]))
+        if names is None:
+            yield pending
+            continue
+        lines, event, batch, json_dropped = pending
+        cut = lines.index("\n") + 1
+        source = json.loads(lines[cut:-1])
+        log = source.get("log")
+        source["log"] = {**(log if isinstance(log, dict) else {}), "flags": list(names)}
+        yield (f"{lines[:cut]}{_dumps(source)}\n", event, batch, json_dropped)
+
+
 MAX_PLAIN_ID = 128  # characters of an event id used as it is in the _id; longer ones hashed
 
 
@@ -287,21 +334,25 @@ def _redacted(message: str, stats: TransformStats) -> tuple[str, str]:
 
 
 # First characters of the text lines lambda_lines.parse_text can read (START, END, REPORT,
-# a Python runtime's "[LEVEL]" prefix, a Node.js runtime's timestamp): others skip it.
-_TEXT_STARTS = frozenset("SER[")
+# RESTORE_REPORT, INIT_REPORT, a Python runtime's "[LEVEL]" prefix; a Node.js runtime's
+# timestamp and Lambda's "Task timed out" start with a digit): others skip it.
+_TEXT_STARTS = frozenset("SERI[")
 
 
-def _text_fields(message: str) -> str:
+def _text_fields(message: str) -> str:  # noqa: PLR0911 - one call per line, no helper's
     """The fields of a Lambda text line, as JSON text starting with a comma ("" for none).
 
     Written straight from what lambda_lines read (the same text _dumps would give: request
-    ids are hex digits and dashes, levels capital letters, lower-cased)."""
+    ids are letters, digits and dashes, levels capital letters, lower-cased)."""
     first = message[:1]
-    if first == "[" or first.isdigit():
+    if first == "[" or first.isdigit():  # a runtime's prefix (a third of a busy log group)
         prefix = lambda_lines.runtime_prefix(message)
         if prefix is None:
-            return ""
-        return f',"lambda":{{"request_id":"{prefix[0]}"}},"log":{{"level":"{prefix[1]}"}}'
+            return _timeout_fields(message) if first != "[" else ""
+        request_id, level = prefix
+        if request_id is None:
+            return f',"log":{{"level":"{level}"}}'
+        return f',"lambda":{{"request_id":"{request_id}"}},"log":{{"level":"{level}"}}'
     if first == "R":
         report = lambda_lines.usual_report(message)
         if report is not None:
@@ -309,10 +360,21 @@ def _text_fields(message: str) -> str:
     elif first == "S":
         return _start_fields(lambda_lines.start_line(message))
     elif first == "E":
-        request_id = lambda_lines.end_line(message)
-        return f',"lambda":{{"type":"END","request_id":"{request_id}"}}' if request_id else ""
-    fields, _ = lambda_lines.parse_text(message)  # a REPORT in another layout
+        return _end_fields(lambda_lines.end_line(message))
+    elif not message.startswith("INIT_REPORT "):  # "I": most such lines are someone's INFO
+        return ""
+    fields, _ = lambda_lines.parse_text(message)  # a REPORT in another layout, INIT_REPORT…
     return ',"lambda":' + _dumps(fields) if fields else ""
+
+
+def _timeout_fields(message: str) -> str:
+    """The fields of Lambda's "<time> <id> Task timed out after 3.00 seconds" ("" for any
+    other line starting with a digit)."""
+    timed_out = lambda_lines.timeout_line(message)
+    if timed_out is None:
+        return ""
+    fields = {"request_id": timed_out[0], "status": "timeout", "timeout_s": timed_out[1]}
+    return ',"lambda":' + _dumps(fields)
 
 
 def _report_fields(report: lambda_lines.UsualReport) -> str:
@@ -326,16 +388,29 @@ def _report_fields(report: lambda_lines.UsualReport) -> str:
     return f'{text},"init_duration_ms":{init},"cold_start":true}}'
 
 
-def _start_fields(start: tuple[str, str | None] | None) -> str:
+def _end_fields(request_id: str | None) -> str:
+    if request_id is None:
+        return ""
+    if not request_id:  # an END line whose id could not be taken whole
+        return ',"lambda":{"type":"END"}'
+    return f',"lambda":{{"type":"END","request_id":"{request_id}"}}'
+
+
+def _start_fields(start: tuple[str | None, str | None] | None) -> str:
     if start is None:
         return ""
     request_id, version = start
-    if version is None:
-        return f',"lambda":{{"type":"START","request_id":"{request_id}"}}'
-    return (
-        f',"lambda":{{"type":"START","request_id":"{request_id}",'
-        f'"version":{encode_basestring(version)}}}'
-    )
+    if request_id is not None and version is not None:  # the usual START line
+        return (
+            f',"lambda":{{"type":"START","request_id":"{request_id}",'
+            f'"version":{encode_basestring(version)}}}'
+        )
+    text = ',"lambda":{"type":"START"'
+    if request_id is not None:
+        text += f',"request_id":"{request_id}"'
+    if version is not None:
+        text += ',"version":' + encode_basestring(version)
+    return text + "}"
 
 
 _LEVEL_FIELDS: dict[str, str] = {}  # the "level" of a JSON message → its log.level field

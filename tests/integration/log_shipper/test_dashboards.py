@@ -39,7 +39,18 @@ def shipped(monkeypatch: pytest.MonkeyPatch, shipping: OpenSearch) -> OpenSearch
         "[ERROR]\t2026-11-26T15:00:00.195Z\t" + REQ.format(3) + "\tboom\n",
         "2026-11-26T15:00:01.000Z " + REQ.format(4) + " Task timed out after 30.03 seconds\n",
         "[INFO]\t2026-11-26T15:00:00.195Z\t" + REQ.format(3) + "\tall good\n",
-    ]
+        # JSON-format records: an init longer than any invocation, and a runtimeDone whose
+        # durationMs is longer than its own REPORT's (neither is an invocation's duration)
+        json.dumps({"time": "2026-11-26T15:00:02.000Z", "type": "platform.initReport", "record": {
+            "initializationType": "on-demand", "phase": "init", "status": "success",
+            "metrics": {"durationMs": 9000.5}}}),
+        json.dumps({"time": "2026-11-26T15:00:05.000Z", "type": "platform.runtimeDone", "record": {
+            "requestId": REQ.format(6), "status": "timeout", "metrics": {"durationMs": 5000.0}}}),
+        report(6, 3000.0, cold=False).replace("\t\n", "\tStatus: timeout\n"),
+        report(7, 55.5, cold=False).replace(
+            "\t\n", "\tRestore Duration: 400.25 ms\tBilled Restore Duration: 180 ms\t\n"
+        ),  # SnapStart: a cold start by its Restore Duration
+    ]  # fmt: skip
     billing = [report(5, 800.0, cold=True), '{"level": "INFO", "message": "ok"}']
     handler(cloudwatch_event(payload(api, log_group="/aws/lambda/api")), LambdaContext())
     handler(
@@ -93,6 +104,15 @@ def aggs_of(vis: dict[str, Any]) -> dict[str, Any]:
     return inner
 
 
+def vis_query(vis: dict[str, Any], search: dict[str, Any] | None) -> dict[str, Any]:
+    """The query a visualization runs: its own, and its saved search's when it is linked."""
+    own = json.loads(vis["attributes"]["kibanaSavedObjectMeta"]["searchSourceJSON"])
+    queries = [query_of(search)] if search is not None else []
+    if own["query"]["query"]:
+        queries.append({"query_string": {"query": own["query"]["query"]}})
+    return {"bool": {"must": queries}}
+
+
 def hits(client: OpenSearch, saved: dict[str, Any], **extra: Any) -> list[dict[str, Any]]:
     answer = client.search(
         index="opsbundle-logs-*", body={"query": query_of(saved), "size": 100, **extra}
@@ -113,10 +133,22 @@ def test_the_saved_searches_find_what_their_titles_promise(shipped: OpenSearch) 
         ]
     )
     cold = hits(shipped, saved["opsbundle-cold-starts"])
-    assert sorted(c["lambda"]["request_id"][-1] for c in cold) == ["1", "5"]
+    assert sorted(c["lambda"]["request_id"][-1] for c in cold) == ["1", "5", "7"]
     sort = [{k: v} for k, v in saved["opsbundle-slowest-invocations"]["attributes"]["sort"]]
     slow = hits(shipped, saved["opsbundle-slowest-invocations"], sort=sort)
-    assert [s["lambda"]["duration_ms"] for s in slow] == [3100.0, 800.0, 40.0, 12.5]
+    assert [s["lambda"]["duration_ms"] for s in slow] == [3100.0, 3000.0, 800.0, 55.5, 40.0, 12.5]
+    timeouts = hits(shipped, saved["opsbundle-lambda-timeouts"])
+    assert sorted((t["lambda"]["request_id"][-1], t["lambda"].get("type")) for t in timeouts) == [
+        ("4", None),
+        ("6", "END"),
+        ("6", "REPORT"),
+    ]  # the runtime's line, platform.runtimeDone and the REPORT: two invocations
+    # Only REPORTs carry an invocation's duration: the init's and runtimeDone's are not one
+    timed = shipped.search(
+        index="opsbundle-logs-*",
+        body={"query": {"exists": {"field": "lambda.duration_ms"}}, "size": 50},
+    )
+    assert {h["_source"]["lambda"]["type"] for h in timed["hits"]["hits"]} == {"REPORT"}
 
 
 def test_the_visualizations_aggregate_on_mapped_fields(shipped: OpenSearch) -> None:
@@ -130,7 +162,7 @@ def test_the_visualizations_aggregate_on_mapped_fields(shipped: OpenSearch) -> N
         assert vis["references"] == [{"id": search_id, "name": "search_0", "type": "search"}]
         answer = shipped.search(
             index="opsbundle-logs-*",
-            body={"size": 0, "query": query_of(saved[search_id]), "aggs": aggs_of(vis)},
+            body={"size": 0, "query": vis_query(vis, saved[search_id]), "aggs": aggs_of(vis)},
         )
         aggregations = answer["aggregations"]
         if vis_id == "opsbundle-slowest-invocations-table":
@@ -138,7 +170,15 @@ def test_the_visualizations_aggregate_on_mapped_fields(shipped: OpenSearch) -> N
                 (b["key"][-1], b["1"]["value"], b["3"]["value"])
                 for b in aggregations["2"]["buckets"]
             ]
-            assert rows[:2] == [("2", 3100.0, 62.0), ("5", 800.0, 65.0)]
+            assert rows[:3] == [("2", 3100.0, 62.0), ("6", 3000.0, 66.0), ("5", 800.0, 65.0)]
+            # Unlinked from its saved search, the table still ranks invocations only
+            alone = shipped.search(
+                index="opsbundle-logs-*",
+                body={"size": 0, "query": vis_query(vis, None), "aggs": aggs_of(vis)},
+            )
+            assert [(b["key"][-1], b["1"]["value"]) for b in alone["aggregations"]["2"]["buckets"]][
+                :2
+            ] == [("2", 3100.0), ("6", 3000.0)]
         elif vis_id == "opsbundle-errors-by-log-group":
             assert [(b["key"], b["doc_count"]) for b in aggregations["2"]["buckets"]] == [
                 ("/aws/lambda/api", 3)
@@ -149,7 +189,7 @@ def test_the_visualizations_aggregate_on_mapped_fields(shipped: OpenSearch) -> N
                 for d in aggregations["2"]["buckets"]
                 for b in d["3"]["buckets"]
             }
-            assert counts == {"/aws/lambda/api": 1, "/aws/lambda/billing": 1}
+            assert counts == {"/aws/lambda/api": 2, "/aws/lambda/billing": 1}
 
 
 S3_FIXTURES = FIXTURES / "s3"

@@ -91,6 +91,7 @@ def test_lambda_log_group_events_become_documents() -> None:
         "billed_duration_ms": 1205.0,
         "memory_size_mb": 512,
         "max_memory_used_mb": 88,
+        "status": "success",
         "cold_start": False,
     }
 
