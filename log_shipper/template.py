@@ -108,7 +108,7 @@ def mappings(family: Family) -> dict[str, Any]:
                         "restore_duration",
                         "billed_restore_duration",
                     )
-                },  # fmt: skip
+                },
                 memory_size_mb={"type": "integer"},
                 max_memory_used_mb={"type": "integer"},
                 cold_start={"type": "boolean"},
