@@ -227,7 +227,7 @@ _SEP = r"[\"']?\s{0,3}[:=]\s{0,3}"  # between a name and its value: = : ": "
 _VALUE = r"(?P<value>\"[^\"\n]{1,512}\"|'[^'\n]{1,512}'|[^\s\"',;&<>(){}\[\]]{1,512})"
 _KEY_IDS = ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA", "APKA", "ABIA", "ACCA")
 # (a bare "pass" or "pwd" only as a whole word or after _ . -: "bypass" is no secret's name)
-_SECRET_WORDS = (
+_NAME_ENDINGS = (
     r"(?:(?<![a-z])pass|(?<![a-z])pwd|password|passwd|passphrase|secret|token|api[_.-]?key"
     r"|apikey|access[_.-]?key|private[_.-]?key|credentials?|auth[_.-]?key)"
 )
@@ -277,7 +277,7 @@ RULES: tuple[Rule, ...] = (
     ), needs=("-u",)),
     # name=value, "name": "value" for names that end like a secret's
     _rule("named", "secret", (
-        r"(?i)(?<![a-z0-9.-])(?P<name>[a-z0-9_.-]{0,40}?" + _SECRET_WORDS + r"s?)" + _SEP + _VALUE
+        r"(?i)(?<![a-z0-9.-])(?P<name>[a-z0-9_.-]{0,40}?" + _NAME_ENDINGS + r"s?)" + _SEP + _VALUE
     ), check=_secret, kind_of=_secret_kind, kinds=("secret", "bearer"),
         needs=("pass", "pwd", "secret", "token", "key", "credential"), folded=True),
     # --password x, --token=x
@@ -308,7 +308,8 @@ RULES: tuple[Rule, ...] = (
     # SSN 123-45-6789, card 4111 1111 1111 1111, phone (212) 555-0187: one pass for the three
     _rule("numbers", "", (
         r"(?=[\d(])(?:(?P<ssn>\d{3}(?<![\w.,+(-]...)([- \u2013])\d{2}\2\d{4})(?![\w-]|\.\d)"
-        r"|(?P<card>\d{4}(?<![\w.,+(-]....)(?:([ .-]?)\d{4}\4\d{4}\4\d{1,7}|([ .-]?)\d{6}\5\d{4,5}))"
+        r"|(?P<card>\d{4}(?<![\w.,+(-]....)"
+        r"(?:([ .-]?)\d{4}\4\d{4}\4\d{1,7}|([ .-]?)\d{6}\5\d{4,5}))"
         r"(?!\.?\d|[\w-])"
         r"|(?P<phone>(?:1(?<![\w.,+(-]1)[ .-]?(?:\(\d{3}\)\s?|\d{3}[ .-])"
         r"|\((?<![\w.,+(-]\()\d{3}\)\s?|\d{3}(?<![\w.,+(-]...)[ .-])\d{3}[ .-]\d{4})"
@@ -320,8 +321,10 @@ RULES: tuple[Rule, ...] = (
 )  # fmt: skip
 # When two matches overlap, the first kind here wins (a password that is an email address
 # is a secret; the JWT after "Bearer" is counted as a JWT).
-PRIORITY = ("private_key", "jwt", "slack_token", "github_token", "token", "aws_access_key",
-            "aws_secret_key", "bearer", "basic", "secret", "email", "ssn", "card", "phone")  # fmt: skip
+PRIORITY = (
+    "private_key", "jwt", "slack_token", "github_token", "token", "aws_access_key",
+    "aws_secret_key", "bearer", "basic", "secret", "email", "ssn", "card", "phone",
+)  # fmt: skip
 _KIND_ORDER = {kind: index for index, kind in enumerate(PRIORITY)}
 _PRIVATE_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----")
 _PRIVATE_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----")
@@ -486,30 +489,10 @@ def find(text: str, kinds: frozenset[str] = ALL) -> list[tuple[int, int, str]]:
     families = _families(view, kinds)
     if not families and not spans:
         return []
-    folded = ""
+    folded = view.lower()
     for rule in RULES:
-        if rule.family not in families or not rule.kinds & kinds:
-            continue
-        if rule.needs:
-            if rule.folded:
-                folded = folded or view.lower()
-                if not any(need in folded for need in rule.needs):
-                    continue
-            elif not any(need in view for need in rule.needs):
-                continue
-        value_group = rule.has_value
-        for match in rule.pattern.finditer(view):
-            kind = rule.kind_of(match)
-            if kind not in kinds:
-                continue
-            group = "value" if value_group else (match.lastgroup or 0)
-            value = match.group(group)
-            if rule.check is not None and not rule.check(value, match):
-                continue
-            start, end = match.span(group)
-            if value[:1] in ("'", '"') and value_group:
-                start, end = start + 1, end - 1  # the quotes stay
-            spans.append((start, end, _KIND_ORDER[kind], kind))
+        if rule.family in families and rule.kinds & kinds and _wanted(rule, view, folded):
+            spans += _matches(rule, view, kinds)
     if not spans:
         return []
     spans.sort()
@@ -519,6 +502,30 @@ def find(text: str, kinds: frozenset[str] = ALL) -> list[tuple[int, int, str]]:
             continue
         kept.append((start, end, kind))
     return _to_source(kept, _levels(text)) if view is not text else kept
+
+
+def _wanted(rule: Rule, view: str, folded: str) -> bool:
+    if not rule.needs:
+        return True
+    return any(need in (folded if rule.folded else view) for need in rule.needs)
+
+
+def _matches(rule: Rule, view: str, kinds: frozenset[str]) -> list[Span]:
+    spans = []
+    value_group = rule.has_value
+    for match in rule.pattern.finditer(view):
+        kind = rule.kind_of(match)
+        if kind not in kinds:
+            continue
+        group = "value" if value_group else (match.lastgroup or 0)
+        value = match.group(group)
+        if rule.check is not None and not rule.check(value, match):
+            continue
+        start, end = match.span(group)
+        if value_group and value[:1] in ("'", '"'):
+            start, end = start + 1, end - 1  # the quotes stay
+        spans.append((start, end, _KIND_ORDER[kind], kind))
+    return spans
 
 
 def _to_source(
