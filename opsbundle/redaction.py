@@ -261,8 +261,9 @@ RULES: tuple[Rule, ...] = (
         r"(?i)secret[_.-]?(?:access)?[_.-]?key[\"']?"
         rf"(?:\s{{0,3}}[:=]|\s)\s{{0,3}}[\"']?(?P<value>[{_B64}]{{40}})(?![{_B64}=])"
     ), needs=("secret",), folded=True),
-    _rule("named", "bearer", r"(?i)bearer(?<![a-z0-9]bearer)\s{1,3}[A-Za-z0-9._~+/-]{8,}=*",
-          needs=("bearer",), folded=True),
+    _rule("named", "bearer", (
+        r"(?i)bearer(?<![a-z0-9]bearer)\s{1,3}(?P<value>[A-Za-z0-9._~+/-]{8,}=*)"
+    ), needs=("bearer",), folded=True),
     _rule("named", "basic", (
         rf"(?i)basic(?<![a-z0-9]basic)\s{{1,3}}(?P<value>[{_B64}]{{8,}}={{0,2}})(?![{_B64}=])"
     ), check=_basic, needs=("basic",), folded=True),
@@ -301,7 +302,8 @@ RULES: tuple[Rule, ...] = (
         r"[\s:=#\"'-]{0,4}(?P<value>\d{9})(?!\d)"
     ), check=_ssn, needs=("ssn", "social"), folded=True),
     _rule("named numbers", "phone", (
-        r"(?i)(?<![a-z0-9])(?:phone|tel|telephone|mobile|cell|fax|sms|msisdn)[a-z0-9_.-]{0,20}"
+        r"(?i)(?<![a-z0-9.-])[a-z0-9_.-]{0,24}?(?:phone|tel|mobile|cell|fax|sms|msisdn)"
+        r"[a-z0-9_.-]{0,20}"
         r"[\"']?\s{0,3}[:=]\s{0,3}[\"']?(?P<value>1?\d{10})(?!\d)"
     ), check=_nanp, needs=("phone", "tel", "mobile", "cell", "fax", "sms", "msisdn"),
         folded=True),
