@@ -503,6 +503,42 @@ def decodings(text: str) -> list[str]:
                     for t in found if "%" in t]  # fmt: skip
 
 
+# --- hostile inputs: each repeated to a long line, it must take linear time -----------------
+
+HOSTILE = {
+    "letters": "a",
+    "digits": "1",
+    "token words": "token",
+    "secret names": "password=",
+    "name no separator": "secret_access_key ",
+    "at signs": "a@",
+    "dotted": "a.",
+    "jwt starts": "eyJabcd.",
+    "backslashes": "\\",
+    "unicode escapes": "\\u0041",
+    "double escapes": '\\\\\\"',
+    "percent": "%41",
+    "plus digits": "+1 ",
+    "digit dashes": "1-",
+    "digit blanks": "12 ",
+    "parentheses": "(123) ",
+    "urls": "http://a:",
+    "bearer words": "bearer ",
+    "basic words": "Basic QUJD",
+    "key begins": "-----BEGIN PRIVATE KEY-----",
+    "mysql": "mysql -u ",
+    "curl users": "-u a:",
+    "quotes": '"',
+    "access key ids": "AKIA",
+    "ssn names": "ssn ",
+    "phone names": "phone=",
+    "long local part": "a" * 70 + "@",
+    "long domain": "a@" + "b." * 10,
+    "xox": "xoxb-",
+    "card groups": "4111 ",
+}
+
+
 # --- measuring -------------------------------------------------------------------------------
 
 

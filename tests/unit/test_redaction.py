@@ -12,7 +12,7 @@ import pytest
 
 from log_shipper.redact import redact as shipper_redact
 from opsbundle.redaction import ALL, CREDENTIALS, PERSONAL, find, mask
-from tests.unit.redaction_corpus import CONTEXTS, Figures, measure
+from tests.unit.redaction_corpus import CONTEXTS, HOSTILE, Figures, measure
 
 RECALL = 0.95  # at least, for every kind in every context
 TOUCHED = 0.01  # at most, for every kind of look-alike in every context
@@ -101,39 +101,6 @@ def test_spans_never_overlap_and_the_first_kind_wins() -> None:
 
 # --- linear time: the pipeline Lambda redacts 30 lines in 120 s; one hostile line must not
 # --- eat that. Each input grows 4x; the time may grow at most ~4x (8x allowed for noise).
-
-HOSTILE = {
-    "letters": "a",
-    "digits": "1",
-    "token words": "token",
-    "secret names": "password=",
-    "name no separator": "secret_access_key ",
-    "at signs": "a@",
-    "dotted": "a.",
-    "jwt starts": "eyJabcd.",
-    "backslashes": "\\",
-    "unicode escapes": "\\u0041",
-    "double escapes": '\\\\\\"',
-    "percent": "%41",
-    "plus digits": "+1 ",
-    "digit dashes": "1-",
-    "digit blanks": "12 ",
-    "parentheses": "(123) ",
-    "urls": "http://a:",
-    "bearer words": "bearer ",
-    "basic words": "Basic QUJD",
-    "key begins": "-----BEGIN PRIVATE KEY-----",
-    "mysql": "mysql -u ",
-    "curl users": "-u a:",
-    "quotes": '"',
-    "access key ids": "AKIA",
-    "ssn names": "ssn ",
-    "phone names": "phone=",
-    "long local part": "a" * 70 + "@",
-    "long domain": "a@" + "b." * 10,
-    "xox": "xoxb-",
-    "card groups": "4111 ",
-}
 
 
 def _cpu(text: str) -> float:
