@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from monitors import chatbot
 from monitors.config import MonitorSettings
@@ -23,6 +24,7 @@ from monitors.notify import Alert, Notifier, slack_from_settings
 from monitors.pipeline_context import FailedAction, FailureContext, PipelineEnricher
 from monitors.pipeline_event import PipelineFailure, parse_pipeline_event
 from monitors.redact import redact
+from opsbundle.console import console_url, query_region
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 
@@ -33,9 +35,10 @@ CHATBOT_LOG_LINES = 20  # the lines up to where the failed phase ended
 
 def pipeline_url(failure: PipelineFailure) -> str:
     region = failure.region
-    return (
-        f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/"
-        f"{failure.pipeline}/executions/{failure.execution_id}/timeline?region={region}"
+    return console_url(
+        region,
+        f"codesuite/codepipeline/pipelines/{quote(failure.pipeline, safe='')}/executions/"
+        f"{quote(failure.execution_id, safe='')}/timeline?region={query_region(region)}",
     )
 
 

@@ -50,6 +50,41 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# What a URL may hold, unencoded, inside a Slack link (<url|label>): RFC 3986's unreserved
+# and reserved characters and "%", less what ends the link or the label ("|", "<", ">").
+_URL_SAFE = set(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%"
+)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
+# Hosts a link may go to with our label on it: the AWS console and the code hosts a pipeline
+# reads from. Any other URL is shown as it is, so nobody clicks a label that hides it.
+LINK_HOSTS = ("console.aws.amazon.com", "console.amazonaws.cn", "console.amazonaws-us-gov.com",
+              "github.com", "gitlab.com", "bitbucket.org")  # fmt: skip
+
+
+def link_url(url: str) -> str | None:
+    """`url` made safe inside a Slack link, or None when it should not be one: not https,
+    a user name before the host (https://console.aws.amazon.com@evil.example), a host that
+    is no DNS name or not one of LINK_HOSTS. Characters that would end the link or its label
+    are percent-encoded and "&" escaped, so a value from an event never turns into a mention
+    or a second link."""
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() != "https":
+        return None
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = authority.lower().rsplit(":", 1)[0] if authority.count(":") == 1 else authority.lower()
+    if "@" in authority or not _HOST.fullmatch(host):
+        return None
+    if not any(host == trusted or host.endswith("." + trusted) for trusted in LINK_HOSTS):
+        return None
+    encoded = "".join(
+        char if char in _URL_SAFE else "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+        for char in url
+    )
+    return encoded.replace("&", "&amp;")
+
+
 @dataclass(frozen=True)
 class PostedMessage:
     channel: str
