@@ -154,8 +154,11 @@ _OAUTH_NAMES = re.compile(r"(?i)(?:access|refresh|id)[_.-]?token$")
 
 
 def _secret(value: str, match: re.Match[str]) -> bool:
+    quoted = value[:1] in ("'", '"')
     value = value.strip("\"'")
     name = match.groupdict().get("name") or ""
+    if name.lower() == "token" and not quoted and value.isalpha():
+        return False  # prose: "unexpected token: FROM"
     return (
         bool(value) and not _NOT_A_SECRET.fullmatch(value)
         and not (name and _NOT_SECRET_NAMES.search(name))

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from opsbundle import settings
 from opsbundle.exceptions import ConfigError
-from opsbundle.urls import require_https
+from opsbundle.urls import require_https, shown
 from report_fn.crm.base import CRMHttp, FetchResult
 from report_fn.crm.mapping import FieldMapping, field_value, parse_time
 from report_fn.exceptions import CRMError
@@ -81,8 +82,7 @@ class ExportConnector:
         parsed = urlparse(self._url)
         if parsed.scheme in ("http", "https"):
             require_https(self._url, setting=settings.CRM_EXPORT_URL)
-            content = self._http.request("GET", self._url).content
-            return _capped(content, self._url)
+            return self._download()
         if parsed.scheme == "s3":
             if self._s3_client_factory is None:
                 raise CRMError("an s3:// export needs an S3 client")
@@ -92,7 +92,7 @@ class ExportConnector:
                 )["Body"]
                 return _capped(body.read(MAX_EXPORT_BYTES + 1), self._url)
             except (BotoCoreError, ClientError) as error:
-                raise CRMError(f"could not read the export {self._url}: {error}") from None
+                raise CRMError(f"could not read the export {shown(self._url)}: {error}") from None
         if parsed.scheme not in ("", "file"):
             raise ConfigError(
                 settings.CRM_EXPORT_URL,
@@ -104,10 +104,34 @@ class ExportConnector:
         except OSError as error:
             raise CRMError(f"could not read the export {path}: {error.strerror}") from None
 
+    def _download(self) -> bytes:
+        """The export, read in chunks and decompressed as it comes (urllib3 inflates no more
+        than a chunk at a time): past MAX_EXPORT_BYTES it stops, a gzip bomb included."""
+        response = self._http.request("GET", self._url, stream=True)
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(chunk_size=1 << 20):
+                size += len(chunk)
+                if size > MAX_EXPORT_BYTES:
+                    raise _too_large(self._url)
+                chunks.append(chunk)
+        except requests.RequestException as error:
+            raise CRMError(
+                f"could not read the export {shown(self._url)} ({type(error).__name__})"
+            ) from None
+        finally:
+            response.close()
+        return b"".join(chunks)
+
+
+def _too_large(url: str) -> CRMError:
+    return CRMError(f"the export {shown(url)} is larger than {MAX_EXPORT_BYTES // 2**20} MiB")
+
 
 def _capped(data: bytes, url: str) -> bytes:
     if len(data) > MAX_EXPORT_BYTES:
-        raise CRMError(f"the export {url} is larger than {MAX_EXPORT_BYTES // 2**20} MiB")
+        raise _too_large(url)
     return data
 
 
