@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.error import URLError
+from urllib.request import BaseHandler, HTTPSHandler, ProxyHandler, Request, build_opener
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -23,6 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from opsbundle import settings
 from opsbundle.exceptions import ConfigError, SlackError
+from opsbundle.redirects import RedirectRefused, SameHostRedirects
 from opsbundle.urls import require_https
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
@@ -91,6 +93,27 @@ class PostedMessage:
     ts: str
 
 
+class _WebClient(WebClient):
+    """slack_sdk's WebClient opening its URLs with a redirect handler that keeps the bot token
+    on Slack's host and on TLS: urllib's own forwards every header to whatever host a
+    redirect names. What it returns is what slack_sdk's own method returns."""
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        handlers: list[BaseHandler] = [HTTPSHandler(context=self.ssl), SameHostRedirects()]
+        if isinstance(self.proxy, str):
+            handlers.insert(0, ProxyHandler({"http": self.proxy, "https": self.proxy}))
+        with build_opener(*handlers).open(req, timeout=self.timeout) as response:
+            body: bytes = response.read()
+            if response.headers.get_content_type() == "application/gzip":
+                return {"status": response.code, "headers": response.headers, "body": body}
+            charset = response.headers.get_content_charset() or "utf-8"
+            return {
+                "status": response.code,
+                "headers": response.headers,
+                "body": body.decode(charset),
+            }
+
+
 class SlackClient:
     """The few Slack calls the bundle makes, with errors that say what to fix."""
 
@@ -105,7 +128,7 @@ class SlackClient:
     ) -> None:
         url = require_https(base_url or DEFAULT_BASE_URL, setting=settings.SLACK_BASE_URL)
         url = url if url.endswith("/") else url + "/"
-        self._client = web_client or WebClient(
+        self._client = web_client or _WebClient(
             token=token,
             base_url=url,
             timeout=timeout,
@@ -115,7 +138,7 @@ class SlackClient:
                 ServerErrorRetryHandler(max_retry_count=max_retries),
             ],
         )
-        self._poster = web_client or WebClient(
+        self._poster = web_client or _WebClient(
             token=token,
             base_url=url,
             timeout=timeout,
@@ -131,6 +154,8 @@ class SlackClient:
             status = error.response.status_code
             code = str(error.response.get("error") or f"HTTP {status}")
             raise SlackError(method, code, _HINTS.get(code, ""), uncertain=status >= 500) from None
+        except RedirectRefused as error:
+            raise SlackError(method, str(error), f"check {settings.SLACK_BASE_URL}") from None
         except (URLError, OSError) as error:  # timeouts and dropped connections included
             raise SlackError(method, f"could not reach Slack ({error})", uncertain=True) from None
 

@@ -17,9 +17,11 @@ from urllib.parse import urlparse
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
+from urllib3.exceptions import HTTPError
 
 from opsbundle import settings
 from opsbundle.exceptions import ConfigError
+from opsbundle.inflate import Inflater, TooLarge
 from opsbundle.urls import require_https, shown
 from report_fn.crm.base import CRMHttp, FetchResult
 from report_fn.crm.mapping import FieldMapping, field_value, parse_time
@@ -105,18 +107,24 @@ class ExportConnector:
             raise CRMError(f"could not read the export {path}: {error.strerror}") from None
 
     def _download(self) -> bytes:
-        """The export, read in chunks and decompressed as it comes (urllib3 inflates no more
-        than a chunk at a time): past MAX_EXPORT_BYTES it stops, a gzip bomb included."""
-        response = self._http.request("GET", self._url, stream=True)
+        """The export, read as it arrives and inflated here (Content-Encoding gzip or
+        deflate) a piece at a time: past MAX_EXPORT_BYTES it stops, a gzip bomb included,
+        whatever urllib3 the runtime has."""
+        response = self._http.request(
+            "GET", self._url, stream=True, headers={"Accept-Encoding": "gzip, deflate"}
+        )
         chunks: list[bytes] = []
-        size = 0
         try:
-            for chunk in response.iter_content(chunk_size=1 << 20):
-                size += len(chunk)
-                if size > MAX_EXPORT_BYTES:
-                    raise _too_large(self._url)
-                chunks.append(chunk)
-        except requests.RequestException as error:
+            inflater = Inflater(
+                response.headers.get("Content-Encoding", ""), limit=MAX_EXPORT_BYTES
+            )
+            for piece in response.raw.stream(64 * 1024, decode_content=False):
+                chunks.append(inflater.feed(piece))
+        except TooLarge:
+            raise _too_large(self._url) from None
+        except ValueError as error:
+            raise CRMError(f"could not read the export {shown(self._url)}: {error}") from None
+        except (requests.RequestException, OSError, HTTPError) as error:
             raise CRMError(
                 f"could not read the export {shown(self._url)} ({type(error).__name__})"
             ) from None
