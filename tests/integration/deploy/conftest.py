@@ -86,6 +86,9 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, An
     clients = {name: session.client(name) for name in
                ("cloudformation", "s3", "sqs", "lambda", "logs", "kms", "sns")}  # fmt: skip
     clients["s3"].create_bucket(Bucket=BUCKET)
+    clients["s3"].put_bucket_versioning(
+        Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
+    )
     yield clients
 
 
@@ -143,6 +146,7 @@ def workspace(tmp_path: Path) -> Workspace:
                 "OpsTopicArn": "${output:alerting.OpsTopicArn}",
                 "ArtifactBucket": "${artifacts}",
                 "CodeKey": "${package:report_fn}",
+                "CodeVersion": "${version:report_fn}",
                 "RetentionDays": 30,
             }},
             "alerting": {"parameters": {"AlertEmails": "ops@example.com"}},
