@@ -149,7 +149,8 @@ def workspace(tmp_path: Path) -> Workspace:
                 "CodeVersion": "${version:report_fn}",
                 "RetentionDays": 30,
             }},
-            "alerting": {"parameters": {"AlertEmails": "ops@example.com"}},
+            "alerting": {"parameters": {"StackPrefix": "${prefix}",
+                                        "AlertEmails": "ops@example.com"}},
         },
     }  # fmt: skip
     workspace = Workspace(tmp_path, params, templates, tmp_path / "dist", sha)

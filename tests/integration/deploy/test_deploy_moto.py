@@ -221,8 +221,8 @@ def test_template_configurations_for_the_pipeline_resolve_every_reference(
     assert consumer["Parameters"]["RetentionDays"] == "30"
     assert consumer["Tags"] == {"project": "opsbundle-test", "opsbundle:environment": "dev"}
     assert json.loads((target / "alerting.json").read_text())["Parameters"] == {
-        "AlertEmails": "ops@example.com"
-    }
+        "AlertEmails": "ops@example.com", "StackPrefix": PREFIX,
+    }  # fmt: skip
     assert aws["cloudformation"].describe_stacks(StackName=f"{PREFIX}-alerting")
 
 
@@ -313,6 +313,7 @@ def test_the_committed_dev_plan_makes_change_sets_for_every_real_template(
         ('"FullRepositoryId": "REPLACE_ME"', '"FullRepositoryId": "example/opsbundle"'),
         ('"OpenSearchUrl": "REPLACE_ME"', '"OpenSearchUrl": "https://search-logs.example.com"'),
         ('"LogGroupNames": "REPLACE_ME"', '"LogGroupNames": "/aws/lambda/opsbundle-dev-report"'),
+        ('log-group:REPLACE_ME"', 'log-group:/aws/lambda/opsbundle-dev-report"'),
     ]:  # fmt: skip
         assert placeholder in text, placeholder
         text = text.replace(placeholder, value)
