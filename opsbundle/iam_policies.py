@@ -192,6 +192,8 @@ _TYPES: dict[str, tuple[str | None, str, str]] = {
         "Name", "arn:{p}:secretsmanager:{r}:{a}:secret:{name}-AbCdEf", "arn"
     ),
     "AWS::CloudTrail::Trail": ("TrailName", "arn:{p}:cloudtrail:{r}:{a}:trail/{name}", "name"),
+    "AWS::CodeBuild::Project": ("Name", "arn:{p}:codebuild:{r}:{a}:project/{name}", "name"),
+    "AWS::CodePipeline::Pipeline": ("Name", "arn:{p}:codepipeline:{r}:{a}:{name}", "name"),
     "AWS::Chatbot::SlackChannelConfiguration": (
         "ConfigurationName", "arn:{p}:chatbot::{a}:chat-configuration/slack-channel/{name}", "arn"
     ),

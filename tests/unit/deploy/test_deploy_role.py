@@ -292,7 +292,6 @@ CORE: dict[str, tuple[str, ...]] = {
         "kinesis:DescribeStreamSummary",
         "kinesis:StartStreamEncryption",
         "kinesis:IncreaseStreamRetentionPeriod",
-        "kinesis:UpdateStreamMode",
         "kinesis:AddTagsToStream",
         "kinesis:RemoveTagsFromStream",
         "kinesis:ListTagsForStream",

@@ -31,6 +31,10 @@ RESOURCELESS = frozenset({
     # AWSLambdaVPCAccessExecutionRole grants them on "*".
     "ec2:createnetworkinterface", "ec2:deletenetworkinterface",
     "ec2:assignprivateipaddresses", "ec2:unassignprivateipaddresses",
+    # A subscription's own calls, event source mapping creation (limited by a condition to
+    # the environment's functions) and Chatbot's channel calls take no resource either.
+    "sns:unsubscribe", "sns:setsubscriptionattributes", "lambda:createeventsourcemapping",
+    "chatbot:createslackchannelconfiguration", "chatbot:tagresource", "chatbot:untagresource",
 })  # fmt: skip
 READ_ONLY_VERBS = ("describe", "get", "list", "batchget")
 
