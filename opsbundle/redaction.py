@@ -415,12 +415,16 @@ def _decoded(text: str) -> str:
     if "\\\\" in text or "%" in text:
         levels = _levels(text)
         return levels[-1].text if levels else text
+    decoded = text
     for escape, char in _FIXED_ESCAPES:
-        if escape in text:
-            text = text.replace(escape, char)
-    if "\\u" in text:
-        text = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
-    return text
+        if escape in decoded:
+            decoded = decoded.replace(escape, char)
+    if "\\u" in decoded:
+        decoded = _UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), decoded)
+        if "\\" in decoded or "%" in decoded:  # \u005C or \u0025: a second level follows
+            levels = _levels(text)
+            return levels[-1].text if levels else text
+    return decoded
 
 
 # The text with each digit made "0", each ASCII letter "a", anything else but ( and ) "-",

@@ -137,3 +137,20 @@ def test_every_rule_s_kinds_are_known() -> None:
     assert {kind for rule in RULES for kind in rule.kinds} | {"private_key"} == ALL
     assert set(PRIORITY) == ALL
     assert json.dumps(sorted(ALL))  # kinds are plain names: they go into redaction.kinds
+
+
+def test_the_quick_decoding_is_the_full_one() -> None:
+    """find() decodes most escaped lines the quick way and maps matches back through the full
+    levels: the two must agree on every text, or a mask would land in the wrong place."""
+    import random
+
+    from opsbundle.redaction import _decoded, _levels
+
+    for text in ("a\\u005Cnb", "\\u00252B44", '\\u005C\\"x'):  # escapes that make escapes
+        assert _decoded(text) == _levels(text)[-1].text, repr(text)
+    rng = random.Random(11)
+    pieces = ["\\", '"', "n", "u", "00", "5C", "25", "41", "%", "2B", "/", "a", "@", "t", "b"]
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        levels = _levels(text)
+        assert _decoded(text) == (levels[-1].text if levels else text), repr(text)
