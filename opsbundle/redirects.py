@@ -10,15 +10,16 @@ pointed: the base URL setting is wrong, or something between is not what it shou
 from __future__ import annotations
 
 import urllib.request
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 from opsbundle.urls import LOOPBACK, shown
 
+if TYPE_CHECKING:
+    import requests
 
-class RedirectRefused(requests.RequestException):
+
+class RedirectRefused(OSError):
     """A redirect that would take the request's credentials elsewhere (an OSError, as
     requests' and urllib's own errors are)."""
 
@@ -46,6 +47,8 @@ def _refuse_unsafe(response: requests.Response, *args: Any, **kwargs: Any) -> No
 def session() -> requests.Session:
     """A requests session that raises RedirectRefused on a redirect off its host or off TLS
     (and follows any other)."""
+    import requests  # noqa: PLC0415 - here: the monitors' zip has no requests, nor calls this
+
     made = requests.Session()
     made.hooks["response"].append(_refuse_unsafe)
     return made

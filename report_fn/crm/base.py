@@ -82,25 +82,14 @@ class CRMHttp:
                 problem = f"{self.crm} could not be reached ({type(error).__name__})"
             except (InvalidURL, MissingSchema, InvalidSchema):
                 raise ConfigError(self.url_setting, f"{shown(url)!r} is not a usable URL") from None
+            except RedirectRefused as error:
+                raise CRMError(f"{self.crm} request failed ({error})") from None
             except requests.RequestException as error:
-                why = str(error) if isinstance(error, RedirectRefused) else type(error).__name__
-                raise CRMError(f"{self.crm} request failed ({why})") from None
+                raise CRMError(f"{self.crm} request failed ({type(error).__name__})") from None
             else:
                 if response.status_code < 400:
                     return response
-                head = _head(response)  # read once: the body may be a stream
-                said = _summary(response, head, hide=hide)
-                if _is_limit(response, head):
-                    raise CRMError(f"{self.crm} API limit reached: {said}")
-                if response.status_code in (401, 403):
-                    raise CRMAuthError(
-                        self.secret_setting,
-                        f"{self.crm} refused the credentials (HTTP {response.status_code}: "
-                        f"{said}); update the secret, retrying will not help",
-                    )
-                problem = f"{self.crm} answered HTTP {response.status_code}: {said}"
-                if response.status_code not in RETRY_STATUSES:
-                    raise CRMError(problem)
+                problem = self._refusal(response, hide)  # raises unless a retry may help
                 delay = _retry_after(response)
             if attempt == self.max_attempts:
                 break
@@ -112,6 +101,23 @@ class CRMHttp:
             self.retries += 1
             self.sleep(delay)
         raise CRMError(f"{problem} (gave up after {attempt} attempts)")
+
+    def _refusal(self, response: requests.Response, hide: tuple[str, ...]) -> str:
+        """What an error answer said: raised when retrying cannot help, else returned."""
+        head = _head(response)  # read once: the body may be a stream
+        said = _summary(response, head, hide=hide)
+        if _is_limit(response, head):
+            raise CRMError(f"{self.crm} API limit reached: {said}")
+        if response.status_code in (401, 403):
+            raise CRMAuthError(
+                self.secret_setting,
+                f"{self.crm} refused the credentials (HTTP {response.status_code}: "
+                f"{said}); update the secret, retrying will not help",
+            )
+        problem = f"{self.crm} answered HTTP {response.status_code}: {said}"
+        if response.status_code not in RETRY_STATUSES:
+            raise CRMError(problem)
+        return problem
 
 
 def json_body(crm: str, response: requests.Response) -> Any:
