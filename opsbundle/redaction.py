@@ -48,6 +48,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 
 PERSONAL = frozenset({"email", "phone", "ssn", "card"})
 CREDENTIALS = frozenset({
@@ -234,96 +235,105 @@ _NAME_ENDINGS = (
     r"(?:(?<![a-z])pass|(?<![a-z])pwd|password|passwd|passphrase|secret|token|api[_.-]?key"
     r"|apikey|access[_.-]?key|private[_.-]?key|credentials?|auth[_.-]?key)"
 )
+
+
 # Most patterns start with a literal or a character class and look behind it afterwards
 # (not before it): the regex engine then skips ahead to where the literal is.
-RULES: tuple[Rule, ...] = (
-    # Vendor tokens, by their prefixes.
-    _rule("vendor", "", (
-        r"(?P<jwt>eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)"
-        r"|(?P<slack_token>xox[abposre]-(?<![A-Za-z0-9_-]xox.-)[A-Za-z0-9-]{10,}"
-        r"|xapp-(?<![A-Za-z0-9_-]xapp-)\d-[A-Za-z0-9-]{10,}"
-        r"|(?<=hooks\.slack\.com/)(?:services|workflows|triggers)/[A-Za-z0-9/_-]{16,})"
-        r"|(?P<github_token>gh[pousr]_(?<![A-Za-z0-9_]gh._)[A-Za-z0-9]{36,255}"
-        r"|github_pat_(?<![A-Za-z0-9_]github_pat_)[A-Za-z0-9_]{22,255})"
-        r"|(?P<token>glpat-(?<![A-Za-z0-9_-]glpat-)[A-Za-z0-9_-]{20,}"
-        r"|npm_(?<![A-Za-z0-9_-]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9])"
-        r"|[sr]k_(?:live|test)_(?<![A-Za-z0-9_-].k_live_)(?<![A-Za-z0-9_-].k_test_)[A-Za-z0-9]{16,}"
-        r"|AIza(?<![A-Za-z0-9_-]AIza)[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-]))"
-        rf"|(?P<aws_access_key>(?:{'|'.join(_KEY_IDS)})(?<![A-Z0-9]....)[A-Z0-9]{{16}}"
-        r"(?![A-Z0-9]))"
-    ), kinds=("jwt", "slack_token", "github_token", "token", "aws_access_key"),
-        kind_of=_group_kind,
-    ),
-    # An AWS secret key right after its access key id: 'AKIA…', 'wJal…' (JS), AKIA…:wJal…
-    _rule("vendor", "aws_secret_key", (
-        r"(?:AKIA|ASIA)(?<![A-Z0-9]....)[A-Z0-9]{16}[\"']?\s{0,3}[,:;]?\s{0,3}[\"']?"
-        rf"(?P<value>[{_B64}]{{40}})(?![{_B64}=])"
-    ), needs=("AKIA", "ASIA")),
-    # … and after its name: aws_secret_access_key=, "SecretAccessKey": , --secret-access-key
-    _rule("named", "aws_secret_key", (
-        r"(?i)secret[_.-]?(?:access)?[_.-]?key[\"']?"
-        rf"(?:\s{{0,3}}[:=]|\s)\s{{0,3}}[\"']?(?P<value>[{_B64}]{{40}})(?![{_B64}=])"
-    ), needs=("secret",), folded=True),
-    _rule("named", "bearer", (
-        r"(?i)bearer(?<![a-z0-9]bearer)\s{1,3}(?P<value>[A-Za-z0-9._~+/-]{8,}=*)"
-    ), needs=("bearer",), folded=True),
-    _rule("named", "basic", (
-        rf"(?i)basic(?<![a-z0-9]basic)\s{{1,3}}(?P<value>[{_B64}]{{8,}}={{0,2}})(?![{_B64}=])"
-    ), check=_basic, needs=("basic",), folded=True),
-    # scheme://user:password@host
-    _rule("at", "basic", (
-        r"://(?<=[A-Za-z0-9+.-]://)[^/\s:@\"']{1,128}:(?P<value>[^/\s@\"']{1,256})@"
-    ), needs=("://",)),
-    # curl -u user:password, --user user:password
-    _rule("dash", "basic", (
-        r"-(?<![\w-]-)(?:u|-user)[ =]?[\"']?[^\s:\"'-][^\s:\"']{0,127}:"
-        r"(?P<value>[^\s\"']{1,256})"
-    ), needs=("-u",)),
-    # name=value, "name": "value" for names that end like a secret's
-    _rule("named", "secret", (
-        r"(?i)(?<![a-z0-9.-])(?P<name>[a-z0-9_.-]{0,40}?" + _NAME_ENDINGS + r"s?)" + _SEP + _VALUE
-    ), check=_secret, kind_of=_secret_kind, kinds=("secret", "bearer"),
-        needs=("pass", "pwd", "secret", "token", "key", "credential"), folded=True),
-    # --password x, --token=x
-    _rule("named", "secret", (
-        r"(?i)-(?<![\w-]-)-?(?:password|passwd|pass|token|secret|api-key|auth-token)"
-        r"(?:=|\s{1,3})(?P<value>[^\s\"']{1,256}|\"[^\"\n]{1,256}\"|'[^'\n]{1,256}')"
-    ), check=_secret, needs=("-pass", "-token", "-secret", "-api-key", "-auth-token"),
-        folded=True),
-    # mysql -uroot -pPASSWORD
-    _rule("dash", "secret", (
-        r"(?:mysql|mariadb)(?<![\w-]mysql)(?<![\w-]mariadb)(?:dump|admin|-dump)?"
-        r"\b[^|;&\n]{0,160}?\s-p(?P<value>[^\s\"'-][^\s\"']{0,255})"
-    ), check=_secret, needs=("mysql", "mariadb"), folded=True),
-    _rule("at", "email", (
-        r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}"
-        r"(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])"
-    )),
-    # nine digits after an SSN's name, ten after a phone's
-    _rule("named numbers", "ssn", (
-        r"(?i)(?<![a-z0-9])(?:ssn|social[_ .-]?security(?:[_ .-]?(?:number|no|num))?)[\"']?"
-        r"[\s:=#\"'-]{0,4}(?P<value>\d{9})(?!\d)"
-    ), check=_ssn, needs=("ssn", "social"), folded=True),
-    _rule("named numbers", "phone", (
-        r"(?i)(?<![a-z0-9.-])[a-z0-9_.-]{0,24}?(?:phone|tel|mobile|cell|fax|sms|msisdn)"
-        r"[a-z0-9_.-]{0,20}"
-        r"[\"']?\s{0,3}[:=]\s{0,3}[\"']?(?P<value>1?\d{10})(?!\d)"
-    ), check=_nanp, needs=("phone", "tel", "mobile", "cell", "fax", "sms", "msisdn"),
-        folded=True),
-    # SSN 123-45-6789, card 4111 1111 1111 1111, phone (212) 555-0187: one pass for the three
-    _rule("numbers", "", (
-        r"(?=[\d(])(?:(?P<ssn>\d{3}(?<![\w.,+(-]...)([- \u2013])\d{2}\2\d{4})(?![\w-]|\.\d)"
-        r"|(?P<card>\d{4}(?<![\w.,+(-]....)"
-        r"(?:([ .-]?)\d{4}\4\d{4}\4\d{1,7}|([ .-]?)\d{6}\5\d{4,5}))"
-        r"(?!\.?\d|[\w-])"
-        r"|(?P<phone>(?:1(?<![\w.,+(-]1)[ .-]?(?:\(\d{3}\)\s?|\d{3}[ .-])"
-        r"|\((?<![\w.,+(-]\()\d{3}\)\s?|\d{3}(?<![\w.,+(-]...)[ .-])\d{3}[ .-]\d{4})"
-        r"(?![\w-]|\.\d))"
-    ), check=_number, kind_of=_group_kind, kinds=("ssn", "card", "phone")),
-    # +44 20 7946 0958, +44 (0)20 7946 0958, +442079460958
-    _rule("plus", "phone", r"(?P<value>\+(?<![\w+]\+)[1-9](?:[ .()-]{0,2}\d){7,14})(?!\d)",
-          check=_international),
-)  # fmt: skip
+@cache
+def rules() -> tuple[Rule, ...]:
+    """The rules, compiled on first use (the shipper's cold start pays for them only when a
+    route redacts)."""
+    return (
+        # Vendor tokens, by their prefixes.
+        _rule("vendor", "", (
+            r"(?P<jwt>eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*)"
+            r"|(?P<slack_token>xox[abposre]-(?<![A-Za-z0-9_-]xox.-)[A-Za-z0-9-]{10,}"
+            r"|xapp-(?<![A-Za-z0-9_-]xapp-)\d-[A-Za-z0-9-]{10,}"
+            r"|(?<=hooks\.slack\.com/)(?:services|workflows|triggers)/[A-Za-z0-9/_-]{16,})"
+            r"|(?P<github_token>gh[pousr]_(?<![A-Za-z0-9_]gh._)[A-Za-z0-9]{36,255}"
+            r"|github_pat_(?<![A-Za-z0-9_]github_pat_)[A-Za-z0-9_]{22,255})"
+            r"|(?P<token>glpat-(?<![A-Za-z0-9_-]glpat-)[A-Za-z0-9_-]{20,}"
+            r"|npm_(?<![A-Za-z0-9_-]npm_)[A-Za-z0-9]{36}(?![A-Za-z0-9])"
+            r"|[sr]k_(?:live|test)_(?<![A-Za-z0-9_-].k_live_)(?<![A-Za-z0-9_-].k_test_)[A-Za-z0-9]{16,}"
+            r"|AIza(?<![A-Za-z0-9_-]AIza)[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-]))"
+            rf"|(?P<aws_access_key>(?:{'|'.join(_KEY_IDS)})(?<![A-Z0-9]....)[A-Z0-9]{{16}}"
+            r"(?![A-Z0-9]))"
+        ), kinds=("jwt", "slack_token", "github_token", "token", "aws_access_key"),
+            kind_of=_group_kind,
+        ),
+        # An AWS secret key right after its access key id: 'AKIA…', 'wJal…' (JS), AKIA…:wJal…
+        _rule("vendor", "aws_secret_key", (
+            r"(?:AKIA|ASIA)(?<![A-Z0-9]....)[A-Z0-9]{16}[\"']?\s{0,3}[,:;]?\s{0,3}[\"']?"
+            rf"(?P<value>[{_B64}]{{40}})(?![{_B64}=])"
+        ), needs=("AKIA", "ASIA")),
+        # … and after its name: aws_secret_access_key=, "SecretAccessKey": , --secret-access-key
+        _rule("named", "aws_secret_key", (
+            r"(?i)secret[_.-]?(?:access)?[_.-]?key[\"']?"
+            rf"(?:\s{{0,3}}[:=]|\s)\s{{0,3}}[\"']?(?P<value>[{_B64}]{{40}})(?![{_B64}=])"
+        ), needs=("secret",), folded=True),
+        _rule("named", "bearer", (
+            r"(?i)bearer(?<![a-z0-9]bearer)\s{1,3}(?P<value>[A-Za-z0-9._~+/-]{8,}=*)"
+        ), needs=("bearer",), folded=True),
+        _rule("named", "basic", (
+            rf"(?i)basic(?<![a-z0-9]basic)\s{{1,3}}(?P<value>[{_B64}]{{8,}}={{0,2}})(?![{_B64}=])"
+        ), check=_basic, needs=("basic",), folded=True),
+        # scheme://user:password@host
+        _rule("at", "basic", (
+            r"://(?<=[A-Za-z0-9+.-]://)[^/\s:@\"']{1,128}:(?P<value>[^/\s@\"']{1,256})@"
+        ), needs=("://",)),
+        # curl -u user:password, --user user:password
+        _rule("dash", "basic", (
+            r"-(?<![\w-]-)(?:u|-user)[ =]?[\"']?[^\s:\"'-][^\s:\"']{0,127}:"
+            r"(?P<value>[^\s\"']{1,256})"
+        ), needs=("-u",)),
+        # name=value, "name": "value" for names that end like a secret's
+        _rule("named", "secret", (
+            r"(?i)(?<![a-z0-9.-])(?P<name>[a-z0-9_.-]{0,40}?"
+            + _NAME_ENDINGS + r"s?)" + _SEP + _VALUE
+        ), check=_secret, kind_of=_secret_kind, kinds=("secret", "bearer"),
+            needs=("pass", "pwd", "secret", "token", "key", "credential"), folded=True),
+        # --password x, --token=x
+        _rule("named", "secret", (
+            r"(?i)-(?<![\w-]-)-?(?:password|passwd|pass|token|secret|api-key|auth-token)"
+            r"(?:=|\s{1,3})(?P<value>[^\s\"']{1,256}|\"[^\"\n]{1,256}\"|'[^'\n]{1,256}')"
+        ), check=_secret, needs=("-pass", "-token", "-secret", "-api-key", "-auth-token"),
+            folded=True),
+        # mysql -uroot -pPASSWORD
+        _rule("dash", "secret", (
+            r"(?:mysql|mariadb)(?<![\w-]mysql)(?<![\w-]mariadb)(?:dump|admin|-dump)?"
+            r"\b[^|;&\n]{0,160}?\s-p(?P<value>[^\s\"'-][^\s\"']{0,255})"
+        ), check=_secret, needs=("mysql", "mariadb"), folded=True),
+        _rule("at", "email", (
+            r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}"
+            r"(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+        )),
+        # nine digits after an SSN's name, ten after a phone's
+        _rule("named numbers", "ssn", (
+            r"(?i)(?<![a-z0-9])(?:ssn|social[_ .-]?security(?:[_ .-]?(?:number|no|num))?)[\"']?"
+            r"[\s:=#\"'-]{0,4}(?P<value>\d{9})(?!\d)"
+        ), check=_ssn, needs=("ssn", "social"), folded=True),
+        _rule("named numbers", "phone", (
+            r"(?i)(?<![a-z0-9.-])[a-z0-9_.-]{0,24}?(?:phone|tel|mobile|cell|fax|sms|msisdn)"
+            r"[a-z0-9_.-]{0,20}"
+            r"[\"']?\s{0,3}[:=]\s{0,3}[\"']?(?P<value>1?\d{10})(?!\d)"
+        ), check=_nanp, needs=("phone", "tel", "mobile", "cell", "fax", "sms", "msisdn"),
+            folded=True),
+        # SSN 123-45-6789, card 4111 1111 1111 1111, phone (212) 555-0187: one pass for the three
+        _rule("numbers", "", (
+            r"(?=[\d(])(?:(?P<ssn>\d{3}(?<![\w.,+(-]...)([- \u2013])\d{2}\2\d{4})(?![\w-]|\.\d)"
+            r"|(?P<card>\d{4}(?<![\w.,+(-]....)"
+            r"(?:([ .-]?)\d{4}\4\d{4}\4\d{1,7}|([ .-]?)\d{6}\5\d{4,5}))"
+            r"(?!\.?\d|[\w-])"
+            r"|(?P<phone>(?:1(?<![\w.,+(-]1)[ .-]?(?:\(\d{3}\)\s?|\d{3}[ .-])"
+            r"|\((?<![\w.,+(-]\()\d{3}\)\s?|\d{3}(?<![\w.,+(-]...)[ .-])\d{3}[ .-]\d{4})"
+            r"(?![\w-]|\.\d))"
+        ), check=_number, kind_of=_group_kind, kinds=("ssn", "card", "phone")),
+        # +44 20 7946 0958, +44 (0)20 7946 0958, +442079460958
+        _rule("plus", "phone", r"(?P<value>\+(?<![\w+]\+)[1-9](?:[ .()-]{0,2}\d){7,14})(?!\d)",
+              check=_international),
+    )  # fmt: skip
+
+
 # When two matches overlap, the first kind here wins (a password that is an email address
 # is a secret; the JWT after "Bearer" is counted as a JWT).
 PRIORITY = (
@@ -499,7 +509,7 @@ def find(text: str, kinds: frozenset[str] = ALL) -> list[tuple[int, int, str]]:
     if not families and not spans:
         return []
     folded = view.lower()
-    for rule in RULES:
+    for rule in rules():
         if rule.family in families and rule.kinds & kinds and _wanted(rule, view, folded):
             spans += _matches(rule, view, kinds)
     if not spans:
