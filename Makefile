@@ -36,12 +36,13 @@ unit: $(STAMP) ## unit tests only (no network)
 integration: $(STAMP) system-packages ## integration tests only (local servers on 127.0.0.1)
 	$(BIN)/pytest -q -m integration
 
-lint: $(STAMP) ## ruff, mypy, and cfn-lint and checkov on every template
+lint: $(STAMP) ## ruff, mypy, cfn-lint and checkov on every template, parliament on every IAM policy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	@bin=$$(.ci/cfn-tools.sh) && $$bin/cfn-lint cloudformation/*.yaml && \
 	  $$bin/checkov -d cloudformation --framework cloudformation --quiet --compact --skip-download
+	.ci/iam-lint.sh
 
 fmt: $(STAMP) ## format and fix what ruff can
 	$(BIN)/ruff format .

@@ -19,10 +19,12 @@ from typing import Any
 import requests
 
 from dashboards.exceptions import UploadError
-from opsbundle import settings
+from opsbundle import redirects, settings
 from opsbundle.exceptions import ConfigError
+from opsbundle.redirects import RedirectRefused
 from opsbundle.secrets import Secrets
 from opsbundle.settings import Env
+from opsbundle.urls import require_https, shown
 
 DEFAULT_TIMEOUT_SECONDS = 15.0
 
@@ -36,12 +38,13 @@ class Uploaded:
 
 
 def grafana_url(explicit: str | None = None, env: Env | None = None) -> str:
-    """The Grafana base URL (flag > GRAFANA_URL), checked to be an http(s) URL."""
+    """The Grafana base URL (flag > GRAFANA_URL): https (the token goes with every request),
+    plain http only to this machine."""
     value = (env or Env()).required(settings.GRAFANA_URL, explicit, "or pass --grafana-url")
     parts = urllib.parse.urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(settings.GRAFANA_URL, f"expected an http(s) URL, got {value!r}")
-    return value.rstrip("/")
+        raise ConfigError(settings.GRAFANA_URL, f"expected an https URL, got {shown(value)!r}")
+    return require_https(value, setting=settings.GRAFANA_URL).rstrip("/")
 
 
 def grafana_token(
@@ -69,7 +72,7 @@ class DashboardUploader:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
     ) -> None:  # fmt: skip
         self.url = url
-        self._session = session or requests.Session()
+        self._session = session or redirects.session()
         self._session.headers.update({"Authorization": f"Bearer {token}",
                                       "Accept": "application/json"})  # fmt: skip
         self._timeout = timeout
@@ -104,6 +107,8 @@ class DashboardUploader:
             response = self._session.request(
                 method, self.url + path, timeout=self._timeout, **kwargs
             )
+        except RedirectRefused as error:
+            raise ConfigError(settings.GRAFANA_URL, str(error)) from None
         except requests.RequestException as error:
             raise ConfigError(
                 settings.GRAFANA_URL,

@@ -9,6 +9,7 @@ from log_shipper.template import Layout
 from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
 from opsbundle.settings import Env
+from opsbundle.urls import require_https, shown
 
 AUTH_KINDS = ("none", "basic", "sigv4-es", "sigv4-aoss")
 MiB = 1024 * 1024
@@ -60,9 +61,11 @@ class ShipperSettings:
         )
         if not url.startswith(("http://", "https://")):
             raise ConfigError(
-                names.OPENSEARCH_URL, f"must start with https:// or http://, got {url!r}"
+                names.OPENSEARCH_URL, f"must start with https:// or http://, got {shown(url)!r}"
             )
         auth = env.choice(names.OPENSEARCH_AUTH, None, "none", AUTH_KINDS)
+        if auth != "none":  # a password or AWS credentials (a session token) go with each call
+            require_https(url, setting=names.OPENSEARCH_URL)
         secret_arn = env.string(names.OPENSEARCH_SECRET_ARN)
         if auth == "basic" and not secret_arn:
             raise ConfigError(

@@ -17,12 +17,13 @@ import base64
 import binascii
 import gzip
 import json
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import orjson
+
+from opsbundle.inflate import TooLarge, gunzip
 
 DATA_MESSAGE = "DATA_MESSAGE"
 CONTROL_MESSAGE = "CONTROL_MESSAGE"
@@ -132,15 +133,25 @@ def decode_unit(data: Any, item_id: str | None, *, region: str | None = None) ->
         return Unit(item_id, malformed=Malformed(str(error), data))
 
 
+# CloudWatch Logs sends at most about 1 MB of events per payload (6 MB at the most after
+# gunzip): past this, a payload is a decompression bomb, and is dead-lettered as one.
+MAX_PAYLOAD_BYTES = 32 * 1024 * 1024
+
+
 def decode_payload(data: str) -> dict[str, Any]:
-    """base64 → gunzip → JSON object. ValueError says which step failed."""
+    """base64 → gunzip (at most MAX_PAYLOAD_BYTES) → JSON object. ValueError says which step
+    failed; nothing here raises anything else, however the data was crafted."""
     try:
         compressed = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("data is not base64") from None
     try:
-        text = gzip.decompress(compressed)
-    except (OSError, EOFError, zlib.error):
+        text = gunzip(compressed, limit=MAX_PAYLOAD_BYTES)
+    except TooLarge:
+        raise ValueError(
+            f"data is larger than {MAX_PAYLOAD_BYTES // 2**20} MiB after gunzip"
+        ) from None
+    except ValueError:
         raise ValueError("data is not gzip") from None
     try:
         payload = orjson.loads(text)  # a third of the stdlib's time on a busy payload
@@ -149,8 +160,10 @@ def decode_payload(data: str) -> dict[str, Any]:
         # integer past 64 bits): the stdlib reads it, or says it is not JSON.
         try:
             payload = json.loads(text)
-        except (ValueError, UnicodeDecodeError, RecursionError):
+        except (ValueError, UnicodeDecodeError):
             raise ValueError("data is not JSON after gunzip") from None
+        except RecursionError:  # [[[[…]]]]: a few hundred bytes nest past the parser's limit
+            raise ValueError("data is JSON nested too deeply") from None
     if not isinstance(payload, dict):
         raise ValueError("data is not a JSON object after gunzip")
     return payload
@@ -225,12 +238,21 @@ def encode_payload(batch: Mapping[str, Any]) -> str:
 MAX_RAW_CHARS = 1_000_000
 
 
+def _shallow_repr(value: Any) -> str:
+    """What a value that cannot be JSON is: its type and first characters (repr of a deeply
+    nested value would raise RecursionError too)."""
+    try:
+        return repr(value)[:MAX_RAW_CHARS]
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deeply to show>"
+
+
 def _raw_json(value: Any) -> str:
     """What arrived, as text for the dead letter; past MAX_RAW_CHARS cut, and marked so."""
     try:
         text = json.dumps(value, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
+    except (TypeError, ValueError, RecursionError):
+        text = _shallow_repr(value)
     if len(text) <= MAX_RAW_CHARS:
         return text
     return text[:MAX_RAW_CHARS] + f"…[cut: {len(text):,} characters arrived]"

@@ -6,7 +6,7 @@ monitors' renderers import their Slack helpers from one place.
 
 from __future__ import annotations
 
-from opsbundle.slack import escape
+from opsbundle.slack import escape, link_url
 
 __all__ = ["clip", "code_block", "context", "escape", "header", "link", "section"]
 
@@ -15,8 +15,14 @@ MAX_HEADER = 150
 
 
 def link(url: str, label: str) -> str:
-    """A mrkdwn link; the label is escaped, and `|` would end it early, so it is replaced."""
-    return f"<{url}|{escape(label).replace('|', '¦')}>"
+    """A mrkdwn link; the label is escaped (`|` would end it early, so it is replaced) and the
+    URL made safe by opsbundle.slack.link_url. A URL that may not be a link (not https, not
+    the AWS console or a code host) is shown after the label as text, never behind it."""
+    text = escape(label).replace("|", "¦")
+    safe = link_url(url)
+    if safe is None:
+        return f"{text}: {escape(url)}" if url else text
+    return f"<{safe}|{text}>"
 
 
 def clip(text: str, limit: int) -> str:

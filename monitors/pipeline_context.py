@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from monitors.pipeline_event import PipelineFailure
 from monitors.redact import redact, redact_lines
 from opsbundle import aws
+from opsbundle.console import console_url, query_region
 
 FAILED_PHASE_STATUSES = ("FAILED", "FAULT", "TIMED_OUT", "STOPPED")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colour codes that test runners print
@@ -134,9 +135,10 @@ def logs_console_url(region: str, group: str, stream: str) -> str:
     def enc(text: str) -> str:  # the console's double-encoding of the log group and stream
         return quote(quote(text, safe=""), safe="").replace("%", "$")
 
-    return (
-        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-        f"#logsV2:log-groups/log-group/{enc(group)}/log-events/{enc(stream)}"
+    return console_url(
+        region,
+        f"cloudwatch/home?region={query_region(region)}"
+        f"#logsV2:log-groups/log-group/{enc(group)}/log-events/{enc(stream)}",
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from monitors import chatbot
 from monitors.config import MonitorSettings
@@ -23,6 +24,7 @@ from monitors.notify import Alert, Notifier, slack_from_settings
 from monitors.pipeline_context import FailedAction, FailureContext, PipelineEnricher
 from monitors.pipeline_event import PipelineFailure, parse_pipeline_event
 from monitors.redact import redact
+from opsbundle.console import console_url, query_region
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 
@@ -33,9 +35,10 @@ CHATBOT_LOG_LINES = 20  # the lines up to where the failed phase ended
 
 def pipeline_url(failure: PipelineFailure) -> str:
     region = failure.region
-    return (
-        f"https://{region}.console.aws.amazon.com/codesuite/codepipeline/pipelines/"
-        f"{failure.pipeline}/executions/{failure.execution_id}/timeline?region={region}"
+    return console_url(
+        region,
+        f"codesuite/codepipeline/pipelines/{quote(failure.pipeline, safe='')}/executions/"
+        f"{quote(failure.execution_id, safe='')}/timeline?region={query_region(region)}",
     )
 
 
@@ -80,8 +83,8 @@ def _action_facts(action: FailedAction) -> list[str]:
     if action.stack:
         if action.stack_events:
             facts.append(f"Stack {action.stack}:")
-            facts += [
-                f"  {e.logical_id} ({e.resource_type}) {e.status}: {e.reason}"
+            facts += [  # a reason can quote a parameter value or a command: redacted
+                f"  {e.logical_id} ({e.resource_type}) {e.status}: {redact(e.reason)}"
                 for e in action.stack_events
             ]
         else:
@@ -93,7 +96,8 @@ def _revision_lines(context: FailureContext) -> list[str]:
     lines = []
     for revision in context.revisions:
         commit = (revision.revision_id or "?")[:12]
-        summary = (revision.summary or "").splitlines()[0] if revision.summary else ""
+        # a commit message can hold what its author pasted: redacted like the log lines
+        summary = redact((revision.summary or "").splitlines()[0]) if revision.summary else ""
         lines.append(f"{revision.name}: {commit} {summary}".rstrip())
     return lines
 
@@ -149,6 +153,8 @@ def context_block(text: str) -> dict[str, Any]:
 
 
 def chatbot_message(context: FailureContext) -> dict[str, Any]:
+    """The Chatbot notification. Chatbot posts its markdown to Slack as it is, so text from
+    outside (errors, log lines, commit messages) is escaped as for Slack: never a mention."""
     failure = context.failure
     parts: list[str] = []
     if failure.level == "pipeline" and not context.actions:
@@ -167,9 +173,9 @@ def chatbot_message(context: FailureContext) -> dict[str, Any]:
             steps.append(f"Read the build logs: {action.build.logs_url}")
     first = context.actions[0] if context.actions else None
     return chatbot.custom_notification(
-        title=":x: " + title(context),
-        description="\n\n".join(parts),
-        next_steps=steps,
+        title=":x: " + escape(title(context)),
+        description=escape("\n\n".join(parts)),
+        next_steps=[escape(step) for step in steps],
         keywords=[failure.pipeline, *(x for x in (failure.stage, failure.action) if x)],
         thread_id=failure.execution_id,
         summary=title(context),

@@ -1,61 +1,56 @@
-"""Hides secrets in build log lines before they leave AWS (pure).
+"""Hides credentials in build log lines, error messages, stack events and commit messages
+before they leave AWS (pure).
 
 CodeBuild already masks environment variables that come from Secrets Manager or Parameter
-Store; this catches what a build prints by itself: keys, tokens, passwords in URLs and
-`name=value` pairs, private keys.
+Store; this catches what a build prints by itself. The rules are opsbundle.redaction's
+credential kinds (keys, tokens, passwords in URLs, after a secret's name or a flag, private
+keys), each match shown as [REDACTED].
 """
 
 from __future__ import annotations
 
 import re
 
-MASK = "[REDACTED]"
+from opsbundle.redaction import CREDENTIALS, mask
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # -----BEGIN RSA PRIVATE KEY----- ... (the header line and any base64 body lines)
-    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*"), MASK),
-    # credentials in URLs: https://user:password@host
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@"), rf"\1{MASK}@"),
-    # Authorization: Bearer / Basic <token>
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), rf"\1 {MASK}"),
-    # name=value / name: value / "name": "value" for secret-ish names
-    (
-        re.compile(
-            r"(?i)([\"']?[\w.-]*(?:secret|passw(?:or)?d|pwd|token|api[_-]?key|access[_-]?key"
-            r"|private[_-]?key|credential|auth)[\w.-]*[\"']?\s*[:=]\s*)"
-            r"(\"[^\"]*\"|'[^']*'|[^\s,;&]+)"
-        ),
-        rf"\1{MASK}",
-    ),
-    # --password xyz / -p xyz style flags
-    (re.compile(r"(?i)(--?(?:password|token|secret|api-key)[ =])\S+"), rf"\1{MASK}"),
-    # AWS access key ids
-    (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b"), MASK),
-    # Slack, GitHub, GitLab, npm tokens; JWTs
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"), MASK),
-    (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"), MASK),
-    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), MASK),
-    (re.compile(r"\bnpm_[A-Za-z0-9]{36}\b"), MASK),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), MASK),
-)
+MASK = "[REDACTED]"
+_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY")
+_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY")
+# A line of a PEM body: base64 and nothing else (64 characters but the last).
+_KEY_BODY = re.compile(r"\s*[A-Za-z0-9+/]{16,76}={0,2}\s*")
+
+
+def _label(kind: str) -> str:
+    return MASK
 
 
 def redact(line: str) -> str:
-    for pattern, replacement in _PATTERNS:
-        line = pattern.sub(replacement, line)
-    return line
+    return mask(line, kinds=CREDENTIALS, label=_label)
 
 
 def redact_lines(lines: list[str]) -> list[str]:
-    """Redacts each line; inside a private key block, every line until its END line."""
-    out: list[str] = []
+    """Redacts each line; a private key block is masked from its BEGIN line to its END line,
+    and lines that start the list inside a block (its BEGIN line was cut off) are masked up to
+    its END line, or while they look like key material when no END line follows."""
+    out = list(lines)
+    first_begin = next((i for i, line in enumerate(lines) if _BEGIN.search(line)), len(lines))
+    first_end = next((i for i, line in enumerate(lines) if _END.search(line)), None)
+    start = 0
+    if first_end is not None and first_end < first_begin:  # began before the first line
+        out[: first_end + 1] = [MASK] * (first_end + 1)
+        start = first_end + 1
+    else:
+        while start < first_begin and _KEY_BODY.fullmatch(lines[start]):
+            out[start] = MASK
+            start += 1
     in_key = False
-    for line in lines:
+    for index in range(start, len(lines)):
+        line = lines[index]
         if in_key:
-            out.append(MASK)
-            in_key = "-----END" not in line
+            out[index] = MASK
+            in_key = not _END.search(line)
             continue
-        if "-----BEGIN" in line and "PRIVATE KEY-----" in line and "-----END" not in line:
+        if _BEGIN.search(line) and not _END.search(line):
             in_key = True
-        out.append(redact(line))
+        out[index] = redact(line)
     return out

@@ -20,6 +20,7 @@ from monitors.config import MonitorSettings
 from monitors.exceptions import EventError
 from monitors.mrkdwn import context, escape, header, link, section
 from monitors.notify import Alert, Notifier, slack_from_settings
+from opsbundle.console import console_url, query_region
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 
@@ -119,9 +120,10 @@ def parse_root_event(event: Any) -> RootActivity | None:
 
 def cloudtrail_link(activity: RootActivity) -> str:
     region = activity.region
-    return (
-        f"https://{region}.console.aws.amazon.com/cloudtrail/home?region={region}"
-        f"#/events/{quote(activity.event_id, safe='')}"
+    return console_url(
+        region,
+        f"cloudtrail/home?region={query_region(region)}"
+        f"#/events/{quote(activity.event_id, safe='')}",
     )
 
 

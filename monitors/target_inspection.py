@@ -17,6 +17,7 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from opsbundle import aws
+from opsbundle.console import console_url, query_region
 
 ELBV2_NAMESPACES = {
     "AWS/ApplicationELB": "application",
@@ -42,11 +43,6 @@ SEVERITY = {
     "unused": 3,
     "initial": 4,
     "draining": 5,
-}
-CONSOLE = {
-    "aws": "console.aws.amazon.com",
-    "aws-cn": "console.amazonaws.cn",
-    "aws-us-gov": "console.amazonaws-us-gov.com",
 }
 
 
@@ -173,14 +169,14 @@ def target_group_arn(*, partition: str, region: str, account: str, dimension: st
 
 
 def console_links(region: str, partition: str = "aws") -> Callable[[str], str]:
-    host = CONSOLE.get(partition, CONSOLE["aws"])
-    base = f"https://{region}.{host}"
-    return lambda fragment: f"{base}/{fragment}"
+    return lambda fragment: console_url(region, fragment, partition)
 
 
 def alarm_link(region: str, name: str, partition: str = "aws") -> str:
     url = console_links(region, partition)
-    return url(f"cloudwatch/home?region={region}#alarmsV2:alarm/{quote(name, safe='')}")
+    return url(
+        f"cloudwatch/home?region={query_region(region)}#alarmsV2:alarm/{quote(name, safe='')}"
+    )
 
 
 def _code(error: ClientError) -> str:
@@ -265,7 +261,7 @@ class TargetInspector:
             target_group_arn=arn,
         )
         inspection.links["target group"] = self._url(
-            f"ec2/home?region={self.region}#TargetGroup:targetGroupArn={arn}"
+            f"ec2/home?region={query_region(self.region)}#TargetGroup:targetGroupArn={arn}"
         )
         elbv2 = self._client("elbv2")
         try:
@@ -330,7 +326,8 @@ class TargetInspector:
     def inspect_classic(self, name: str, *, dimensions: dict[str, str] | None = None) -> Inspection:
         inspection = Inspection(kind="classic", region=self.region, name=name)
         inspection.links["load balancer"] = self._url(
-            f"ec2/home?region={self.region}#LoadBalancers:search={quote(name, safe='')}"
+            f"ec2/home?region={query_region(self.region)}"
+            f"#LoadBalancers:search={quote(name, safe='')}"
         )
         elb = self._client("elb")
         call = "DescribeLoadBalancers"  # the call a failure is named after
@@ -380,7 +377,9 @@ class TargetInspector:
         for target in instances.values():
             inspection.links.setdefault(
                 f"instance {target.id}",
-                self._url(f"ec2/home?region={self.region}#InstanceDetails:instanceId={target.id}"),
+                self._url(
+                    f"ec2/home?region={query_region(self.region)}#InstanceDetails:instanceId={target.id}"
+                ),
             )
         if instances:
             self._instances(instances, inspection)

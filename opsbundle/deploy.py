@@ -55,18 +55,35 @@ def default_bucket(account: str, region: str) -> str:
 # --- the artifacts bucket and what goes in it ---------------------------------------------
 
 
-class Artifacts:
-    """The artifacts bucket: created if missing (private, versioned, encrypted, TLS only)."""
+@dataclass(frozen=True)
+class Stored:
+    """An object in the artifacts bucket: its key, and the version the stacks are pinned to."""
 
-    def __init__(self, s3: Any, bucket: str, region: str) -> None:
+    key: str
+    version: str
+    uploaded: bool  # False: the same bytes were there already (that version is used)
+
+
+class Artifacts:
+    """The artifacts bucket: created if missing (private, versioned, encrypted, TLS 1.2+).
+
+    Every call names the account that must own the bucket (ExpectedBucketOwner): a bucket of
+    that name in another account (squatted, or a typo) is refused, never written to or read
+    from. Each environment writes under its own prefix (`<env>/lambda/...`), so a pipeline's
+    build role can be allowed its own environment's keys only, and every object is pinned by
+    version: what a stack deploys is the version uploaded and checked here, whatever is
+    written at that key later."""
+
+    def __init__(self, s3: Any, bucket: str, region: str, *, owner: str, environment: str) -> None:
         self._s3 = s3
         self.bucket = bucket
         self._region = region
+        self._owner = owner
+        self.prefix = f"{environment}/"
 
     def ensure(self, out: TextIO) -> None:
         try:
-            self._s3.head_bucket(Bucket=self.bucket)
-            return
+            self._s3.head_bucket(Bucket=self.bucket, ExpectedBucketOwner=self._owner)
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
             if code == "403":
@@ -77,26 +94,51 @@ class Artifacts:
                 ) from None
             if code not in ("404", "NoSuchBucket"):
                 raise
+            self._create(out)
+            return
+        versioning = self._s3.get_bucket_versioning(
+            Bucket=self.bucket, ExpectedBucketOwner=self._owner
+        )
+        if versioning.get("Status") != "Enabled":
+            raise ConfigError(
+                "artifact_bucket",
+                f"{self.bucket} is not versioned: turn versioning on (aws s3api "
+                "put-bucket-versioning), so that every stack is pinned to the zip it was "
+                "given",
+            )
+
+    def _create(self, out: TextIO) -> None:
         print(f"creating artifacts bucket {self.bucket}", file=out)
         create: dict[str, Any] = {"Bucket": self.bucket}
         if self._region != "us-east-1":
             create["CreateBucketConfiguration"] = {"LocationConstraint": self._region}
-        self._s3.create_bucket(**create)
+        try:
+            self._s3.create_bucket(**create)
+        except ClientError as error:
+            if str(error.response.get("Error", {}).get("Code", "")) == "BucketAlreadyExists":
+                raise ConfigError(
+                    "artifact_bucket",
+                    f"{self.bucket} was just created by another account; name another in "
+                    "the parameter file",
+                ) from None
+            raise
+        owner = {"ExpectedBucketOwner": self._owner}
         self._s3.put_public_access_block(
             Bucket=self.bucket,
             PublicAccessBlockConfiguration={
                 "BlockPublicAcls": True, "IgnorePublicAcls": True,
                 "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
-            },
+            }, **owner,
         )  # fmt: skip
         self._s3.put_bucket_versioning(
-            Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}
+            Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}, **owner
         )
         self._s3.put_bucket_encryption(
             Bucket=self.bucket,
             ServerSideEncryptionConfiguration={
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
             },
+            **owner,
         )
         self._s3.put_bucket_lifecycle_configuration(
             Bucket=self.bucket,
@@ -104,7 +146,7 @@ class Artifacts:
                 "ID": "old-artifacts", "Status": "Enabled", "Filter": {"Prefix": ""},
                 "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
-            }]},
+            }]}, **owner,
         )  # fmt: skip
         arn = f"arn:aws:s3:::{self.bucket}"
         self._s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps({
@@ -113,26 +155,59 @@ class Artifacts:
                 "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
                 "Action": "s3:*", "Resource": [arn, f"{arn}/*"],
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }, {
+                "Sid": "DenyTlsOlderThan12", "Effect": "Deny", "Principal": "*",
+                "Action": "s3:*", "Resource": [arn, f"{arn}/*"],
+                "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
             }],
-        }))  # fmt: skip
+        }), **owner)  # fmt: skip
 
-    def upload(self, key: str, body: bytes) -> bool:
-        """Put `body` at `key` unless it is there already (keys are content addresses)."""
+    def upload(self, key: str, body: bytes) -> Stored:
+        """`body` at this environment's `key`, and the version that holds exactly these bytes:
+        the current one when it does (S3's own SHA-256, or the bytes themselves when the
+        object has no checksum), else a new upload, checked by S3 against our SHA-256."""
+        full = self.prefix + key
+        digest = hashlib.sha256(body).digest()
+        checksum = base64.b64encode(digest).decode("ascii")
+        owner = {"ExpectedBucketOwner": self._owner}
         try:
-            self._s3.head_object(Bucket=self.bucket, Key=key)
-            return False
+            head = self._s3.head_object(
+                Bucket=self.bucket, Key=full, ChecksumMode="ENABLED", **owner
+            )
         except ClientError as error:
             if str(error.response.get("Error", {}).get("Code", "")) not in (
-                "404",
-                "NoSuchKey",
-                "NotFound",
-            ):
+                "404", "NoSuchKey", "NotFound",
+            ):  # fmt: skip
                 raise
-        self._s3.put_object(Bucket=self.bucket, Key=key, Body=body)
-        return True
+            head = None
+        if head is not None and self._same(full, head, checksum, digest):
+            return Stored(full, str(head["VersionId"]), uploaded=False)
+        put = self._s3.put_object(
+            Bucket=self.bucket, Key=full, Body=body, ChecksumSHA256=checksum, **owner
+        )
+        version = put.get("VersionId")
+        if not version or version == "null":
+            raise ConfigError(
+                "artifact_bucket", f"{self.bucket} did not version {full}: turn versioning on"
+            )
+        return Stored(full, str(version), uploaded=True)
 
-    def url(self, key: str) -> str:
-        return f"https://{self.bucket}.s3.{self._region}.amazonaws.com/{key}"
+    def _same(self, key: str, head: Mapping[str, Any], checksum: str, digest: bytes) -> bool:
+        version = head.get("VersionId")
+        if not version or version == "null":
+            return False
+        if head.get("ChecksumSHA256"):
+            return bool(head["ChecksumSHA256"] == checksum)
+        stored = self._s3.get_object(
+            Bucket=self.bucket, Key=key, VersionId=version, ExpectedBucketOwner=self._owner
+        )["Body"].read()
+        return hashlib.sha256(stored).digest() == digest
+
+    def url(self, stored: Stored) -> str:
+        return (
+            f"https://{self.bucket}.s3.{self._region}.amazonaws.com/{stored.key}"
+            f"?versionId={stored.version}"
+        )
 
 
 def package_key(name: str, dist: Path) -> tuple[str, bytes]:
@@ -148,13 +223,12 @@ def package_key(name: str, dist: Path) -> tuple[str, bytes]:
 
 
 def template_source(spec: StackSpec, artifacts: Artifacts) -> tuple[str | None, str | None]:
-    """(TemplateBody, TemplateURL): the body when it fits, else an S3 URL."""
+    """(TemplateBody, TemplateURL): the body when it fits, else an S3 URL (version pinned)."""
     body = spec.template.read_bytes()
     if len(body) <= TEMPLATE_BODY_LIMIT:
         return body.decode("utf-8"), None
     key = f"templates/{spec.name}/{hashlib.sha256(body).hexdigest()}.yaml"
-    artifacts.upload(key, body)
-    return None, artifacts.url(key)
+    return None, artifacts.url(artifacts.upload(key, body))
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -203,27 +277,29 @@ class Deployer:
             package_key(name, self._dist)
 
     def context(
-        self, outputs: Mapping[str, Mapping[str, str]], package_keys: Mapping[str, str]
+        self, outputs: Mapping[str, Mapping[str, str]], packages: Mapping[str, Stored]
     ) -> Context:
         return Context(
             environment=self._plan.environment, stack_prefix=self._plan.stack_prefix,
             region=self._target.region,
             account=self._target.account, artifact_bucket=self._artifacts.bucket,
-            package_keys=package_keys, outputs=outputs,
+            package_keys={name: stored.key for name, stored in packages.items()},
+            package_versions={name: stored.version for name, stored in packages.items()},
+            outputs=outputs,
         )  # fmt: skip
 
-    def upload_packages(self) -> dict[str, str]:
-        keys = {}
+    def upload_packages(self) -> dict[str, Stored]:
+        stored = {}
         for name in self._plan.packages():
             key, body = package_key(name, self._dist)
-            uploaded = self._artifacts.upload(key, body)
+            stored[name] = self._artifacts.upload(key, body)
             print(
-                f"{name}: {'uploaded' if uploaded else 'unchanged'} "
-                f"s3://{self._artifacts.bucket}/{key}",
+                f"{name}: {'uploaded' if stored[name].uploaded else 'unchanged'} "
+                f"s3://{self._artifacts.bucket}/{stored[name].key} "
+                f"(version {stored[name].version})",
                 file=self._out,
             )
-            keys[name] = key
-        return keys
+        return stored
 
     def deployed_outputs(self) -> dict[str, dict[str, str]]:
         """Outputs of every stack of the environment that exists now (selected or not)."""
@@ -236,7 +312,7 @@ class Deployer:
     def run(self, *, dry_run: bool) -> Outcome:
         self.preflight(dry_run=dry_run)
         self._artifacts.ensure(self._out)
-        package_keys = self.upload_packages()
+        packages = self.upload_packages()
         outputs = self.deployed_outputs()
         outcome = Outcome()
         for index, spec in enumerate(self._plan.stacks):
@@ -246,7 +322,7 @@ class Deployer:
                       f"{', '.join(waiting)}, not deployed yet", file=self._out)  # fmt: skip
                 continue
             try:
-                parameters = resolve(spec, self.context(outputs, package_keys))
+                parameters = resolve(spec, self.context(outputs, packages))
                 change_set = self._change_set(spec, parameters)
             except (DeployError, ConfigError) as error:
                 raise type(error)(*_args(error, self._stopped(outcome, index))) from None
@@ -320,8 +396,8 @@ class Deployer:
         pipeline needs the environment bootstrapped once with `opsbundle deploy`.
         """
         self._artifacts.ensure(self._out)
-        package_keys = self.upload_packages()
-        context = self.context(self.deployed_outputs(), package_keys)
+        packages = self.upload_packages()
+        context = self.context(self.deployed_outputs(), packages)
         directory.mkdir(parents=True, exist_ok=True)
         written = []
         for spec in self._plan.stacks:

@@ -111,7 +111,8 @@ def deploy_command(
           f"({', '.join(s.stack_name for s in plan.stacks)})", file=out)  # fmt: skip
     deployer = Deployer(
         plan, target, stacks=Stacks(clients["cloudformation"]),
-        artifacts=Artifacts(clients["s3"], target.artifact_bucket, target.region),
+        artifacts=Artifacts(clients["s3"], target.artifact_bucket, target.region,
+                            owner=target.account, environment=plan.environment),
         dist=args.dist, out=out, confirm=_always if args.yes else _prompt(stdin, out),
     )  # fmt: skip
     try:

@@ -179,6 +179,7 @@ SKIPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
 BUILD_ONLY = frozenset({
     "opsbundle/packaging.py", "opsbundle/deploy.py", "opsbundle/deploy_cli.py",
     "opsbundle/stacks.py", "opsbundle/changesets.py", "opsbundle/cost.py",
+    "opsbundle/iam_policies.py",
 })  # fmt: skip
 
 Entry = tuple[str, Path]  # (name in the zip, file on disk)

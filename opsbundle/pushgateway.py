@@ -39,6 +39,7 @@ from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.exposition import default_handler, push_to_gateway, pushadd_to_gateway
 
 from opsbundle.log import get_logger
+from opsbundle.urls import is_loopback
 
 PREFIX = "opsbundle_"
 LAST_RUN = f"{PREFIX}last_run_timestamp_seconds"
@@ -143,8 +144,11 @@ def push_run(
 def check_gateway(gateway: str) -> None:
     """prometheus-client takes `host:port` or an http(s) URL; anything else would be sent to
     a host named after the scheme, so refuse it here."""
-    if "://" in gateway and urllib.parse.urlsplit(gateway).scheme not in ("http", "https"):
+    parts = urllib.parse.urlsplit(gateway)
+    if "://" in gateway and parts.scheme not in ("http", "https"):
         raise ValueError(f"not an http(s) URL: {redact(gateway)}")
+    if parts.password is not None and parts.scheme != "https" and not is_loopback(gateway):
+        raise ValueError(f"a password goes only to an https URL: {redact(gateway)}")
     if not gateway.strip():
         raise ValueError("empty Pushgateway URL")
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.error import URLError
+from urllib.request import BaseHandler, HTTPSHandler, ProxyHandler, Request, build_opener
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -23,6 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from opsbundle import settings
 from opsbundle.exceptions import ConfigError, SlackError
+from opsbundle.redirects import RedirectRefused, SameHostRedirects
 from opsbundle.urls import require_https
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
@@ -50,10 +52,66 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# What a URL may hold, unencoded, inside a Slack link (<url|label>): RFC 3986's unreserved
+# and reserved characters and "%", less what ends the link or the label ("|", "<", ">").
+_URL_SAFE = set(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+,;=%"
+)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
+# Hosts a link may go to with our label on it: the AWS console and the code hosts a pipeline
+# reads from. Any other URL is shown as it is, so nobody clicks a label that hides it.
+LINK_HOSTS = ("console.aws.amazon.com", "console.amazonaws.cn", "console.amazonaws-us-gov.com",
+              "github.com", "gitlab.com", "bitbucket.org")  # fmt: skip
+
+
+def link_url(url: str) -> str | None:
+    """`url` made safe inside a Slack link, or None when it should not be one: not https,
+    a user name before the host (https://console.aws.amazon.com@evil.example), a host that
+    is no DNS name or not one of LINK_HOSTS. Characters that would end the link or its label
+    are percent-encoded and "&" escaped, so a value from an event never turns into a mention
+    or a second link."""
+    scheme, _, rest = url.partition("://")
+    if scheme.lower() != "https":
+        return None
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = authority.lower().rsplit(":", 1)[0] if authority.count(":") == 1 else authority.lower()
+    if "@" in authority or not _HOST.fullmatch(host):
+        return None
+    if not any(host == trusted or host.endswith("." + trusted) for trusted in LINK_HOSTS):
+        return None
+    encoded = "".join(
+        char if char in _URL_SAFE else "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+        for char in url
+    )
+    return encoded.replace("&", "&amp;")
+
+
 @dataclass(frozen=True)
 class PostedMessage:
     channel: str
     ts: str
+
+
+class _WebClient(WebClient):
+    """slack_sdk's WebClient opening its URLs with a redirect handler that keeps the bot token
+    on Slack's host and on TLS: urllib's own forwards every header to whatever host a
+    redirect names. What it returns is what slack_sdk's own method returns."""
+
+    def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
+        handlers: list[BaseHandler] = [HTTPSHandler(context=self.ssl), SameHostRedirects()]
+        if isinstance(self.proxy, str):
+            handlers.insert(0, ProxyHandler({"http": self.proxy, "https": self.proxy}))
+        with build_opener(*handlers).open(req, timeout=self.timeout) as response:
+            body: bytes = response.read()
+            if response.headers.get_content_type() == "application/gzip":
+                return {"status": response.code, "headers": response.headers, "body": body}
+            charset = response.headers.get_content_charset() or "utf-8"
+            return {
+                "status": response.code,
+                "headers": response.headers,
+                "body": body.decode(charset),
+            }
 
 
 class SlackClient:
@@ -70,7 +128,7 @@ class SlackClient:
     ) -> None:
         url = require_https(base_url or DEFAULT_BASE_URL, setting=settings.SLACK_BASE_URL)
         url = url if url.endswith("/") else url + "/"
-        self._client = web_client or WebClient(
+        self._client = web_client or _WebClient(
             token=token,
             base_url=url,
             timeout=timeout,
@@ -80,7 +138,7 @@ class SlackClient:
                 ServerErrorRetryHandler(max_retry_count=max_retries),
             ],
         )
-        self._poster = web_client or WebClient(
+        self._poster = web_client or _WebClient(
             token=token,
             base_url=url,
             timeout=timeout,
@@ -96,6 +154,8 @@ class SlackClient:
             status = error.response.status_code
             code = str(error.response.get("error") or f"HTTP {status}")
             raise SlackError(method, code, _HINTS.get(code, ""), uncertain=status >= 500) from None
+        except RedirectRefused as error:
+            raise SlackError(method, str(error), f"check {settings.SLACK_BASE_URL}") from None
         except (URLError, OSError) as error:  # timeouts and dropped connections included
             raise SlackError(method, f"could not reach Slack ({error})", uncertain=True) from None
 

@@ -21,6 +21,7 @@ are accepted and written as CloudFormation expects them) and may hold references
     ${output:<stack>.<OutputKey>}   an output of another stack of this environment; the
                                     referenced stack is deployed first
     ${package:<lambda>}             S3 key of that Lambda's zip (a name in packaging.LAMBDAS)
+    ${version:<lambda>}             the S3 object version of that zip, as uploaded and checked
     ${artifacts}                    the artifacts bucket
     ${env} ${prefix}                the environment name and its stack_prefix
     ${region} ${account}            the region and account ID being deployed to
@@ -290,7 +291,7 @@ def _reference(kind: str, argument: str, *, stack: str, lambdas: frozenset[str],
         if other == stack:
             raise ConfigError(where, "a stack cannot use its own outputs")
         return other
-    if kind == "package":
+    if kind in ("package", "version"):
         if argument not in lambdas:
             known = ", ".join(sorted(lambdas)) or "none"
             raise ConfigError(where, f"no Lambda {argument!r} is packaged (known: {known})")
@@ -379,6 +380,7 @@ class Context:
     account: str
     artifact_bucket: str
     package_keys: Mapping[str, str]  # lambda -> S3 key
+    package_versions: Mapping[str, str]  # lambda -> S3 object version of its zip
     outputs: Mapping[str, Mapping[str, str]]  # stack short name -> its outputs
 
 
@@ -405,6 +407,8 @@ def resolve(spec: StackSpec, context: Context) -> dict[str, str]:
             return outputs[output]
         if kind == "package":
             return context.package_keys[argument]
+        if kind == "version":
+            return context.package_versions[argument]
         simple = {"artifacts": context.artifact_bucket, "env": context.environment,
                   "prefix": context.stack_prefix, "region": context.region,
                   "account": context.account}  # fmt: skip

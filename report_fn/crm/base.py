@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -13,7 +14,11 @@ from typing import Any, Protocol
 import requests
 from requests.exceptions import InvalidSchema, InvalidURL, MissingSchema
 
+from opsbundle import redirects
 from opsbundle.exceptions import ConfigError
+from opsbundle.redaction import CREDENTIALS, mask
+from opsbundle.redirects import RedirectRefused
+from opsbundle.urls import shown
 from report_fn.exceptions import CRMAuthError, CRMError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -57,7 +62,7 @@ class CRMHttp:
         self.crm = crm
         self.secret_setting = secret_setting
         self.url_setting = url_setting
-        self.session = session or requests.Session()
+        self.session = session or redirects.session()
         self.max_attempts = max_attempts
         self.max_wait_seconds = max_wait_seconds
         self.timeout = timeout
@@ -67,6 +72,7 @@ class CRMHttp:
         self.waited = 0.0  # across the whole run: max_wait_seconds bounds the run, not a call
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        hide = _credentials(self.session, kwargs)
         for attempt in range(1, self.max_attempts + 1):
             self.requests += 1
             delay: float | None = None
@@ -75,23 +81,15 @@ class CRMHttp:
             except (requests.ConnectionError, requests.Timeout) as error:
                 problem = f"{self.crm} could not be reached ({type(error).__name__})"
             except (InvalidURL, MissingSchema, InvalidSchema):
-                raise ConfigError(self.url_setting, f"{url!r} is not a usable URL") from None
+                raise ConfigError(self.url_setting, f"{shown(url)!r} is not a usable URL") from None
+            except RedirectRefused as error:
+                raise CRMError(f"{self.crm} request failed ({error})") from None
             except requests.RequestException as error:
                 raise CRMError(f"{self.crm} request failed ({type(error).__name__})") from None
             else:
-                if _is_limit(response):
-                    raise CRMError(f"{self.crm} API limit reached: {summarize(response)}")
-                if response.status_code in (401, 403):
-                    raise CRMAuthError(
-                        self.secret_setting,
-                        f"{self.crm} refused the credentials (HTTP {response.status_code}: "
-                        f"{summarize(response)}); update the secret, retrying will not help",
-                    )
-                problem = f"{self.crm} answered HTTP {response.status_code}: {summarize(response)}"
-                if response.status_code not in RETRY_STATUSES:
-                    if response.status_code >= 400:
-                        raise CRMError(problem)
+                if response.status_code < 400:
                     return response
+                problem = self._refusal(response, hide)  # raises unless a retry may help
                 delay = _retry_after(response)
             if attempt == self.max_attempts:
                 break
@@ -104,22 +102,39 @@ class CRMHttp:
             self.sleep(delay)
         raise CRMError(f"{problem} (gave up after {attempt} attempts)")
 
+    def _refusal(self, response: requests.Response, hide: tuple[str, ...]) -> str:
+        """What an error answer said: raised when retrying cannot help, else returned."""
+        head = _head(response)  # read once: the body may be a stream
+        said = _summary(response, head, hide=hide)
+        if _is_limit(response, head):
+            raise CRMError(f"{self.crm} API limit reached: {said}")
+        if response.status_code in (401, 403):
+            raise CRMAuthError(
+                self.secret_setting,
+                f"{self.crm} refused the credentials (HTTP {response.status_code}: "
+                f"{said}); update the secret, retrying will not help",
+            )
+        problem = f"{self.crm} answered HTTP {response.status_code}: {said}"
+        if response.status_code not in RETRY_STATUSES:
+            raise CRMError(problem)
+        return problem
+
 
 def json_body(crm: str, response: requests.Response) -> Any:
     """The response's JSON, or a CRMError saying what came instead (a login page, say)."""
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         kind = response.headers.get("Content-Type", "no content type")
         raise CRMError(
             f"{crm} answered HTTP {response.status_code} with {kind}, not JSON"
         ) from None
 
 
-def _is_limit(response: requests.Response) -> bool:
+def _is_limit(response: requests.Response, head: bytes) -> bool:
     """Salesforce's daily API limit (403 REQUEST_LIMIT_EXCEEDED): not an auth problem, and
     retrying within minutes cannot help."""
-    return response.status_code == 403 and "REQUEST_LIMIT_EXCEEDED" in response.text[:2000]
+    return response.status_code == 403 and b"REQUEST_LIMIT_EXCEEDED" in head
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -136,17 +151,74 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def summarize(response: requests.Response, limit: int = 300) -> str:
-    """The CRM's own error message, shortened; never the request (it may carry credentials)."""
+# Request headers and form fields that carry a credential: never quoted back in an error.
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "cookie"})
+_SECRET_FIELDS = frozenset({"client_secret", "password", "refresh_token", "access_token",
+                            "token", "code", "assertion", "hapikey"})  # fmt: skip
+MAX_ERROR_BODY = 64 * 1024  # what is read of an error body (it may be huge, or a bomb)
+
+
+def _credentials(session: requests.Session, kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+    """The credentials a request carries (header values, the token after "Bearer ", secret
+    form fields and query parameters): an error body that echoes them must not repeat them."""
+    found: list[str] = []
+    headers = {**session.headers, **(kwargs.get("headers") or {})}
+    for name, value in headers.items():
+        if str(name).lower() in _SECRET_HEADERS and value:
+            text = value.decode() if isinstance(value, bytes) else str(value)
+            found += [text, text.split(" ", 1)[-1]]
+    for fields in (kwargs.get("data"), kwargs.get("params")):
+        if isinstance(fields, Mapping):
+            found += [str(v) for k, v in fields.items() if str(k).lower() in _SECRET_FIELDS and v]
+    return tuple(sorted({f for f in found if len(f) >= 6}, key=len, reverse=True))
+
+
+def _head(response: requests.Response, limit: int = MAX_ERROR_BODY) -> bytes:
+    """At most `limit` bytes of the body, decoded (read in chunks: a streamed body is never
+    read whole for an error)."""
+    chunks: list[bytes] = []
+    size = 0
     try:
-        body = response.json()
-    except ValueError:
-        return response.text[:limit].strip() or response.reason or "no body"
+        for chunk in response.iter_content(chunk_size=8192):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size >= limit:
+                break
+    except requests.RequestException:
+        pass  # what was read is what there is
+    return b"".join(chunks)[:limit]
+
+
+def summarize(response: requests.Response, limit: int = 300, *, hide: tuple[str, ...] = ()) -> str:
+    """The CRM's own error message, shortened; never the request (a CRM may echo it: HubSpot
+    quotes the headers of a 400/401, a Salesforce 500 page shows them): the credentials the
+    request carried are cut out, anything else that looks like one is masked, and an HTML
+    page is not quoted at all."""
+    return _summary(response, _head(response), limit, hide=hide)
+
+
+def _summary(
+    response: requests.Response, head: bytes, limit: int = 300, *, hide: tuple[str, ...] = ()
+) -> str:
+    kind = response.headers.get("Content-Type", "")
+    if "html" in kind.lower() or head.lstrip()[:1] == b"<":
+        return f"an HTML page ({response.reason or 'no reason given'})"
+    try:
+        body = json.loads(head)
+    except (ValueError, RecursionError):
+        text = head.decode("utf-8", errors="replace").strip()
+        return _clean(text, hide)[:limit] or response.reason or "no body"
     if isinstance(body, list) and body and isinstance(body[0], Mapping):
         body = body[0]  # Salesforce: [{"message": ..., "errorCode": ...}]
     if isinstance(body, Mapping):
         code = body.get("errorCode") or body.get("category") or body.get("error")
         message = body.get("message") or body.get("error_description") or ""
         text = f"{code}: {message}" if code else str(message)
-        return text[:limit] or "no message"
-    return str(body)[:limit]
+        return _clean(text, hide)[:limit] or "no message"
+    return _clean(str(body), hide)[:limit]
+
+
+def _clean(text: str, hide: tuple[str, ...]) -> str:
+    for secret in hide:
+        text = text.replace(secret, "[REDACTED]")
+    return mask(text, kinds=CREDENTIALS, label=lambda kind: "[REDACTED]")

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import requests
 from botocore.exceptions import BotoCoreError, ClientError
+from urllib3.exceptions import HTTPError
 
 from opsbundle import settings
 from opsbundle.exceptions import ConfigError
-from opsbundle.urls import require_https
+from opsbundle.inflate import Inflater, TooLarge
+from opsbundle.urls import require_https, shown
 from report_fn.crm.base import CRMHttp, FetchResult
 from report_fn.crm.mapping import FieldMapping, field_value, parse_time
 from report_fn.exceptions import CRMError
@@ -81,8 +84,7 @@ class ExportConnector:
         parsed = urlparse(self._url)
         if parsed.scheme in ("http", "https"):
             require_https(self._url, setting=settings.CRM_EXPORT_URL)
-            content = self._http.request("GET", self._url).content
-            return _capped(content, self._url)
+            return self._download()
         if parsed.scheme == "s3":
             if self._s3_client_factory is None:
                 raise CRMError("an s3:// export needs an S3 client")
@@ -92,7 +94,7 @@ class ExportConnector:
                 )["Body"]
                 return _capped(body.read(MAX_EXPORT_BYTES + 1), self._url)
             except (BotoCoreError, ClientError) as error:
-                raise CRMError(f"could not read the export {self._url}: {error}") from None
+                raise CRMError(f"could not read the export {shown(self._url)}: {error}") from None
         if parsed.scheme not in ("", "file"):
             raise ConfigError(
                 settings.CRM_EXPORT_URL,
@@ -104,10 +106,40 @@ class ExportConnector:
         except OSError as error:
             raise CRMError(f"could not read the export {path}: {error.strerror}") from None
 
+    def _download(self) -> bytes:
+        """The export, read as it arrives and inflated here (Content-Encoding gzip or
+        deflate) a piece at a time: past MAX_EXPORT_BYTES it stops, a gzip bomb included,
+        whatever urllib3 the runtime has."""
+        response = self._http.request(
+            "GET", self._url, stream=True, headers={"Accept-Encoding": "gzip, deflate"}
+        )
+        chunks: list[bytes] = []
+        try:
+            inflater = Inflater(
+                response.headers.get("Content-Encoding", ""), limit=MAX_EXPORT_BYTES
+            )
+            for piece in response.raw.stream(64 * 1024, decode_content=False):
+                chunks.append(inflater.feed(piece))
+        except TooLarge:
+            raise _too_large(self._url) from None
+        except ValueError as error:
+            raise CRMError(f"could not read the export {shown(self._url)}: {error}") from None
+        except (requests.RequestException, OSError, HTTPError) as error:
+            raise CRMError(
+                f"could not read the export {shown(self._url)} ({type(error).__name__})"
+            ) from None
+        finally:
+            response.close()
+        return b"".join(chunks)
+
+
+def _too_large(url: str) -> CRMError:
+    return CRMError(f"the export {shown(url)} is larger than {MAX_EXPORT_BYTES // 2**20} MiB")
+
 
 def _capped(data: bytes, url: str) -> bytes:
     if len(data) > MAX_EXPORT_BYTES:
-        raise CRMError(f"the export {url} is larger than {MAX_EXPORT_BYTES // 2**20} MiB")
+        raise _too_large(url)
     return data
 
 

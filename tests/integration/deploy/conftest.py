@@ -86,6 +86,9 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, An
     clients = {name: session.client(name) for name in
                ("cloudformation", "s3", "sqs", "lambda", "logs", "kms", "sns")}  # fmt: skip
     clients["s3"].create_bucket(Bucket=BUCKET)
+    clients["s3"].put_bucket_versioning(
+        Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
+    )
     yield clients
 
 
@@ -143,9 +146,11 @@ def workspace(tmp_path: Path) -> Workspace:
                 "OpsTopicArn": "${output:alerting.OpsTopicArn}",
                 "ArtifactBucket": "${artifacts}",
                 "CodeKey": "${package:report_fn}",
+                "CodeVersion": "${version:report_fn}",
                 "RetentionDays": 30,
             }},
-            "alerting": {"parameters": {"AlertEmails": "ops@example.com"}},
+            "alerting": {"parameters": {"StackPrefix": "${prefix}",
+                                        "AlertEmails": "ops@example.com"}},
         },
     }  # fmt: skip
     workspace = Workspace(tmp_path, params, templates, tmp_path / "dist", sha)

@@ -46,7 +46,9 @@ def test_first_deploy_goes_in_dependency_order_with_the_diff_and_outputs(
     assert code == 0, err
     assert f"deploying dev to account 123456789012 in {REGION}" in out
     key = re.search(
-        r"report_fn: uploaded s3://ob-it-artifacts/(lambda/report_fn/[0-9a-f]{64}\.zip)", out
+        r"report_fn: uploaded s3://ob-it-artifacts/(dev/lambda/report_fn/[0-9a-f]{64}\.zip) "
+        r"\(version [^)]+\)",
+        out,
     )
     assert key, out
     # alerting before consumer, though the file lists consumer first
@@ -89,7 +91,7 @@ def test_deploying_again_unchanged_is_no_changes_and_leaves_no_change_sets(
     code, out, err = run(workspace.cli("--yes"), capsys)
 
     assert code == 0, err
-    assert "report_fn: unchanged s3://ob-it-artifacts/lambda/report_fn/" in out
+    assert "report_fn: unchanged s3://ob-it-artifacts/dev/lambda/report_fn/" in out
     assert f"{PREFIX}-alerting: no changes" in out
     assert f"{PREFIX}-consumer: no changes" in out
     assert "executing" not in out
@@ -209,12 +211,18 @@ def test_template_configurations_for_the_pipeline_resolve_every_reference(
     alerting = outputs(aws["cloudformation"], f"{PREFIX}-alerting")
     assert consumer["Parameters"]["KmsKeyArn"] == alerting["KmsKeyArn"]
     assert consumer["Parameters"]["ArtifactBucket"] == "ob-it-artifacts"
-    assert re.fullmatch(r"lambda/report_fn/[0-9a-f]{64}\.zip", consumer["Parameters"]["CodeKey"])
+    assert re.fullmatch(
+        r"dev/lambda/report_fn/[0-9a-f]{64}\.zip", consumer["Parameters"]["CodeKey"]
+    )
+    versions = aws["s3"].list_object_versions(
+        Bucket="ob-it-artifacts", Prefix=consumer["Parameters"]["CodeKey"]
+    )["Versions"]
+    assert consumer["Parameters"]["CodeVersion"] == versions[0]["VersionId"]
     assert consumer["Parameters"]["RetentionDays"] == "30"
     assert consumer["Tags"] == {"project": "opsbundle-test", "opsbundle:environment": "dev"}
     assert json.loads((target / "alerting.json").read_text())["Parameters"] == {
-        "AlertEmails": "ops@example.com"
-    }
+        "AlertEmails": "ops@example.com", "StackPrefix": PREFIX,
+    }  # fmt: skip
     assert aws["cloudformation"].describe_stacks(StackName=f"{PREFIX}-alerting")
 
 
@@ -224,8 +232,9 @@ def test_the_artifacts_bucket_is_created_private_versioned_encrypted_tls_only(
     s3 = aws["s3"]
     out = io.StringIO()
 
-    Artifacts(s3, "ob-it-new-artifacts", REGION).ensure(out)
-    Artifacts(s3, "ob-it-new-artifacts", REGION).ensure(out)  # exists: nothing to do
+    made = Artifacts(s3, "ob-it-new-artifacts", REGION, owner="123456789012", environment="dev")
+    made.ensure(out)
+    made.ensure(out)  # exists: nothing to do
 
     assert out.getvalue() == "creating artifacts bucket ob-it-new-artifacts\n"
     assert s3.get_bucket_versioning(Bucket="ob-it-new-artifacts")["Status"] == "Enabled"
@@ -239,6 +248,7 @@ def test_the_artifacts_bucket_is_created_private_versioned_encrypted_tls_only(
     assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     policy = s3.get_bucket_policy(Bucket="ob-it-new-artifacts")["Policy"]
     assert '"aws:SecureTransport": "false"' in policy
+    assert '"s3:TlsVersion": "1.2"' in policy
 
 
 def _cli_env(**overrides: str) -> dict[str, str]:
@@ -303,6 +313,7 @@ def test_the_committed_dev_plan_makes_change_sets_for_every_real_template(
         ('"FullRepositoryId": "REPLACE_ME"', '"FullRepositoryId": "example/opsbundle"'),
         ('"OpenSearchUrl": "REPLACE_ME"', '"OpenSearchUrl": "https://search-logs.example.com"'),
         ('"LogGroupNames": "REPLACE_ME"', '"LogGroupNames": "/aws/lambda/opsbundle-dev-report"'),
+        ('log-group:REPLACE_ME"', 'log-group:/aws/lambda/opsbundle-dev-report"'),
     ]:  # fmt: skip
         assert placeholder in text, placeholder
         text = text.replace(placeholder, value)

@@ -37,6 +37,20 @@ def test_the_rule_matches_root_sign_ins_and_calls_and_not_iam_users(
     assert delivered("RootLoginRule", load(fixture)) is matches
 
 
+@pytest.mark.parametrize(
+    ("source", "matches"),
+    [("aws.signin", True), ("aws.iam", True), ("my.app", False), ("custom.aws.signin", False)],
+)
+def test_only_aws_s_own_sources_reach_the_root_login_function(
+    aws: Aws, source: str, matches: bool
+) -> None:
+    """PutEvents with any source but aws.* is open to anyone allowed events:PutEvents; a
+    forged root sign-in must not alert (nor drown a real one)."""
+    event = load("root_console_signin.json")
+    event["source"] = source
+    assert delivered("RootLoginRule", event) is matches
+
+
 def test_the_metric_filter_and_alarm_are_cis_cloudwatch_1_exactly() -> None:
     found = resources()
     assert found["RootLoginMetricFilter"]["Properties"]["FilterPattern"] == CIS_FILTER

@@ -76,7 +76,12 @@ def test_cli_upload_without_a_url_or_token_is_a_configuration_error(
     assert main(["dashboards", "upload"]) == 2
     assert "GRAFANA_URL: is not set (or pass --grafana-url)" in capsys.readouterr().err
     assert main(["dashboards", "upload", "--grafana-url", "grafana.internal:3000"]) == 2
-    assert "GRAFANA_URL: expected an http(s) URL" in capsys.readouterr().err
+    assert "GRAFANA_URL: expected an https URL" in capsys.readouterr().err
+    # the token goes with every request: never over plain http to another machine
+    assert main(["dashboards", "upload", "--grafana-url", "http://grafana.internal:3000"]) == 2
+    assert "GRAFANA_URL: 'http://grafana.internal:3000' must be an https:// URL" in (
+        capsys.readouterr().err
+    )
     assert main(["dashboards", "upload", "--grafana-url", "https://grafana.internal"]) == 2
     assert "GRAFANA_TOKEN: is not set (or set GRAFANA_TOKEN_SECRET_ARN)" in capsys.readouterr().err
 

@@ -163,7 +163,7 @@ def test_a_failed_push_is_logged_and_reported_not_raised(error: OSError) -> None
     log = Log()
     handler = RecordingHandler(fail_with=error)
     ok = push_run(
-        gateway="http://ops:secret@pg.internal:9091",
+        gateway="https://ops:secret@pg.internal:9091",
         service="report_fn",
         counts=REPORT_RUN,
         durations_ms={},
@@ -175,7 +175,7 @@ def test_a_failed_push_is_logged_and_reported_not_raised(error: OSError) -> None
     assert len(handler.requests) == 2  # the second group is still tried
     message, extra = log.warnings[0]
     assert "pushgateway push failed" in message
-    assert extra["pushgateway"] == "http://pg.internal:9091"  # no credentials in logs
+    assert extra["pushgateway"] == "https://pg.internal:9091"  # no credentials in logs
     assert extra["job"] == "report_fn" and type(error).__name__ in extra["error"]
 
 
@@ -211,3 +211,13 @@ def test_a_deployed_function_is_its_own_group(monkeypatch: pytest.MonkeyPatch) -
         "POST http://127.0.0.1:9091/metrics/job/report_fn/function/opsbundle-prod-report"
         "/scope/last_seen",
     ]
+
+
+def test_a_password_never_goes_over_plain_http() -> None:
+    log = Log()
+    handler = RecordingHandler()
+    ok = push_run(gateway="http://ops:secret@pg.internal:9091", service="report_fn",
+                  counts=REPORT_RUN, durations_ms={}, clock=lambda: NOW, handler=handler,
+                  logger=log)  # fmt: skip
+    assert ok is False and handler.requests == []
+    assert "a password goes only to an https URL" in log.warnings[0][1]["error"]

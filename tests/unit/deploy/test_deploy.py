@@ -31,25 +31,45 @@ APP = """
 Parameters:
   KeyArn: {Type: String}
   Code: {Type: String}
+  Version: {Type: String}
   Bucket: {Type: String}
 Resources:
   Queue: {Type: AWS::SQS::Queue}
 """
 
 
+OWNER = "123456789012"
+
+
 class FakeS3:
-    def __init__(self, buckets: set[str] | None = None) -> None:
+    """S3 as the deploy uses it: versions, SHA-256 checksums, and the ExpectedBucketOwner
+    check (a call without it, or naming another account, is refused as S3 would)."""
+
+    def __init__(self, buckets: set[str] | None = None, *, owner: str = OWNER) -> None:
         self.buckets = set(buckets or ())
+        self.owner = owner
+        self.versioned = True
+        self.checksums = True  # False: objects without a stored checksum (older uploads)
         self.objects: dict[tuple[str, str], bytes] = {}
+        self.versions: dict[tuple[str, str], list[tuple[str, bytes, str | None]]] = {}
         self.calls: list[str] = []
 
     def _missing(self, operation: str) -> ClientError:
         return ClientError({"Error": {"Code": "404", "Message": "Not Found"}}, operation)
 
-    def head_bucket(self, Bucket: str) -> None:
+    def _owned(self, kwargs: dict[str, Any], operation: str) -> None:
+        if kwargs.get("ExpectedBucketOwner") != self.owner:
+            raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, operation)
+
+    def head_bucket(self, Bucket: str, **kwargs: Any) -> None:
         self.calls.append("head_bucket")
         if Bucket not in self.buckets:
             raise self._missing("HeadBucket")
+        self._owned(kwargs, "HeadBucket")
+
+    def get_bucket_versioning(self, Bucket: str, **kwargs: Any) -> dict[str, Any]:
+        self._owned(kwargs, "GetBucketVersioning")
+        return {"Status": "Enabled"} if self.versioned else {}
 
     def create_bucket(self, Bucket: str, **kwargs: Any) -> None:
         self.calls.append(f"create_bucket {json.dumps(kwargs, sort_keys=True)}")
@@ -57,16 +77,47 @@ class FakeS3:
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("put_bucket") or name == "put_public_access_block":
-            return lambda **kwargs: self.calls.append(name)
+
+            def call(**kwargs: Any) -> None:
+                self._owned(kwargs, name)
+                self.calls.append(name)
+
+            return call
         raise AttributeError(name)
 
-    def head_object(self, Bucket: str, Key: str) -> None:
-        if (Bucket, Key) not in self.objects:
+    def head_object(self, Bucket: str, Key: str, **kwargs: Any) -> dict[str, Any]:
+        self._owned(kwargs, "HeadObject")
+        if (Bucket, Key) not in self.versions:
             raise self._missing("HeadObject")
+        version, _, checksum = self.versions[(Bucket, Key)][-1]
+        head: dict[str, Any] = {"VersionId": version}
+        if checksum and kwargs.get("ChecksumMode") == "ENABLED":
+            head["ChecksumSHA256"] = checksum
+        return head
 
-    def put_object(self, Bucket: str, Key: str, Body: bytes) -> None:
+    def get_object(self, Bucket: str, Key: str, VersionId: str, **kwargs: Any) -> dict[str, Any]:
+        self._owned(kwargs, "GetObject")
+        self.calls.append(f"get_object {Key}")
+        [body] = [b for v, b, _ in self.versions[(Bucket, Key)] if v == VersionId]
+        return {"Body": io.BytesIO(body)}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **kwargs: Any) -> dict[str, Any]:
+        self._owned(kwargs, "PutObject")
         self.calls.append(f"put_object {Key}")
+        expected = kwargs.get("ChecksumSHA256")
+        if expected and expected != base64.b64encode(hashlib.sha256(Body).digest()).decode():
+            raise ClientError({"Error": {"Code": "BadDigest", "Message": "x"}}, "PutObject")
         self.objects[(Bucket, Key)] = Body
+        history = self.versions.setdefault((Bucket, Key), [])
+        version = f"v{len(history) + 1}" if self.versioned else "null"
+        history.append((version, Body, expected if self.checksums else None))
+        return {"VersionId": version} if self.versioned else {}
+
+    def overwrite(self, key: str, body: bytes) -> None:
+        """Someone else writes at `key` (a new version, no checksum)."""
+        history = self.versions.setdefault(("art", key), [])
+        history.append((f"v{len(history) + 1}", body, None))
+        self.objects[("art", key)] = body
 
 
 def workspace(tmp_path: Path) -> tuple[Path, Path]:
@@ -77,7 +128,7 @@ def workspace(tmp_path: Path) -> tuple[Path, Path]:
     plan = {"stack_prefix": "ob", "stacks": {
         "base": {},
         "app": {"parameters": {"KeyArn": "${output:base.KeyArn}", "Code": "${package:report_fn}",
-                               "Bucket": "${artifacts}"}},
+                               "Version": "${version:report_fn}", "Bucket": "${artifacts}"}},
     }}  # fmt: skip
     (templates / "params" / "dev.json").write_text(json.dumps(plan))
     dist = tmp_path / "dist"
@@ -99,7 +150,8 @@ def deployer(
     target = Target(account="123456789012", region="us-east-1", artifact_bucket="art")
     return Deployer(
         plan, target, stacks=Stacks(fake, sleep=lambda s: None, poll_seconds=0),
-        artifacts=Artifacts(s3, "art", "us-east-1"), dist=dist, out=out,
+        artifacts=Artifacts(s3, "art", "us-east-1", owner=OWNER, environment="dev"),
+        dist=dist, out=out,
         confirm=lambda question: answers.pop(0), clock=lambda: 0.0,
     ), out  # fmt: skip
 
@@ -155,16 +207,17 @@ def test_the_zip_goes_to_a_content_addressed_key_once(tmp_path: Path) -> None:
     assert s3.calls[1] == "create_bucket {}"  # us-east-1: no LocationConstraint
     assert {"put_public_access_block", "put_bucket_versioning", "put_bucket_encryption",
             "put_bucket_policy"} <= set(s3.calls)  # fmt: skip
-    assert f"put_object lambda/report_fn/{digest}.zip" in s3.calls
+    assert f"put_object dev/lambda/report_fn/{digest}.zip" in s3.calls
     [_, app] = fake.called("create_change_set")
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in app["Parameters"]}
-    assert parameters["Code"] == f"lambda/report_fn/{digest}.zip"
+    assert parameters["Code"] == f"dev/lambda/report_fn/{digest}.zip"
+    assert parameters["Version"] == "v1"
     assert parameters["Bucket"] == "art"
     assert outcome.unchanged == ["base", "app"]  # the fake's change sets are empty by default
     s3.calls.clear()
     run.run(dry_run=False)
     assert not [c for c in s3.calls if c.startswith(("put_object", "create_bucket"))]
-    assert "report_fn: unchanged s3://art/lambda/report_fn/" in out.getvalue()
+    assert "report_fn: unchanged s3://art/dev/lambda/report_fn/" in out.getvalue()
 
 
 def test_declining_the_second_stack_says_what_is_deployed_and_what_is_not(tmp_path: Path) -> None:
@@ -308,12 +361,15 @@ def test_a_template_too_large_for_a_body_goes_through_s3(tmp_path: Path) -> None
     plan = load_plan("dev", params_dir=params, lambdas=["report_fn"])
     s3 = FakeS3({"art"})
 
-    body, url = template_source(plan.stacks[0], Artifacts(s3, "art", "eu-west-1"))
+    artifacts = Artifacts(s3, "art", "eu-west-1", owner=OWNER, environment="dev")
+    body, url = template_source(plan.stacks[0], artifacts)
 
     digest = hashlib.sha256(big.encode()).hexdigest()
     assert body is None
-    assert url == f"https://art.s3.eu-west-1.amazonaws.com/templates/base/{digest}.yaml"
-    assert s3.objects[("art", f"templates/base/{digest}.yaml")] == big.encode()
+    assert url == (
+        f"https://art.s3.eu-west-1.amazonaws.com/dev/templates/base/{digest}.yaml?versionId=v1"
+    )
+    assert s3.objects[("art", f"dev/templates/base/{digest}.yaml")] == big.encode()
 
 
 def test_only_a_stack_whose_upstream_is_not_deployed_deploys_nothing(tmp_path: Path) -> None:
@@ -323,7 +379,8 @@ def test_only_a_stack_whose_upstream_is_not_deployed_deploys_nothing(tmp_path: P
     s3 = FakeS3({"art"})
     run = Deployer(
         plan, Target("123456789012", "us-east-1", "art"), stacks=Stacks(fake),
-        artifacts=Artifacts(s3, "art", "us-east-1"), dist=dist, out=io.StringIO(),
+        artifacts=Artifacts(s3, "art", "us-east-1", owner=OWNER, environment="dev"),
+        dist=dist, out=io.StringIO(),
         confirm=lambda question: True,
     )  # fmt: skip
 
@@ -335,3 +392,62 @@ def test_only_a_stack_whose_upstream_is_not_deployed_deploys_nothing(tmp_path: P
         "add --only base or deploy it first"
     )
     assert fake.called("create_change_set") == [] and s3.objects == {}
+
+
+def artifacts(s3: FakeS3) -> Artifacts:
+    return Artifacts(s3, "art", "us-east-1", owner=OWNER, environment="prod")
+
+
+def test_a_bucket_of_that_name_in_another_account_is_refused() -> None:
+    """The default name (opsbundle-artifacts-<account>-<region>) can be taken by anyone
+    first: every call names the owner, so a squatted bucket is never written to."""
+    s3 = FakeS3({"art"}, owner="999999999999")
+    with pytest.raises(ConfigError, match="art exists but belongs to another account"):
+        artifacts(s3).ensure(io.StringIO())
+    with pytest.raises(ClientError, match="403"):
+        artifacts(s3).upload("lambda/report_fn/x.zip", b"zip")
+    assert s3.objects == {}
+
+
+def test_an_unversioned_bucket_is_refused() -> None:
+    s3 = FakeS3({"art"})
+    s3.versioned = False
+    with pytest.raises(ConfigError, match="art is not versioned"):
+        artifacts(s3).ensure(io.StringIO())
+    with pytest.raises(ConfigError, match=r"did not version prod/lambda/report_fn/x\.zip"):
+        artifacts(s3).upload("lambda/report_fn/x.zip", b"zip")
+
+
+@pytest.mark.parametrize("checksums", [True, False])
+def test_a_zip_overwritten_at_its_key_is_uploaded_again_and_the_new_version_pinned(
+    checksums: bool,
+) -> None:
+    """A content-addressed key is no guarantee: someone who may write there can put other
+    bytes at it. The version pinned always holds the bytes that were checked."""
+    s3 = FakeS3({"art"})
+    s3.checksums = checksums
+    first = artifacts(s3).upload("lambda/report_fn/abc.zip", b"our zip")
+    assert (first.uploaded, first.version, first.key) == (
+        True,
+        "v1",
+        "prod/lambda/report_fn/abc.zip",
+    )
+
+    again = artifacts(s3).upload("lambda/report_fn/abc.zip", b"our zip")
+    assert (again.uploaded, again.version) == (False, "v1")  # the same bytes: nothing new
+
+    s3.overwrite("prod/lambda/report_fn/abc.zip", b"someone else's zip")
+    after = artifacts(s3).upload("lambda/report_fn/abc.zip", b"our zip")
+    assert (after.uploaded, after.version) == (True, "v3")
+    assert s3.versions[("art", "prod/lambda/report_fn/abc.zip")][-1][1] == b"our zip"
+
+
+def test_each_environment_writes_under_its_own_prefix() -> None:
+    s3 = FakeS3({"art"})
+    for environment in ("dev", "prod"):
+        Artifacts(s3, "art", "us-east-1", owner=OWNER, environment=environment).upload(
+            "lambda/report_fn/abc.zip", b"zip"
+        )
+    assert sorted(key for _, key in s3.objects) == [
+        "dev/lambda/report_fn/abc.zip", "prod/lambda/report_fn/abc.zip",
+    ]  # fmt: skip

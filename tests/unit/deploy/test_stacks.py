@@ -79,6 +79,7 @@ def test_references_resolve_to_outputs_keys_and_names(tmp_path: Path) -> None:
     context = Context(environment="dev", stack_prefix="ob-dev", region="eu-west-1",
                       account="123456789012", artifact_bucket="bucket",
                       package_keys={"report_fn": "lambda/report_fn/ff.zip"},
+                      package_versions={"report_fn": "v1"},
                       outputs={"base": {"KeyArn": KEY}})  # fmt: skip
 
     assert resolve(plan.stacks[1], context) == {
@@ -90,7 +91,8 @@ def test_references_resolve_to_outputs_keys_and_names(tmp_path: Path) -> None:
 
 def test_a_reference_to_a_stack_not_deployed_says_to_deploy_it_first(tmp_path: Path) -> None:
     plan = load(tmp_path, good_plan())
-    context = Context("dev", "ob-dev", "eu-west-1", "1", "b", {"report_fn": "k"}, outputs={})
+    context = Context("dev", "ob-dev", "eu-west-1", "1", "b", {"report_fn": "k"},
+                      {"report_fn": "v"}, outputs={})  # fmt: skip
 
     with pytest.raises(ConfigError, match=re.escape(
         "app.KeyArn: needs stack 'base', which is not deployed in dev: deploy it first "

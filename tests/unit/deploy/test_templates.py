@@ -33,6 +33,10 @@ RESOURCELESS = frozenset({
     "ec2:assignprivateipaddresses", "ec2:unassignprivateipaddresses",
     # Account-level calls: the credential report, the password policy, CloudTrail event history.
     "iam:generatecredentialreport", "iam:updateaccountpasswordpolicy", "cloudtrail:lookupevents",
+    # A subscription's own calls, event source mapping creation (limited by a condition to
+    # the environment's functions) and Chatbot's channel calls take no resource either.
+    "sns:unsubscribe", "sns:setsubscriptionattributes", "lambda:createeventsourcemapping",
+    "chatbot:createslackchannelconfiguration", "chatbot:tagresource", "chatbot:untagresource",
 })  # fmt: skip
 READ_ONLY_VERBS = ("describe", "get", "list", "batchget")
 
@@ -235,3 +239,59 @@ def test_trail_is_multi_region_validated_encrypted_and_logged() -> None:
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     policy = trail["Resources"]["TrailBucketPolicy"]["Properties"]["PolicyDocument"]
     assert any(s["Sid"] == "DenyInsecureTransport" for s in policy["Statement"])
+
+
+def _conditions(statement: dict[str, Any]) -> dict[str, Any]:
+    """{condition key: value} over every operator of a statement's Condition."""
+    found: dict[str, Any] = {}
+    for block in (statement.get("Condition") or {}).values():
+        found.update(block)
+    return found
+
+
+THIS_ACCOUNT = {"Ref": "AWS::AccountId"}
+
+
+def _this_account_only(statement: dict[str, Any]) -> bool:
+    conditions = _conditions(statement)
+    if conditions.get("aws:SourceAccount") == THIS_ACCOUNT:
+        return True
+    arn = conditions.get("aws:SourceArn") or conditions.get("kms:EncryptionContext:aws:logs:arn")
+    return isinstance(arn, dict) and "${AWS::AccountId}" in json.dumps(arn)
+
+
+def test_service_principals_of_key_policies_act_only_for_this_account(
+    template: tuple[str, dict[str, Any]],
+) -> None:
+    """A service may use the key only for this account's resources (confused deputy):
+    aws:SourceAccount, or for CloudWatch Logs the log group ARN in the encryption context."""
+    name, body = template
+    for resource, props in resources(body, "AWS::KMS::Key"):
+        for statement in props["KeyPolicy"]["Statement"]:
+            if "Service" in (statement.get("Principal") or {}):
+                assert _this_account_only(statement), f"{name} {resource} {statement.get('Sid')}"
+
+
+def test_roles_that_services_assume_are_for_this_account_only(
+    template: tuple[str, dict[str, Any]],
+) -> None:
+    """Lambda's execution roles are the exception: Lambda documents no source condition."""
+    name, body = template
+    for resource, props in resources(body, "AWS::IAM::Role"):
+        for statement in props["AssumeRolePolicyDocument"]["Statement"]:
+            services = listed((statement.get("Principal") or {}).get("Service", []))
+            if services and services != ["lambda.amazonaws.com"]:
+                assert _this_account_only(statement), f"{name} {resource} trusts {services}"
+
+
+def test_every_bucket_takes_tls_1_2_or_later_only(template: tuple[str, dict[str, Any]]) -> None:
+    name, body = template
+    policies = {
+        json.dumps(props["Bucket"]): props["PolicyDocument"]["Statement"]
+        for _, props in resources(body, "AWS::S3::BucketPolicy")
+    }
+    for bucket, _ in resources(body, "AWS::S3::Bucket"):
+        statements = policies.get(json.dumps({"Ref": bucket}), [])
+        denies = [_conditions(s) for s in statements if s.get("Effect") == "Deny"]
+        assert {"aws:SecureTransport": "false"} in denies, f"{name} {bucket}: plain http"
+        assert {"s3:TlsVersion": "1.2"} in denies, f"{name} {bucket}: TLS older than 1.2"

@@ -110,4 +110,71 @@ def test_what_orjson_refuses_is_read_by_the_stdlib_or_is_malformed() -> None:
     )
     assert decode_payload(packed(text))["logEvents"][0]["message"] == "half an emoji: \ud83d"
     deep = decode_unit(packed("[" * 200_000 + "]" * 200_000), "seq-1")
-    assert deep.malformed is not None and deep.malformed.reason == "data is not JSON after gunzip"
+    assert deep.malformed is not None and deep.malformed.reason == "data is JSON nested too deeply"
+
+
+def _kinesis(*datas: str) -> dict[str, object]:
+    return {"Records": [
+        {"kinesis": {"data": data, "sequenceNumber": f"4959{i:052d}"}, "awsRegion": "us-east-1",
+         "eventSource": "aws:kinesis"}
+        for i, data in enumerate(datas)
+    ]}  # fmt: skip
+
+
+def test_a_nested_payload_is_one_malformed_unit_and_the_batch_goes_on() -> None:
+    """568 bytes of nested arrays raised RecursionError out of decode_invocation."""
+    nested = base64.b64encode(gzip.compress(b"[" * 200_000 + b"]" * 200_000)).decode()
+    assert len(nested) < 2_000
+    good = encode_payload(fixture("lambda_payload.json"))
+
+    bad, fine = decode_invocation(_kinesis(nested, good)).units
+
+    assert bad.malformed is not None and bad.malformed.reason == "data is JSON nested too deeply"
+    assert bad.malformed.raw == nested  # kept for the dead-letter bucket
+    assert fine.batch is not None
+
+
+def test_a_gzip_bomb_is_refused_while_it_inflates() -> None:
+    """A 951 KB record inflated to 2.1 GB in 5 s; now past 32 MiB it stops."""
+    import time
+    import zlib
+
+    from log_shipper.events import MAX_PAYLOAD_BYTES
+
+    deflate = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = b"\0" * (1 << 20)
+    bomb = b"".join(deflate.compress(block) for _ in range(96)) + deflate.flush()  # 96 MiB
+    assert len(bomb) < 200_000
+    started = time.process_time()
+
+    [unit] = decode_invocation({"awslogs": {"data": base64.b64encode(bomb).decode()}}).units
+
+    assert unit.malformed is not None
+    assert (
+        unit.malformed.reason
+        == f"data is larger than {MAX_PAYLOAD_BYTES // 2**20} MiB after gunzip"
+    )
+    assert time.process_time() - started < 1.0
+
+
+def test_a_deeply_nested_event_of_another_shape_is_kept_as_text() -> None:
+    event: object = "deep"
+    for _ in range(5_000):
+        event = [event]
+    [unit] = decode_invocation({"shape": event}).units
+    assert unit.malformed is not None and unit.malformed.raw
+
+
+def test_bounded_gunzip_reads_several_members_and_refuses_what_ends_early() -> None:
+    import pytest
+
+    from opsbundle.inflate import TooLarge, gunzip
+
+    two = gzip.compress(b"abc") + gzip.compress(b"def")
+    assert gunzip(two, limit=6) == b"abcdef"
+    with pytest.raises(TooLarge):
+        gunzip(two, limit=5)
+    with pytest.raises(ValueError, match="ends early"):
+        gunzip(gzip.compress(b"abcdef" * 100)[:20], limit=10_000)
+    with pytest.raises(ValueError, match="not gzip"):
+        gunzip(b"plain text", limit=100)

@@ -26,7 +26,11 @@ from log_shipper.redact import luhn_ok, redact
         ("card 4111 1111 1111 1111 ok", "card [REDACTED:card] ok", "card"),
         ("card 5500-0000-0000-0004", "card [REDACTED:card]", "card"),
         ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws_access_key] used", "aws_access_key"),
-        ("Authorization: Bearer abc.def-123_456", "Authorization: [REDACTED:bearer]", "bearer"),
+        (
+            "Authorization: Bearer abc.def-123_456",
+            "Authorization: Bearer [REDACTED:bearer]",
+            "bearer",
+        ),
         (
             "token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.sflKxwRJSMeKKF2QT4fwpM",
             "token [REDACTED:jwt]",

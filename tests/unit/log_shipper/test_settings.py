@@ -169,3 +169,26 @@ def test_fixed_replicas_turn_auto_expand_off() -> None:
     settings = template_body(Family("x-{yyyy}"), Layout(replicas="2"))["template"]["settings"]
     assert settings["index"]["auto_expand_replicas"] == "false"
     assert settings["index"]["number_of_replicas"] == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "auth", "allowed"),
+    [
+        ("http://search.internal:9200", "basic", False),  # a password in clear text
+        ("http://search.internal:9200", "sigv4-es", False),  # a session token in clear text
+        ("http://search.internal:9200", "sigv4-aoss", False),
+        ("http://search.internal:9200", "none", True),  # no credential travels
+        ("http://127.0.0.1:9200", "basic", True),  # this machine: tests, a tunnel
+        ("https://search.internal", "basic", True),
+    ],
+)
+def test_credentials_go_to_opensearch_only_over_https(url: str, auth: str, allowed: bool) -> None:
+    env = {"OPENSEARCH_URL": url, "OPENSEARCH_AUTH": auth, "OPENSEARCH_SECRET_ARN": "arn:s",
+           "OPENSEARCH_REGION": "us-east-1"}  # fmt: skip
+    if allowed:
+        assert load(**env).opensearch_url == url
+        return
+    with pytest.raises(ConfigError) as raised:
+        load(**env)
+    assert raised.value.setting == "OPENSEARCH_URL"
+    assert "must be an https:// URL" in str(raised.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from monitors.redact import MASK, redact, redact_lines
@@ -90,3 +92,68 @@ def test_a_timed_out_approval_is_not_called_a_rejection() -> None:
     )  # fmt: skip
     assert rejected.rejected_approval
     assert "rejected by alice: not today" in "\n".join(_action_facts(rejected))
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("curl -u deploy:Tr0ub4dor https://api.example.com", "Tr0ub4dor"),
+        ("curl --user deploy:Tr0ub4dor https://api.example.com", "Tr0ub4dor"),
+        ("mysql -uroot -pS3cretPW -h db leads", "S3cretPW"),
+        ("mysqldump -h db -u root -pS3cretPW leads > dump.sql", "S3cretPW"),
+        ("Authorization: Basic ZGVwbG95OlRyMHViNGRvcg==", "ZGVwbG95OlRyMHViNGRvcg"),
+        ('{"Credentials":{"SecretAccessKey":"wJalrXUtnFEMI\\/K7MDENG\\/bPxRfiCYEXAMPLEKEY"}}',
+         "wJalrXUtnFEMI"),
+    ],
+)  # fmt: skip
+def test_command_line_credentials_are_masked(line: str, secret: str) -> None:
+    assert secret not in redact(line)
+
+
+@pytest.mark.parametrize("with_end", [True, False])
+def test_a_key_whose_begin_line_was_cut_off_is_masked(with_end: bool) -> None:
+    """The kept lines are the last N: they can start inside a key block."""
+    body = ["MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+            "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK"]  # fmt: skip
+    lines = [*body, "-----END RSA PRIVATE KEY-----", "Phase complete: BUILD State: FAILED"]
+    if not with_end:
+        lines = [*body, "Phase complete: BUILD State: FAILED"]
+    out = redact_lines(lines)
+    assert not any(part in "\n".join(out) for part in body)
+    assert out[-1] == "Phase complete: BUILD State: FAILED"
+
+
+def test_stack_event_reasons_and_commit_messages_are_redacted() -> None:
+    from monitors.pipeline_context import (
+        FailedAction,
+        FailureContext,
+        Revision,
+        StackEvent,
+    )
+    from monitors.pipeline_event import PipelineFailure
+    from monitors.pipeline_failure import chatbot_message, slack_alert
+
+    failure = PipelineFailure(
+        level="action", pipeline="web", execution_id="e-1", region="us-east-1",
+        account="123456789012", time="2026-11-26T15:00:00Z", event_id="ev-1",
+    )  # fmt: skip
+    action = FailedAction(
+        stage="Deploy", action="stack", category="Deploy", provider="CloudFormation",
+        stack="web", stack_events=[StackEvent(
+            "Db", "AWS::RDS::DBInstance", "CREATE_FAILED",
+            "Invalid MasterUserPassword: password=Sup3rSecret! has a '/'", "t",
+        )],
+    )  # fmt: skip
+    context = FailureContext(
+        failure=failure, actions=[action],
+        revisions=[Revision(name="source", revision_id="abc", summary=(
+            "fix: use ghp_" + "A" * 36 + " <!channel> for the release"
+        ), url=None)],
+    )  # fmt: skip
+    slack = json.dumps(slack_alert(context, thread_ts=None).blocks)
+    chatbot = json.dumps(chatbot_message(context))
+    for text in (slack, chatbot):
+        assert "Sup3rSecret!" not in text
+        assert "ghp_AAAA" not in text
+        assert "<!channel>" not in text  # escaped: shown, never a mention
+    assert "&lt;!channel&gt;" in chatbot
