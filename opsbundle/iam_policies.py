@@ -168,6 +168,7 @@ _TYPES: dict[str, tuple[str | None, str, str]] = {
     # type: (name property, ARN, what Ref returns: "name" or "arn")
     "AWS::IAM::Role": ("RoleName", "arn:{p}:iam::{a}:role{path}{name}", "name"),
     "AWS::IAM::ManagedPolicy": ("ManagedPolicyName", "arn:{p}:iam::{a}:policy{path}{name}", "arn"),
+    "AWS::IAM::Group": ("GroupName", "arn:{p}:iam::{a}:group{path}{name}", "name"),
     "AWS::KMS::Key": (None, "arn:{p}:kms:{r}:{a}:key/{name}", "name"),
     "AWS::KMS::Alias": ("AliasName", "arn:{p}:kms:{r}:{a}:{name}", "name"),
     "AWS::SNS::Topic": ("TopicName", "arn:{p}:sns:{r}:{a}:{name}", "arn"),
@@ -435,7 +436,12 @@ SAMPLES = {
     "LogGroupNames": "/aws/lambda/billing-api,/aws/lambda/leads-api",
     "ShippedLogGroups": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/billing-*,"
                         f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/leads-api",
+    "AuditContactDomains": "example.com",
+    "AuditOperationsContact": "Ops Team | Operations | ops@example.com | +1 555 0100",
+    "AuditBillingContact": "Finance | Billing | billing@example.com | +1 555 0101",
+    "AuditSecurityContact": "Security | Security | security@example.com | +1 555 0102",
 }  # fmt: skip
+LAMBDA_PACKAGES = ("report_fn", "monitors", "log_shipper", "audit")
 PACKAGE_SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 
@@ -457,17 +463,15 @@ def environment(
     with tempfile.TemporaryDirectory() as directory:
         (Path(directory) / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
         plan = load_plan(name, params_dir=Path(directory), templates_dir=TEMPLATES_DIR,
-                         lambdas=("report_fn", "monitors", "log_shipper"))  # fmt: skip
+                         lambdas=LAMBDA_PACKAGES)  # fmt: skip
     outputs: dict[str, dict[str, str]] = {}
     stacks: dict[str, Stack] = {}
     for spec in dependency_order(plan.all_stacks.values()):
         context = Context(
             environment=name, stack_prefix=plan.stack_prefix, region=REGION, account=ACCOUNT,
             artifact_bucket=f"opsbundle-artifacts-{ACCOUNT}-{REGION}",
-            package_keys={p: f"{name}/lambda/{p}/{PACKAGE_SHA}.zip" for p in
-                          ("report_fn", "monitors", "log_shipper")},
-            package_versions={p: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY" for p in
-                              ("report_fn", "monitors", "log_shipper")},
+            package_keys={p: f"{name}/lambda/{p}/{PACKAGE_SHA}.zip" for p in LAMBDA_PACKAGES},
+            package_versions={p: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY" for p in LAMBDA_PACKAGES},
             outputs=outputs,
         )  # fmt: skip
         values = resolve(spec, context)

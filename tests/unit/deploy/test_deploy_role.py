@@ -28,29 +28,39 @@ import pytest
 
 from opsbundle.iam_policies import ACCOUNT, KEY_ID, REGION, Resource, Stack, decide, environment
 
-DEPLOYED = ("alerting", "trail", "report", "monitors", "log-shipper")  # by the pipeline
-# The other branches of the templates: Chatbot, Kinesis, a created OpenSearch secret, S3 log
-# sources.
-VARIANTS = (
-    (),
-    (("alerting", "SlackWorkspaceId", "T0123ABCD"), ("alerting", "SlackChannelId", "C0123456789"),
-     ("log-shipper", "UseKinesis", "true"), ("log-shipper", "OpenSearchAuth", "basic"),
-     ("log-shipper", "S3LogBuckets", "acme-alb-logs,acme-trail")),
+# (environment, overrides): the committed dev file; the other branches of the templates
+# (Chatbot, Kinesis, a created OpenSearch secret, S3 log sources); prod, which also deploys the
+# audit and access stacks.
+Variant = tuple[str, tuple[tuple[str, str, str], ...]]
+DEV: Variant = ("dev", ())
+VARIANTS: tuple[Variant, ...] = (
+    DEV,
+    ("dev", (("alerting", "SlackWorkspaceId", "T0123ABCD"),
+             ("alerting", "SlackChannelId", "C0123456789"),
+             ("log-shipper", "UseKinesis", "true"), ("log-shipper", "OpenSearchAuth", "basic"),
+             ("log-shipper", "S3LogBuckets", "acme-alb-logs,acme-trail"))),
+    ("prod", ()),
 )  # fmt: skip
+VARIANT_IDS = ["dev", "dev-chatbot-kinesis-basic-s3", "prod-audit-access"]
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}"
 
 
-def stacks(variant: tuple[tuple[str, str, str], ...] = ()) -> dict[str, Stack]:
-    return environment("dev", variant)
+def stacks(variant: Variant = DEV) -> dict[str, Stack]:
+    return environment(*variant)
 
 
-def deploy_role() -> list[dict[str, Any]]:
-    role = stacks()["pipeline"].resources["PipelineDeployRole"].properties
+def deployed(variant: Variant) -> list[str]:
+    """The stacks the environment's pipeline deploys: all but itself."""
+    return [name for name in stacks(variant) if name != "pipeline"]
+
+
+def deploy_role(variant: Variant = DEV) -> list[dict[str, Any]]:
+    role = stacks(variant)["pipeline"].resources["PipelineDeployRole"].properties
     return [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
 
 
-def boundary_arn() -> str:
-    return stacks()["alerting"].resources["AlertingPermissionsBoundary"].arn
+def boundary_arn(variant: Variant = DEV) -> str:
+    return stacks(variant)["alerting"].resources["AlertingPermissionsBoundary"].arn
 
 
 def own_role() -> str:
@@ -366,6 +376,14 @@ CORE: dict[str, tuple[str, ...]] = {
     ),
     # Put and delete are calls on the role, with its boundary (below).
     "AWS::IAM::RolePolicy": ("iam:GetRolePolicy",),
+    # Attaching a policy is a call on the group, with the policy's ARN (below).
+    "AWS::IAM::Group": (
+        "iam:CreateGroup",
+        "iam:DeleteGroup",
+        "iam:GetGroup",
+        "iam:ListGroupPolicies",
+        "iam:ListAttachedGroupPolicies",
+    ),
     "AWS::IAM::ManagedPolicy": (
         "iam:CreatePolicy",
         "iam:DeletePolicy",
@@ -458,8 +476,9 @@ def _target(stack: Stack, resource: Resource) -> list[str]:  # noqa: PLR0911 - o
     return [resource.arn]
 
 
-def _role_calls(stack: Stack, resource: Resource) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """What changes what a role may do, always with the role's boundary in the request."""
+def _iam_calls(stack: Stack, resource: Resource) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """What changes what a role or group may do: a role's always with its boundary in the
+    request, a group's with the policy's ARN."""
     props = resource.properties
     if resource.type == "AWS::IAM::Role":
         boundary = {"iam:PermissionsBoundary": props.get("PermissionsBoundary", "")}
@@ -467,8 +486,16 @@ def _role_calls(stack: Stack, resource: Resource) -> Iterator[tuple[str, str, di
             yield action, resource.arn, boundary
         for policy in props.get("ManagedPolicyArns", []):
             yield "iam:AttachRolePolicy", resource.arn, {**boundary, "iam:PolicyARN": policy}
+    by_ref = {r.ref: r for r in stack.resources.values()}
+    attached = {
+        "AWS::IAM::Group": [(resource.arn, p) for p in props.get("ManagedPolicyArns", [])],
+        "AWS::IAM::ManagedPolicy": [(by_ref[g].arn, resource.arn) for g in props.get("Groups", [])],
+    }
+    for group, policy in attached.get(resource.type, []):
+        for action in ("iam:AttachGroupPolicy", "iam:DetachGroupPolicy"):
+            yield action, group, {"iam:PolicyARN": policy}
     if resource.type == "AWS::IAM::RolePolicy":
-        role = {r.ref: r for r in stack.resources.values()}[props["RoleName"]]
+        role = by_ref[props["RoleName"]]
         its_boundary = {"iam:PermissionsBoundary": role.properties.get("PermissionsBoundary", "")}
         for action in ("iam:PutRolePolicy", "iam:DeleteRolePolicy"):
             yield action, role.arn, its_boundary
@@ -486,7 +513,7 @@ def _calls(stack: Stack, resource: Resource) -> Iterator[tuple[str, str, dict[st
             )  # fmt: skip
         for action in CORE[resource.type]:
             yield action, arn, context
-    yield from _role_calls(stack, resource)
+    yield from _iam_calls(stack, resource)
     passes = {
         "AWS::Lambda::Function": (props.get("Role"), "lambda"),
         "AWS::Scheduler::Schedule": (props.get("Target", {}).get("RoleArn"), "scheduler"),
@@ -511,11 +538,12 @@ def _calls(stack: Stack, resource: Resource) -> Iterator[tuple[str, str, dict[st
 BY_A_PERSON = {("alerting", "AlertingPermissionsBoundary")}
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=["committed", "chatbot-kinesis-basic"])
-@pytest.mark.parametrize("stack_name", DEPLOYED)
-def test_every_stack_can_still_be_deployed(
-    stack_name: str, variant: tuple[tuple[str, str, str], ...]
-) -> None:
+@pytest.mark.parametrize(
+    ("variant", "stack_name"),
+    [(v, name) for v in VARIANTS for name in deployed(v)],
+    ids=[f"{i}-{name}" for v, i in zip(VARIANTS, VARIANT_IDS, strict=True) for name in deployed(v)],
+)
+def test_every_stack_can_still_be_deployed(variant: Variant, stack_name: str) -> None:
     stack = stacks(variant)[stack_name]
     denied = []
     for logical_id, resource in stack.resources.items():
@@ -523,7 +551,7 @@ def test_every_stack_can_still_be_deployed(
             continue
         assert resource.type in CORE, f"{resource.type}: add it to CORE (and the deploy role)"
         for action, arn, context in _calls(stack, resource):
-            if decide(deploy_role(), action, arn, context) != "allow":
+            if decide(deploy_role(variant), action, arn, context) != "allow":
                 denied.append(f"{logical_id}: {action} on {arn} {context or ''}")
     assert denied == [], "\n".join(denied)
 
@@ -536,11 +564,9 @@ def test_a_change_to_the_boundary_policy_needs_a_person() -> None:
 # --- the roles the stacks create --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=["committed", "chatbot-kinesis-basic"])
-def test_every_stack_role_is_on_the_path_with_the_boundary(
-    variant: tuple[tuple[str, str, str], ...],
-) -> None:
-    for stack_name in DEPLOYED:
+@pytest.mark.parametrize("variant", VARIANTS, ids=VARIANT_IDS)
+def test_every_stack_role_is_on_the_path_with_the_boundary(variant: Variant) -> None:
+    for stack_name in deployed(variant):
         stack = stacks(variant)[stack_name]
         for logical_id, resource in stack.resources.items():
             if resource.type in ("AWS::IAM::Role", "AWS::IAM::ManagedPolicy") and (
@@ -548,19 +574,18 @@ def test_every_stack_role_is_on_the_path_with_the_boundary(
             ):
                 assert resource.properties.get("Path") == "/opsbundle-stacks/", logical_id
             if resource.type == "AWS::IAM::Role":
-                assert resource.properties["PermissionsBoundary"] == boundary_arn(), logical_id
+                boundary = resource.properties.get("PermissionsBoundary")
+                assert boundary == boundary_arn(variant), logical_id
 
 
-@pytest.mark.parametrize("variant", VARIANTS, ids=["committed", "chatbot-kinesis-basic"])
-def test_the_boundary_allows_what_every_stack_role_does(
-    variant: tuple[tuple[str, str, str], ...],
-) -> None:
+@pytest.mark.parametrize("variant", VARIANTS, ids=VARIANT_IDS)
+def test_the_boundary_allows_what_every_stack_role_does(variant: Variant) -> None:
     """A role's own policy is capped by the boundary: what the stacks' roles need must be in
     it, or they would fail at run time."""
     boundary = stacks(variant)["alerting"].resources["AlertingPermissionsBoundary"]
     ceiling = boundary.properties["PolicyDocument"]["Statement"]
     outside = []
-    for stack_name in DEPLOYED:
+    for stack_name in deployed(variant):
         stack = stacks(variant)[stack_name]
         for logical_id, resource in stack.resources.items():
             if resource.type != "AWS::IAM::Role":
