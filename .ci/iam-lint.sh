@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # parliament (an IAM linter that knows privilege-escalation paths) over every identity policy
-# of the templates, resolved for the dev parameter file by opsbundle.iam_policies.
-# Two policies are reviewed by hand, each with its own config saying which findings are
+# of the templates, resolved for the prod parameter file (every stack, audit and access too)
+# by opsbundle.iam_policies.
+# Some policies are reviewed by hand, each set with its own config saying which findings are
 # there on purpose and why (parliament 1.6's ignore_locations cannot match a file): the
-# deploy role's and CodePipeline's. Every other policy gets every check.
+# deploy role's, CodePipeline's and the access stack's group policies. Every other policy
+# gets every check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(.ci/cfn-tools.sh)
 dir=.cache/iam-policies
-.venv/bin/python -m opsbundle.iam_policies "$dir/all"
+.venv/bin/python -m opsbundle.iam_policies "$dir/all" --env prod
 status=0
 lint() {  # directory, parliament arguments...
   "$bin/parliament" --directory "$1" --include_policy_extension json \
@@ -20,5 +22,8 @@ for reviewed in deploy-role:pipeline.PipelineDeployRole pipeline-role:pipeline.P
   mv "$dir/all/${reviewed#*:}".*.json "$dir/$name/"
   lint "$dir/$name" --config ".ci/parliament-$name.yaml"
 done
+rm -rf "${dir:?}/access" && mkdir -p "$dir/access"
+mv "$dir"/all/access.*.json "$dir/access/"
+lint "$dir/access" --config .ci/parliament-access.yaml
 lint "$dir/all"
 exit $status
