@@ -31,6 +31,12 @@ from log_shipper.events import LogBatch, LogEvent, Malformed
 from log_shipper.exceptions import DeadLetterError
 from log_shipper.formats.detect import FORMATS as FILE_FORMATS
 from opsbundle import aws
+from opsbundle.inflate import TooLarge, gunzip
+
+# Bigger than any object the shipper writes (one invocation's or one S3 chunk's failures: a
+# CloudWatch Logs payload inflates to 32 MB at most, a chunk is held in the function's
+# memory), small enough that a gzip bomb put in the bucket stops here.
+MAX_OBJECT_BYTES = 1024 * 1024 * 1024
 
 
 def event_record(failure: Failure, failed_at: datetime) -> dict[str, Any]:
@@ -187,9 +193,11 @@ class DeadLetters:
                 f"could not read s3://{self.bucket}/{key}: {_code(error)}"
             ) from None
         try:
-            text = gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
+            text = gunzip(body, limit=MAX_OBJECT_BYTES) if body[:2] == b"\x1f\x8b" else body
             records = [json.loads(line) for line in text.splitlines() if line.strip()]
-        except (OSError, ValueError):
+        except TooLarge as error:
+            raise DeadLetterError(f"s3://{self.bucket}/{key} {error}: not one we wrote") from None
+        except ValueError:
             raise DeadLetterError(f"s3://{self.bucket}/{key} is not gzip'd JSON Lines") from None
         return DeadLetterObject(key, records)
 

@@ -88,6 +88,23 @@ def test_a_bucket_that_refuses_raises_dead_letter_error(s3: Any) -> None:
         store.put([{"kind": "event"}], request_id="r", at=AT)
 
 
+def test_an_object_that_inflates_past_the_bound_is_refused_unread(
+    s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from log_shipper import dead_letter
+
+    monkeypatch.setattr(dead_letter, "MAX_OBJECT_BYTES", 1_000_000)
+    bomb = gzip.compress(b"\n" * 50_000_000)  # about 50 KB that inflates to 50 MB
+    s3.put_object(Bucket="dlq", Key="dl/2026/11/26/bomb.jsonl.gz", Body=bomb)
+    s3.put_object(Bucket="dlq", Key="dl/2026/11/26/junk.jsonl.gz", Body=b"\x1f\x8bjunk")
+    store = DeadLetters(bucket="dlq", prefix="dl", boto3_client=s3)
+
+    with pytest.raises(DeadLetterError, match=r"bomb\.jsonl\.gz inflates past 1,000,000 bytes"):
+        store.read("dl/2026/11/26/bomb.jsonl.gz")
+    with pytest.raises(DeadLetterError, match="is not gzip'd JSON Lines"):
+        store.read("dl/2026/11/26/junk.jsonl.gz")
+
+
 class Context:
     aws_request_id = "6f3c2a1e-9d0b-4c5f-8e7a-1b2c3d4e5f60"
 
