@@ -20,11 +20,20 @@ from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 from opsbundle.slack import PostedMessage, SlackClient
 from report_fn import render
-from report_fn.aggregate import Comparison, DataQuality, LeadReport, aggregate, count_totals
+from report_fn.aggregate import (
+    Comparison,
+    DataQuality,
+    LeadReport,
+    aggregate,
+    count_totals,
+    hourly,
+)
 from report_fn.archive import ReportArchive
 from report_fn.crm.base import Connector
 from report_fn.crm.mapping import FieldMapping, ParsedLeads, parse_records
 from report_fn.exceptions import CRMError, ReportError
+from report_fn.filters import LeadFilter
+from report_fn.leads import DIMENSIONS
 from report_fn.ledger import ALREADY_POSTED, DEFAULT_LEASE_SECONDS, TAKEN_OVER, Claim, SlotLedger
 from report_fn.notify import FailureNotifier
 from report_fn.window import Window, report_windows, slot_time
@@ -66,6 +75,8 @@ class ReportJob:
     archive: ReportArchive | None = None
     notifier: FailureNotifier | None = None
     attach_csv: bool = False
+    filters: LeadFilter = field(default_factory=LeadFilter)
+    dimensions: tuple[str, ...] = DIMENSIONS
 
     def build(self, at: datetime) -> LeadReport:
         """Fetch and aggregate the report for the slot `at` belongs to. Raises CRMError."""
@@ -88,10 +99,11 @@ class ReportJob:
                 name=self.name,
                 scheduled_time=slot,
                 window=windows.today,
-                leads=parsed.leads,
+                leads=self.filters.apply(parsed.leads),
                 comparisons=comparisons,
                 quality=quality,
                 top_n=self.top_n,
+                dimensions=self.dimensions,
             )
         self.metrics.count("LeadsCounted", report.totals.leads)
         self.metrics.count("RowsSkipped", quality.rows_skipped)
@@ -262,8 +274,9 @@ class ReportJob:
                 if covers_from is not None and covers_from > window.start:
                     local = covers_from.astimezone(self.timezone)
                     notes.append(f"the export starts at {local:%a %H:%M}, inside this window")
-                return Comparison(window.label, window, count_totals(parsed.leads, window),
-                                  "crm", " ".join(notes))  # fmt: skip
+                leads = self.filters.apply(parsed.leads)
+                return Comparison(window.label, window, count_totals(leads, window), "crm",
+                                  " ".join(notes), per_hour=hourly(leads, window))  # fmt: skip
             reason = "the export does not reach back that far"
         if self.archive:
             try:
