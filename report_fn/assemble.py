@@ -18,6 +18,7 @@ from report_fn.crm.salesforce import SalesforceConnector
 from report_fn.crm.sample import SampleConnector
 from report_fn.job import ReportJob
 from report_fn.ledger import SlotLedger
+from report_fn.mail import Mailer
 from report_fn.notify import FailureNotifier
 
 
@@ -71,7 +72,7 @@ def build_job(
     secrets: Secrets | None = None,
     clients: dict[str, Any] | None = None,
 ) -> ReportJob:
-    """`clients` may hold ready boto3 clients by service name (dynamodb, s3, sns)."""
+    """`clients` may hold ready boto3 clients by service name (dynamodb, s3, sns, sesv2)."""
     clients = clients or {}
     secrets = secrets or Secrets(boto3_client=clients.get("secretsmanager"))
     job = ReportJob(
@@ -82,6 +83,15 @@ def build_job(
         metrics=metrics,
         top_n=settings.top_n,
         attach_csv=settings.attach_csv,
+        filters=settings.filters,
+        dimensions=settings.breakdowns,
+        title=settings.title,
+        thresholds=settings.thresholds,
+        post_when_flagged=settings.post_when_flagged,
+        chart=settings.chart,
+        email_to=settings.email_to,
+        email_subject=settings.email_subject,
+        channel_setting=settings.channel_setting,
     )
     if dry_run:
         return job
@@ -91,7 +101,9 @@ def build_job(
         base_url=settings.slack_base_url,
     )
     job.slack = slack
-    job.channel = settings.slack_channel
+    job.channels = settings.channels or (
+        (settings.slack_channel,) if settings.slack_channel else ()
+    )
     job.ledger = SlotLedger(table_name=settings.table, boto3_client=clients.get("dynamodb"))
     job.archive = ReportArchive(
         bucket=settings.archive_bucket,
@@ -99,6 +111,8 @@ def build_job(
         kms_key_id=settings.archive_kms_key_id,
         boto3_client=clients.get("s3"),
     )
+    if settings.email_to and settings.email_from:
+        job.mailer = Mailer(sender=settings.email_from, sesv2_client=clients.get("sesv2"))
     job.notifier = FailureNotifier(
         slack=slack,
         ops_channel=settings.slack_ops_channel,

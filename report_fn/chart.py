@@ -92,6 +92,20 @@ def chart_data(report: LeadReport) -> ChartData:
     )
 
 
+def alt_text(data: ChartData) -> str:
+    """The chart in words, for screen readers (Slack's alt text: at most 1,000 characters)."""
+    today = data.series[0]
+    hours = ", ".join(
+        f"{label} {value}" for label, value in zip(data.hours, today.values, strict=True)
+        if value is not None
+    )  # fmt: skip
+    others = "; ".join(series.label for series in data.series[1:])
+    text = f"{data.title}. {today.label} by hour: {hours}." + (
+        f" {others} in all." if others else ""
+    )
+    return text if len(text) <= 1000 else text[:999] + "…"
+
+
 def _clock_change(report: LeadReport) -> str:
     """What happened to the clock today, if anything: the axis has a gap or a repeat."""
     window = report.window

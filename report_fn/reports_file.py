@@ -39,6 +39,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, relevance
 
 from opsbundle.exceptions import ConfigError
+from report_fn.crm.mapping import CANONICAL_FIELDS
 from report_fn.filters import FIELDS, LeadFilter
 from report_fn.leads import DIMENSIONS, STATUSES
 from report_fn.thresholds import MENTION, Condition, ConditionError, Threshold
@@ -109,7 +110,11 @@ _REPORT: dict[str, Any] = {
                 "object": {"type": "string", "minLength": 1},
                 "base_url": {"type": "string", "pattern": r"^https://\S+$"},
                 "export_url": {"type": "string", "minLength": 1},
-                "field_map": {"type": "object", "additionalProperties": {"type": "string"}},
+                "field_map": {
+                    "type": "object",
+                    "propertyNames": {"enum": list(CANONICAL_FIELDS)},
+                    "additionalProperties": {"type": "string", "minLength": 1},
+                },
                 "status_map": {
                     "type": "object",
                     "additionalProperties": {"enum": list(STATUSES)},
