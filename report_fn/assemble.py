@@ -8,6 +8,7 @@ from opsbundle import aws
 from opsbundle import settings as names
 from opsbundle.metrics import RunMetrics
 from opsbundle.secrets import Secrets
+from opsbundle.settings import Env
 from opsbundle.slack import SlackClient
 from report_fn.archive import ReportArchive
 from report_fn.config import ReportSettings
@@ -64,6 +65,16 @@ def build_connector(
     )
 
 
+def slack_client(settings: ReportSettings, *, secrets: Secrets) -> SlackClient:
+    token_arn = Env().required(
+        names.SLACK_TOKEN_SECRET_ARN, settings.slack_secret_arn, why="needed to post to Slack"
+    )
+    return SlackClient(
+        token=secrets.token(token_arn, setting=names.SLACK_TOKEN_SECRET_ARN),
+        base_url=settings.slack_base_url,
+    )
+
+
 def build_job(
     settings: ReportSettings,
     *,
@@ -96,10 +107,7 @@ def build_job(
     if dry_run:
         return job
     assert settings.slack_secret_arn and settings.table and settings.archive_bucket
-    slack = SlackClient(
-        token=secrets.token(settings.slack_secret_arn, setting=names.SLACK_TOKEN_SECRET_ARN),
-        base_url=settings.slack_base_url,
-    )
+    slack = slack_client(settings, secrets=secrets)
     job.slack = slack
     job.channels = settings.channels or (
         (settings.slack_channel,) if settings.slack_channel else ()
