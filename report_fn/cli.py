@@ -161,7 +161,7 @@ def _print(outcome: Outcome, args: argparse.Namespace, *, posted: bool) -> None:
         args.chart.write_bytes(chart.render_png(chart.chart_data(report)))
     if args.format == "json":
         payload = report.to_json() if report else {}
-        if framing and report:
+        if framing and framing.flags and report:  # only for reports with thresholds
             payload["flags"] = [_flag_json(flag) for flag in framing.flags]
         if posted:
             payload = {"outcome": outcome.to_json(), "report": payload or None}
