@@ -4,7 +4,8 @@
 
 Each `DIST_DIR/<name>.zip` holds the part's package and the shared `opsbundle/` package
 (source `.py` files only: no `__pycache__`, no tests) plus the runtime dependencies from
-pyproject.toml's `[project].dependencies`, as wheels for manylinux aarch64 / CPython 3.12.
+pyproject.toml's `[project].dependencies`, as wheels for manylinux aarch64 / CPython 3.12,
+and the project-root files a Lambda lists as `data` when they exist (report_fn: reports.yml).
 Next to it, `<name>.zip.sha256` holds base64(sha256(zip)), the form Lambda reports as
 `CodeSha256`, so deploy tooling can skip functions whose code did not change.
 
@@ -100,6 +101,7 @@ class Lambda:
     requires: tuple[str, ...]  # names of pyproject dependencies it imports at run time
     bundles: tuple[str, ...] = ()  # runtime-provided distributions it ships anyway (see above)
     omits: tuple[str, ...] = ()  # required by a dependency, never imported by the function
+    data: tuple[str, ...] = ()  # files at the project root it ships when they exist
 
     def runtime_provided(self) -> dict[str, str]:
         """RUNTIME_PROVIDED less what this Lambda bundles itself."""
@@ -110,7 +112,17 @@ class Lambda:
 LAMBDAS: dict[str, Lambda] = {
     "report_fn": Lambda(
         packages=("report_fn", "opsbundle"),
-        requires=("aws-lambda-powertools", "prometheus-client", "requests", "slack-sdk", "tzdata"),
+        requires=(
+            "aws-lambda-powertools",
+            "jsonschema",
+            "pillow",
+            "prometheus-client",
+            "pyyaml",
+            "requests",
+            "slack-sdk",
+            "tzdata",
+        ),
+        data=("reports.yml",),  # the reports file (REPORTS_FILE=reports.yml in the stack)
     ),
     "monitors": Lambda(
         packages=("monitors", "opsbundle"),
@@ -174,6 +186,7 @@ SKIPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
 BUILD_ONLY = frozenset({
     "opsbundle/packaging.py", "opsbundle/deploy.py", "opsbundle/deploy_cli.py",
     "opsbundle/stacks.py", "opsbundle/changesets.py", "opsbundle/cost.py",
+    "opsbundle/report_stack.py",
 })  # fmt: skip
 
 Entry = tuple[str, Path]  # (name in the zip, file on disk)
@@ -552,7 +565,8 @@ def build(
             )  # fmt: skip
             dependencies = collect_tree(site)
             sources = collect_sources(root / package for package in LAMBDAS[name].packages)
-            entries = [e for e in sources if e[0] not in BUILD_ONLY] + dependencies
+            data = [(file, root / file) for file in LAMBDAS[name].data if (root / file).is_file()]
+            entries = [e for e in sources if e[0] not in BUILD_ONLY] + data + dependencies
             if compiler:
                 entries += compile_bytecode(entries, compiler, Path(scratch) / name / "pyc")
             check_unzipped_size(entries)
