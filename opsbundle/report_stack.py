@@ -103,3 +103,31 @@ def _schedules(
 def parameters(given: dict[str, str]) -> dict[str, str]:
     """The stack's parameters for the rendered template: without the schedule expression."""
     return {key: value for key, value in given.items() if key != EXPRESSION_PARAMETER}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m opsbundle.report_stack REPORTS_FILE OUT_DIR`: write OUT_DIR/report.json, the
+    report template rendered from the file, so `make lint` runs cfn-lint and checkov on what
+    a deploy with that file would send."""
+    import sys  # noqa: PLC0415 - only the command line needs it
+
+    from opsbundle.stacks import TEMPLATES_DIR, load_template  # noqa: PLC0415 - no cycle
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m opsbundle.report_stack REPORTS_FILE OUT_DIR", file=sys.stderr)
+        return 2
+    try:
+        loaded = reports_file.load(args[0])
+    except ConfigError as error:
+        print(f"opsbundle: configuration error: {error}", file=sys.stderr)
+        return 2
+    out = Path(args[1])
+    out.mkdir(parents=True, exist_ok=True)
+    rendered = render(load_template(TEMPLATES_DIR / TEMPLATE_NAME), loaded)
+    (out / "report.json").write_text(json.dumps(rendered, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

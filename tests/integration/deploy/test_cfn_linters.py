@@ -68,3 +68,27 @@ def test_checkov_passes_with_every_suppression_explained(tools: Path) -> None:
         reason = (check.get("check_result") or {}).get("suppress_comment", "")
         assert len(reason.strip()) >= 30, f"{check['check_id']} {check['resource']}: no reason"
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.timeout(600)
+def test_the_report_stack_rendered_from_the_example_reports_file_is_clean_too(
+    tools: Path, tmp_path: Path
+) -> None:
+    """What `opsbundle deploy` sends when the project has a reports file: a schedule per report."""
+    from opsbundle import report_stack
+
+    assert report_stack.main([str(ROOT / "reports.example.yml"), str(tmp_path)]) == 0
+    rendered = tmp_path / "report.json"
+    lint = subprocess.run(  # noqa: S603
+        [str(tools / "cfn-lint"), "--format", "parseable", str(rendered)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
+    scan = subprocess.run(  # noqa: S603
+        [str(tools / "checkov"), "-d", str(tmp_path), "--framework", "cloudformation",
+         "--skip-download", "--output", "json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    report = json.loads(scan.stdout)
+    assert report["results"]["failed_checks"] == [], report["results"]["failed_checks"]
+    assert report["summary"]["passed"] > 0 and scan.returncode == 0
