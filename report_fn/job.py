@@ -364,7 +364,7 @@ class ReportJob:
                     data = chart.chart_data(report)
                     png = chart.render_png(data)
                 files.append((f"{stamp}-per-hour.png", png, data.title, chart.alt_text(data)))
-            except (OSError, ValueError) as error:  # Pillow's failures
+            except (ImportError, OSError, ValueError) as error:  # Pillow missing or failing
                 self.metrics.count("ChartFailed")
                 outcome.problems.append(f"the chart could not be drawn ({error})")
         if self.attach_csv:
