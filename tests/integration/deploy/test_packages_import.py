@@ -187,3 +187,18 @@ def test_the_chart_draws_with_pillow_pruned_as_the_zip_prunes_it(
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert int(result.stdout) > 10_000
+
+
+def test_report_fn_ships_pillow_for_png_and_text_only(built: Path) -> None:
+    with zipfile.ZipFile(built / "report_fn.zip") as archive:
+        names = archive.namelist()
+    import fnmatch
+
+    for pattern in packaging.PILLOW_UNUSED:
+        assert not fnmatch.filter(names, pattern), pattern
+    for needed in ("PIL/_imaging.cpython-312-aarch64-linux-gnu.so",
+                   "PIL/_imagingft.cpython-312-aarch64-linux-gnu.so"):  # fmt: skip
+        assert needed in names
+    assert any(name.startswith("pillow.libs/libfreetype-") for name in names)
+    # The project has no reports.yml of its own (reports.example.yml is not shipped).
+    assert "reports.yml" not in names and "reports.example.yml" not in names
