@@ -180,9 +180,16 @@ class ReportSettings:
 
 
 def reports_path(env: Env | None = None, explicit: str | Path | None = None) -> Path | None:
-    """The reports file to use: --file, else REPORTS_FILE; None: the environment's report."""
-    value = str(explicit) if explicit else (env or Env()).string(names.REPORTS_FILE)
-    return Path(value) if value else None
+    """The reports file to use: --file, else REPORTS_FILE; None: the environment's report.
+    In Lambda a relative REPORTS_FILE is read from the function's code folder."""
+    env = env or Env()
+    if explicit:
+        return Path(explicit)
+    value = env.string(names.REPORTS_FILE)
+    if not value:
+        return None
+    root = env.string("LAMBDA_TASK_ROOT")
+    return Path(root) / value if root and not Path(value).is_absolute() else Path(value)
 
 
 def settings_for(

@@ -142,3 +142,8 @@ def test_report_run_previews_a_report_of_the_file(capsys: pytest.CaptureFixture[
     assert {row["name"] for row in data["breakdowns"]["campaign"]["rows"]} <= {
         "Mass Torts – Camp Lejeune", "Mass Torts – Hair Relaxer", "Other"
     }  # fmt: skip
+
+
+def test_in_lambda_a_relative_reports_file_is_read_from_the_code_folder() -> None:
+    env = Env({"REPORTS_FILE": "reports.example.yml", "LAMBDA_TASK_ROOT": str(ROOT)})
+    assert settings_for("leads-drop", env=env, dry_run=True).post_when_flagged
