@@ -54,9 +54,9 @@ zip, so an omission that a handler did need fails the build's tests, not a cold 
 Finer still, a Lambda may `prune` files of a distribution it ships but never loads. Pillow
 (the report's chart) carries a shared library per image format; the chart writes PNG with
 FreeType text, so the AVIF, WebP and colour-management extensions and their libraries (2.4 MB
-zipped, 7.1 MB unpacked; `readelf -d` shows nothing else links them) stay out. Pillow imports a format's
-plugin only when that format is used, and treats a missing one as unsupported. A test renders
-the chart with a Pillow pruned the same way (tests/integration/deploy/test_packages_import.py).
+zipped, 7.1 MB unpacked; `readelf -d` shows nothing else links them) stay out. Pillow imports
+a format's plugin only when that format is used, and treats a missing one as unsupported. A
+test draws the chart with a Pillow pruned the same way (test_packages_import.py).
 
 Each .py file is shipped with its bytecode for CPython 3.12 (`__pycache__/*.cpython-312.pyc`,
 compiled by a python3.12 found on this machine). Lambda's task folder is read-only, so without
