@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test unit integration lint fmt bench package deploy dashboards system-packages clean
+.PHONY: help run test unit integration lint fmt bench package deploy dashboards docs docs-check system-packages clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,22 +23,24 @@ $(STAMP): pyproject.toml
 run: $(STAMP) ## preview the lead report on the built-in sample data (nothing is posted)
 	$(BIN)/opsbundle report run --source sample --dry-run
 
-system-packages: ## Debian packages the integration tests run for real (Prometheus, Pushgateway, node_exporter)
+system-packages: ## Debian packages the checks run for real (Prometheus, Pushgateway, node_exporter; Chromium)
 	@scripts/ensure-system-packages
 
-test: $(STAMP) system-packages ## the whole test suite: unit, then integration against local servers
+test: $(STAMP) ## the whole test suite: unit, then integration against local servers
+	@scripts/ensure-system-packages tests
 	$(BIN)/pytest -q -m unit
 	$(BIN)/pytest -q -m integration
 
 unit: $(STAMP) ## unit tests only (no network)
 	$(BIN)/pytest -q -m unit
 
-integration: $(STAMP) system-packages ## integration tests only (local servers on 127.0.0.1)
+integration: $(STAMP) ## integration tests only (local servers on 127.0.0.1)
+	@scripts/ensure-system-packages tests
 	$(BIN)/pytest -q -m integration
 
 REPORTS := $(if $(wildcard reports.yml),reports.yml,reports.example.yml)
 
-lint: $(STAMP) ## ruff, mypy, the reports file, cfn-lint and checkov on every template, parliament on every IAM policy
+lint: $(STAMP) docs-check ## ruff, mypy, the reports file, cfn-lint and checkov on every template, parliament on every IAM policy, the manual
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -49,6 +51,17 @@ lint: $(STAMP) ## ruff, mypy, the reports file, cfn-lint and checkov on every te
 	  $$bin/checkov -d cloudformation --framework cloudformation --quiet --compact --skip-download && \
 	  $$bin/checkov -d .cache/rendered --framework cloudformation --quiet --compact --skip-download
 	.ci/iam-lint.sh
+
+# Material for MkDocs prints a banner about its successor on every run; the build says enough.
+DOCS_ENV := NO_MKDOCS_2_WARNING=1
+
+docs: $(STAMP) ## serve the manual (docs/) on http://127.0.0.1:8000, rebuilt as you edit
+	$(DOCS_ENV) $(BIN)/mkdocs serve
+
+docs-check: $(STAMP) ## build the manual strictly (a broken link or page fails) and render every diagram in Chromium
+	@scripts/ensure-system-packages docs
+	$(DOCS_ENV) $(BIN)/mkdocs build --strict --quiet
+	$(BIN)/python scripts/check_docs_diagrams.py .cache/site
 
 fmt: $(STAMP) ## format and fix what ruff can
 	$(BIN)/ruff format .
