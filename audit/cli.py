@@ -192,7 +192,7 @@ def _from_params_file(env: str | None, params_dir: Path | None) -> tuple[dict[st
         if error.setting != "--only":
             raise
         raise ConfigError(
-            "--env", f"{env}.json has no {STACK!r} stack; add one (see README)"
+            "--env", f"{env}.json has no {STACK!r} stack; add one (see docs/audit.md)"
         ) from None
     spec = plan.all_stacks[STACK]
     source = f"{plan.source} stacks.{STACK}.parameters"

@@ -20,7 +20,7 @@ SEVERITY_ORDER = {HIGH: 0, MEDIUM: 1}
 class Check:
     id: str
     severity: str
-    title: str  # the rule, as the README lists it
+    title: str  # the rule, as docs/audit.md lists it
     why: str  # why it matters, the same for every finding of the check
 
 

@@ -19,7 +19,7 @@ from dashboards import containers, ec2_hosts, lambda_health, load_balancers, ops
 HERE = Path(__file__).parent
 DEFAULT_OUT_DIR = HERE / "generated"
 RULES_DIR = HERE / "rules"
-RUNBOOK_ANCHOR = "README.md#"  # runbook_url in the rule sources, relative to the repo
+RUNBOOK_ANCHOR = "docs/dashboards.md#"  # runbook_url in the rule sources, relative to the repo
 
 BUILDERS: Mapping[str, Callable[[], dict[str, Any]]] = MappingProxyType({
     "lambda_health": lambda_health.build,

@@ -33,7 +33,7 @@ POINTS_PER_PANEL = 250  # about the width of a panel in pixels, as Grafana asks 
 # Where a metric comes from, for the "absent" reason.
 SOURCES = {
     "aws_": "YACE: is its namespace's job, this metric and this statistic in its config "
-    "(the README's yace.yml)?",
+    "(the yace.yml of docs/dashboards.md)?",
     "node_": "node_exporter: is it scraped?",
     "container_": "the kubelet's cAdvisor (/metrics/cadvisor): is it scraped?",
     "kube_": "kube-state-metrics: is it scraped?",

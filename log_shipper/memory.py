@@ -1,7 +1,7 @@
 """How the shipper's process treats memory while it turns payloads into request bodies.
 
 Both settings were measured with `make bench` on this Firecracker machine (Lambda runs on
-Firecracker too); the figures are in the README's benchmark section.
+Firecracker too); the figures are in docs/benchmarks.md.
 
 - glibc gives an allocation of a few megabytes (a `_bulk` body, a decompressed payload) its
   own mmap and unmaps it when freed, and trims the heap's free top back to the kernel. Every

@@ -1,7 +1,7 @@
 """The lead report's numbers (pure): totals, comparisons, breakdowns, leads per hour.
 
 `LeadReport.to_json()` is what `opsbundle report run --format json` prints and what the
-S3 archive stores; the README documents its fields.
+S3 archive stores; docs/report.md documents its fields.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Two steps: `chart_data` (pure) lines the three windows up on the local clock, and
 `render_png` draws it with Pillow (ImageDraw and Pillow's built-in scalable font; no numpy,
-no matplotlib, so the Lambda zip stays small: see the README's figures).
+no matplotlib, so the Lambda zip stays small: see the figures in docs/report.md).
 
 The x axis is the local hour of day. On the day clocks spring forward the missing hour is a
 gap in today's bars (yesterday still has it); on the day they fall back the repeated hour

@@ -1,4 +1,4 @@
-"""A corpus of log lines for the redaction rules: every kind the README says is masked, in
+"""A corpus of log lines for the redaction rules: every kind docs/log-shipper.md says is masked, in
 every context a log line comes in, and the look-alikes that must stay.
 
 Made by code (a fixed seed), not kept as a file: the same values go into every context, so a

@@ -1,5 +1,5 @@
-"""opsbundle.redaction: what the README says is masked is masked, in every context a log line
-comes in; look-alikes stay; JSON stays JSON; every pattern runs in linear time."""
+"""opsbundle.redaction: what docs/log-shipper.md says is masked is masked, in every context a
+log line comes in; look-alikes stay; JSON stays JSON; every pattern runs in linear time."""
 
 from __future__ import annotations
 

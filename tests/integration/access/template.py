@@ -1,9 +1,9 @@
 """cloudformation/access.yaml as the policies IAM would hold once deployed.
 
-moto's CloudFormation cannot create AWS::IAM::Group (README, "Tests against moto"), so the
-tests build the groups themselves from the template: every intrinsic the template uses
-(Ref, Fn::Sub, Fn::If with its conditions, AWS::NoValue) is resolved here the way
-CloudFormation resolves it, for the parameters given.
+moto's CloudFormation cannot create AWS::IAM::Group (docs/development.md, "Tests against
+moto"), so the tests build the groups themselves from the template: every intrinsic the
+template uses (Ref, Fn::Sub, Fn::If with its conditions, AWS::NoValue) is resolved here the
+way CloudFormation resolves it, for the parameters given.
 """
 
 from __future__ import annotations

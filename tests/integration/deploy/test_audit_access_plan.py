@@ -1,8 +1,8 @@
 """cloudformation/params/prod.json's audit and access stacks on moto.
 
 alerting and audit are deployed for real (moto skips audit's alarms, invoke configuration,
-queue policy and secret, as README's "Tests against moto" lists), then access is planned with
---dry-run: moto's CloudFormation cannot create its groups; its policies are tested in
+queue policy and secret, as docs/development.md's "Tests against moto" lists), then access is
+planned with --dry-run: moto's CloudFormation cannot create its groups; its policies are tested in
 tests/integration/access.
 """
 

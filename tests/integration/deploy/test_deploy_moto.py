@@ -295,7 +295,7 @@ def test_the_committed_dev_plan_makes_change_sets_for_every_real_template(
 ) -> None:
     """cloudformation/params/dev.json, placeholders filled, against the real templates.
 
-    moto can execute alerting.yaml but not the others (the README lists why), so they
+    moto can execute alerting.yaml but not the others (docs/development.md lists why), so they
     are planned, printed and discarded with --dry-run once alerting is deployed.
     """
     import json

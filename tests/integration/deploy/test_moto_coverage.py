@@ -1,9 +1,9 @@
-"""What moto cannot create is written down in README.md, not skipped silently.
+"""What moto cannot create is written down in the manual, not skipped silently.
 
 Moto (checked on 5.2.5) creates through CloudFormation only the resource types it has a model
 for; others are skipped with a log warning, and a template whose outputs or properties use
 them (!GetAtt) cannot be deployed there at all. Every such type in every template must be
-named in the "Tests against moto" section of README.md.
+named in the "Tests against moto" section of docs/development.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from moto.cloudformation import parsing
 from opsbundle.stacks import TEMPLATES_DIR, load_template
 from tests.integration.deploy.conftest import ROOT
 
-DOC = ROOT / "README.md"
+DOC = ROOT / "docs" / "development.md"
 
 
 def moto_types() -> set[str]:
@@ -51,4 +51,6 @@ def test_every_type_moto_cannot_create_is_documented() -> None:
         for kind in template_types(path) - supported
         if f"`{kind}`" not in section
     }
-    assert not undocumented, f"add to README.md (Tests against moto): {sorted(undocumented)}"
+    assert not undocumented, (
+        f"add to docs/development.md (Tests against moto): {sorted(undocumented)}"
+    )

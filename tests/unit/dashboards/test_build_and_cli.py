@@ -18,7 +18,7 @@ from opsbundle.cli import main
 from opsbundle.exceptions import ConfigError, SecretError
 from opsbundle.settings import Env
 
-DOCS = Path(__file__).resolve().parents[3] / "README.md"
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "dashboards.md"
 
 
 @pytest.fixture(autouse=True)
@@ -58,16 +58,16 @@ def test_cli_build_prints_the_files_and_makes_runbooks_absolute(
     assert str(tmp_path / "opsbundle-lambda-health.json") in printed
     rules = (tmp_path / "rules" / "lambda.yml").read_text()
     assert (
-        "runbook_url: https://git.example.com/ops/opsbundle/-/blob/main/README.md#"
+        "runbook_url: https://git.example.com/ops/opsbundle/-/blob/main/docs/dashboards.md#"
         "lambdaerrorratehigh" in rules
     )
     assert yaml.safe_load(rules)["groups"]
 
 
 def test_render_rules_leaves_sources_alone_without_a_base() -> None:
-    text = "runbook_url: README.md#x"
+    text = "runbook_url: docs/dashboards.md#x"
     assert render_rules(text, None) == text
-    assert render_rules(text, "https://h/r") == "runbook_url: https://h/r/README.md#x"
+    assert render_rules(text, "https://h/r") == "runbook_url: https://h/r/docs/dashboards.md#x"
 
 
 def test_cli_upload_without_a_url_or_token_is_a_configuration_error(
@@ -158,8 +158,8 @@ def test_every_alert_has_severity_summary_description_and_a_runbook_that_exists(
         notes = rule["annotations"]
         assert notes["summary"] and len(notes["description"]) > 60
         url = notes["runbook_url"]
-        assert url == f"README.md#{rule['alert'].lower()}"
-        assert url.split("#")[1] in anchors, f"no '{rule['alert']}' heading in README.md"
+        assert url == f"docs/dashboards.md#{rule['alert'].lower()}"
+        assert url.split("#")[1] in anchors, f"no '{rule['alert']}' heading in docs/dashboards.md"
 
 
 def test_every_alert_has_unit_tests_firing_and_quiet() -> None:

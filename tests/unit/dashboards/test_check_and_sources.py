@@ -1,5 +1,6 @@
 """`dashboards check`'s PromQL reading and usage errors, and the contract between the
-dashboards, the rules, the README's YACE configuration and the recorded exporter fixtures."""
+dashboards, the rules, the manual's YACE configuration (docs/dashboards.md) and the recorded
+exporter fixtures."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dashboards.promql import Matcher, selectors
 from opsbundle.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
-README = ROOT / "README.md"
+MANUAL = ROOT / "docs" / "dashboards.md"
 FIXTURES = ROOT / "tests" / "fixtures" / "dashboards" / "exporters"
 SOURCES = ("aws_", "node_", "container_", "kube_", "opsbundle_", "up")
 
@@ -86,13 +87,13 @@ def test_check_usage_errors_exit_2_with_one_line_naming_the_flag(
     assert err[0].startswith(f"opsbundle: configuration error: {line}"), err
 
 
-# -- the README's YACE configuration feeds every AWS query, once per resource ----------------
+# -- the manual's YACE configuration feeds every AWS query, once per resource ----------------
 
 
 def readme_yace_jobs() -> list[dict[str, object]]:
-    text = README.read_text("utf-8")
+    text = MANUAL.read_text("utf-8")
     block = re.search(r"```yaml\n(# yace\.yml.*?)```", text, re.S)
-    assert block, "no yace.yml block in README.md"
+    assert block, "no yace.yml block in docs/dashboards.md"
     return list(yaml.safe_load(block.group(1))["discovery"]["jobs"])
 
 
@@ -145,7 +146,7 @@ def test_the_readme_yace_config_exports_every_aws_series_the_dashboards_and_rule
         for selector in selectors(expr):
             if not selector.metric.startswith("aws_"):
                 continue
-            assert selector.metric in exported, f"the README's YACE config lacks {selector.metric}"
+            assert selector.metric in exported, f"the manual's YACE config lacks {selector.metric}"
             # The query's filters select the very dimension set the job keeps: each resource
             # once, whatever else YACE would export without the requirement.
             kept = {
@@ -159,7 +160,7 @@ def test_the_readme_yace_config_exports_every_aws_series_the_dashboards_and_rule
                 if m.label.startswith("dimension_") and m.op == "=" and m.value == '""'
             }
             assert any(kept <= dims and not (empty & dims) for dims in exported[selector.metric]), (
-                f"{selector} reads no dimension set the README's YACE jobs keep"
+                f"{selector} reads no dimension set the manual's YACE jobs keep"
             )
 
 

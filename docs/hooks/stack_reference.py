@@ -1,5 +1,5 @@
-"""MkDocs hook: a diagram of the resources each CloudFormation template creates, drawn from
-the template itself at build time, so it can never fall behind the template.
+"""MkDocs hook: what the manual says about the stacks' resources and parameters is read from the
+CloudFormation templates and parameter files at build time, so it can never fall behind them.
 
 A page asks for one with a line of its own, `<!-- stack-resources: report.yaml -->` (a
 template in `cloudformation/`). The line becomes a Mermaid flowchart: one box per resource
@@ -16,6 +16,9 @@ labelled with the outputs), and from a stack to the Lambda zip it deploys
 
 `<!-- lambda-functions -->` becomes a table of every Lambda function the templates create:
 its template and logical ID, its handler, runtime and architecture, and the zip it runs from.
+
+`<!-- stack-parameters: report.yaml -->` becomes the table of a template's parameters: name,
+default (or "required"), allowed values, and the template's own description.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from opsbundle.stacks import load_template
 TEMPLATES = Path(__file__).resolve().parents[2] / "cloudformation"
 MARKER = re.compile(r"^<!-- stack-resources: ([a-z0-9-]+\.yaml) -->$", re.MULTILINE)
 DEPENDENCIES = re.compile(r"^<!-- stack-dependencies: ([a-z0-9-]+\.json) -->$", re.MULTILINE)
+PARAMETERS = re.compile(r"^<!-- stack-parameters: ([a-z0-9-]+\.yaml) -->$", re.MULTILINE)
 FUNCTIONS = re.compile(r"^<!-- lambda-functions -->$", re.MULTILINE)
 OUTPUT = re.compile(r"\$\{output:([a-z0-9-]+)\.([A-Za-z0-9]+)\}")
 PACKAGE = re.compile(r"\$\{package:([a-z_]+)\}")
@@ -179,6 +183,35 @@ def functions_table(params_name: str = "prod.json") -> str:
     return "\n".join(rows)
 
 
+def parameters_table(template_name: str) -> str:
+    """A Markdown table of one template's parameters, as the template describes them."""
+    path = TEMPLATES / template_name
+    if not path.is_file():
+        raise PluginError(f"stack-parameters: no template {path}")
+    rows = ["| parameter | default | meaning |", "|---|---|---|"]
+    for name, spec in load_template(path).get("Parameters", {}).items():
+        default = spec.get("Default")
+        shown = "required" if default is None else f"`{default}`" if str(default) else "empty"
+        meaning = " ".join(str(spec.get("Description", "")).split())
+        allowed = spec.get("AllowedValues")
+        if allowed:
+            meaning += " One of " + ", ".join(f"`{value}`" for value in allowed) + "."
+        rows.append(f"| `{name}` | {shown} | {_cell(meaning)} |")
+    return "\n".join(rows)
+
+
+def _cell(text: str) -> str:
+    """Plain text as a table cell: no HTML (`<Environment>`), no emphasis (`billing-*`), no
+    column break; the template's own `code spans` are kept as they are."""
+    parts = text.split("`")
+    for index in range(0, len(parts), 2):  # outside the code spans
+        parts[index] = (
+            parts[index].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace("*", "\\*").replace("_", "\\_")
+        )  # fmt: skip
+    return "`".join(parts).replace("|", "\\|")
+
+
 def _node_id(stack: str) -> str:
     return "stack_" + stack.replace("-", "_")
 
@@ -186,6 +219,7 @@ def _node_id(stack: str) -> str:
 def on_page_markdown(markdown: str, **_: Any) -> str:
     markdown = MARKER.sub(lambda match: _fence(diagram(match.group(1))), markdown)
     markdown = DEPENDENCIES.sub(lambda match: _fence(dependencies(match.group(1))), markdown)
+    markdown = PARAMETERS.sub(lambda match: parameters_table(match.group(1)), markdown)
     return FUNCTIONS.sub(lambda _: functions_table(), markdown)
 
 
