@@ -46,7 +46,7 @@ lint: $(STAMP) docs-check ## ruff, mypy, the reports file, cfn-lint and checkov 
 	$(BIN)/mypy
 	$(BIN)/opsbundle report validate reports.example.yml
 	@if [ -f reports.yml ]; then $(BIN)/opsbundle report validate reports.yml; fi
-	@rm -rf .cache/rendered && $(BIN)/python -m opsbundle.report_stack $(REPORTS) .cache/rendered
+	@rm -rf .cache/rendered && $(BIN)/python -m opsbundle.deployment.report_stack $(REPORTS) .cache/rendered
 	@bin=$$(.ci/cfn-tools.sh) && $$bin/cfn-lint cloudformation/*.yaml .cache/rendered/*.json && \
 	  $$bin/checkov -d cloudformation --framework cloudformation --quiet --compact --skip-download && \
 	  $$bin/checkov -d .cache/rendered --framework cloudformation --quiet --compact --skip-download
@@ -79,7 +79,7 @@ deploy: package ## deploy every stack to ENV (make deploy ENV=dev), asking befor
 	$(BIN)/opsbundle deploy --env $(or $(ENV),dev)
 
 package: $(STAMP) ## one zip per Lambda under dist/
-	$(BIN)/python -m opsbundle.packaging dist
+	$(BIN)/python -m opsbundle.deployment.packaging dist
 
 clean: ## remove the virtualenv and caches
 	rm -rf $(VENV) dist .pytest_cache .mypy_cache .ruff_cache

@@ -182,8 +182,8 @@ def _from_params_file(env: str | None, params_dir: Path | None) -> tuple[dict[st
     if env is None:
         return {}, ""
     # Deploy tooling, left out of the Lambda zips (which ship this module): only for --env.
-    from opsbundle import packaging  # noqa: PLC0415
-    from opsbundle.stacks import PARAMS_DIR, load_plan  # noqa: PLC0415
+    from opsbundle.deployment import packaging  # noqa: PLC0415
+    from opsbundle.deployment.stacks import PARAMS_DIR, load_plan  # noqa: PLC0415
 
     directory = params_dir or PARAMS_DIR
     try:  # checks the file, and that no value of the audit entry is a placeholder

@@ -32,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from opsbundle import packaging
+from opsbundle.deployment import packaging
 
 IMPORT_BUDGET_MS = 250
 VALGRIND = shutil.which("valgrind") or ""

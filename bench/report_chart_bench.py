@@ -11,10 +11,10 @@ day they go back (1 Nov 2026). The child reports
   memory   the peak RSS of the whole process, and how much drawing added to it
 The PNGs are written to DIR (default .cache/bench/charts) so they can be looked at.
 
-Then report_fn.zip is built (python -m opsbundle.packaging, wheels from the cache) and its
-size given with Pillow's share, against the zip without Pillow and jsonschema measured before
-the chart existed. Budgets: first render under 1 s CPU, warm under 0.3 s, the process under
-150 MB, the zip under 15 MB (Lambda's limit for a direct upload is 50 MB).
+Then report_fn.zip is built (python -m opsbundle.deployment.packaging, wheels from the cache)
+and its size given with Pillow's share, against the zip without Pillow and jsonschema
+measured before the chart existed. Budgets: first render under 1 s CPU, warm under 0.3 s, the
+process under 150 MB, the zip under 15 MB (Lambda's limit for a direct upload is 50 MB).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def child(day: str, repeat: int, out: Path) -> dict[str, float]:
 def zip_figures() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as dist:
         subprocess.run(
-            [sys.executable, "-m", "opsbundle.packaging", dist, "--only", "report_fn"],
+            [sys.executable, "-m", "opsbundle.deployment.packaging", dist, "--only", "report_fn"],
             check=True, capture_output=True, text=True, cwd=ROOT, timeout=900,
         )  # fmt: skip
         with zipfile.ZipFile(Path(dist) / "report_fn.zip") as archive:

@@ -22,7 +22,7 @@ PARTS = (
     "dashboards.cli",
     "log_shipper.cli",
     "audit.cli",
-    "opsbundle.deploy_cli",
+    "opsbundle.deployment.cli",
 )
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from mkdocs.exceptions import PluginError
 
-from opsbundle.stacks import load_template
+from opsbundle.deployment.stacks import load_template
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "cloudformation"
 MARKER = re.compile(r"^<!-- stack-resources: ([a-z0-9-]+\.yaml) -->$", re.MULTILINE)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from opsbundle import packaging
+from opsbundle.deployment import packaging
 
 EM_AARCH64 = 183  # ELF e_machine for arm64
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from opsbundle import packaging
+from opsbundle.deployment import packaging
+from opsbundle.deployment.packaging import PackagingError
 from opsbundle.exceptions import ConfigError
-from opsbundle.packaging import PackagingError
 
 HOST_MARKERS = {**packaging.LAMBDA_MARKERS, "python_version": "3.11", "platform_machine": "x86_64"}
 
@@ -365,10 +365,29 @@ def test_build_writes_one_zip_and_its_code_sha256_per_lambda(
     with zipfile.ZipFile(dist / "report_fn.zip") as archive:
         names = archive.namelist()
     assert "report_fn/handler.py" in names and "opsbundle/slack.py" in names
-    assert "opsbundle/packaging.py" not in names  # the build tool stays out
     assert "requests/__init__.py" in names
     assert not any(n.startswith(("urllib3", "jmespath", "boto3")) for n in names)
     assert not any(n.endswith(".pyc") or "__pycache__" in n for n in names)
+
+
+def test_no_zip_ships_the_deployment_tooling(
+    tmp_path: Path, cache: Path, usual_wheels: dict[Path, Sequence[str]]
+) -> None:
+    """opsbundle/deployment/ (packaging, stacks, change sets, deploy, cost) runs on a laptop or
+    in CodeBuild: every Lambda's zip has the rest of opsbundle/ and none of it."""
+    dist = tmp_path / "dist"
+    args = [str(dist), "--wheel-cache", str(cache), "--no-bytecode"]
+    assert packaging.main(args, pip=FakePip(usual_wheels)) == 0
+    tooling = {
+        f"opsbundle/deployment/{path.name}"
+        for path in (packaging.PROJECT_ROOT / "opsbundle" / "deployment").glob("*.py")
+    }
+    assert {"opsbundle/deployment/packaging.py", "opsbundle/deployment/deploy.py"} <= tooling
+    for name in packaging.LAMBDAS:
+        with zipfile.ZipFile(dist / f"{name}.zip") as archive:
+            names = set(archive.namelist())
+        assert {"opsbundle/__init__.py", "opsbundle/settings.py", "opsbundle/cli.py"} <= names
+        assert not {n for n in names if n.startswith(packaging.BUILD_ONLY)}, name
 
 
 def test_a_pip_failure_names_the_dependency(

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from opsbundle.stacks import TEMPLATES_DIR, load_template
+from opsbundle.deployment.stacks import TEMPLATES_DIR, load_template
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

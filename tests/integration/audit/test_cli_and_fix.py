@@ -134,7 +134,7 @@ def test_env_reads_the_baseline_from_the_parameters_file(
 ) -> None:
     import shutil
 
-    from opsbundle.stacks import TEMPLATES_DIR
+    from opsbundle.deployment.stacks import TEMPLATES_DIR
 
     templates = tmp_path / "cloudformation"
     shutil.copytree(TEMPLATES_DIR, templates)

@@ -82,7 +82,7 @@ def test_parliament_finds_no_privilege_escalation_path(tools: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     written = list((ROOT / ".cache" / "iam-policies").rglob("*.json"))
-    assert len(written) >= 10, "opsbundle.iam_policies wrote too few policies"
+    assert len(written) >= 10, "opsbundle.deployment.iam_policies wrote too few policies"
 
 
 @pytest.mark.timeout(600)
@@ -90,7 +90,7 @@ def test_the_report_stack_rendered_from_the_example_reports_file_is_clean_too(
     tools: Path, tmp_path: Path
 ) -> None:
     """What `opsbundle deploy` sends when the project has a reports file: a schedule per report."""
-    from opsbundle import report_stack
+    from opsbundle.deployment import report_stack
 
     assert report_stack.main([str(ROOT / "reports.example.yml"), str(tmp_path)]) == 0
     rendered = tmp_path / "report.json"

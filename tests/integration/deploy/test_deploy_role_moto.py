@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from opsbundle.iam_policies import ACCOUNT, REGION, environment
+from opsbundle.deployment.iam_policies import ACCOUNT, REGION, environment
 from tests.moto_env import use_moto_credentials
 
 BUCKET = f"opsbundle-artifacts-{ACCOUNT}-{REGION}"

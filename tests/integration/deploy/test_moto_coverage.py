@@ -15,7 +15,7 @@ from pathlib import Path
 import moto
 from moto.cloudformation import parsing
 
-from opsbundle.stacks import TEMPLATES_DIR, load_template
+from opsbundle.deployment.stacks import TEMPLATES_DIR, load_template
 from tests.integration.deploy.conftest import ROOT
 
 DOC = ROOT / "docs" / "development.md"

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from opsbundle import packaging
-from opsbundle.stacks import TEMPLATES_DIR, load_template
+from opsbundle.deployment import packaging
+from opsbundle.deployment.stacks import TEMPLATES_DIR, load_template
 
 
 def handlers_by_package() -> dict[str, set[str]]:
@@ -120,6 +120,14 @@ def swap_compiled_for_this_machine(unpacked: Path, clean_python: Path) -> None:
              f"{distribution}=={version}"],
             check=True, timeout=300,
         )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(packaging.LAMBDAS))
+def test_no_zip_ships_the_deployment_tooling(name: str, built: Path) -> None:
+    with zipfile.ZipFile(built / f"{name}.zip") as archive:
+        shipped = {n for n in archive.namelist() if n.startswith("opsbundle/")}
+    assert "opsbundle/settings.py" in shipped
+    assert not {n for n in shipped if n.startswith("opsbundle/deployment/")}
 
 
 def test_every_handler_named_in_a_template_has_a_zip() -> None:

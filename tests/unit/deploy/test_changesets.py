@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from opsbundle.changesets import ChangeSet, DeployError, ResourceChange, Stacks, render_diff
+from opsbundle.deployment.changesets import (
+    ChangeSet,
+    DeployError,
+    ResourceChange,
+    Stacks,
+    render_diff,
+)
 from tests.unit.deploy.fakes import FakeCloudFormation, fixture
 
 STACK = "opsbundle-dev-report"

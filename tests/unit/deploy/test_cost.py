@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from opsbundle import cli, cost
+from opsbundle import cli
+from opsbundle.deployment import cost
 from opsbundle.exceptions import ConfigError
 
 

@@ -14,11 +14,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from opsbundle import cli
-from opsbundle.changesets import DeployError, Stacks
-from opsbundle.deploy import Artifacts, Deployer, Target, package_key, template_source
-from opsbundle.deploy_cli import deploy_command
+from opsbundle.deployment.changesets import DeployError, Stacks
+from opsbundle.deployment.cli import deploy_command
+from opsbundle.deployment.deploy import Artifacts, Deployer, Target, package_key, template_source
+from opsbundle.deployment.stacks import load_plan
 from opsbundle.exceptions import ConfigError
-from opsbundle.stacks import load_plan
 from tests.unit.deploy.fakes import FakeCloudFormation, fixture
 
 BASE = """

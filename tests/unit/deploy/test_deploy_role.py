@@ -2,9 +2,9 @@
 stack can still be deployed.
 
 How it is proven. The templates are instantiated for the committed dev parameter file
-(opsbundle.iam_policies: ARNs and names as CloudFormation makes them) and the deploy role's
-policy is evaluated by opsbundle.iam_policies.decide, an evaluator of exactly the condition
-operators the templates use, itself tested against IAM's documented semantics
+(opsbundle.deployment.iam_policies: ARNs and names as CloudFormation makes them) and the
+deploy role's policy is evaluated by opsbundle.deployment.iam_policies.decide, an evaluator of
+exactly the condition operators the templates use, itself tested against IAM's documented semantics
 (test_iam_evaluator.py). Conditions are what moto ignores; the guards moto does evaluate
 (resource ARNs, role paths, explicit Deny) are also exercised against moto in
 tests/integration/deploy/test_deploy_role_moto.py.
@@ -26,7 +26,15 @@ from typing import Any
 
 import pytest
 
-from opsbundle.iam_policies import ACCOUNT, KEY_ID, REGION, Resource, Stack, decide, environment
+from opsbundle.deployment.iam_policies import (
+    ACCOUNT,
+    KEY_ID,
+    REGION,
+    Resource,
+    Stack,
+    decide,
+    environment,
+)
 
 # (environment, overrides): the committed dev file; the other branches of the templates
 # (Chatbot, Kinesis, a created OpenSearch secret, S3 log sources, report e-mail); prod, which

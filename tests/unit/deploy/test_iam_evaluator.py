@@ -1,4 +1,4 @@
-"""opsbundle.iam_policies.decide against IAM's documented evaluation logic.
+"""opsbundle.deployment.iam_policies.decide against IAM's documented evaluation logic.
 
 The deploy-role tests trust this evaluator for what moto leaves out (conditions), so each
 operator the templates use is pinned here to the IAM User Guide ("Policy evaluation logic",
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from opsbundle.iam_policies import arn_like, condition_holds, decide, wildcard
+from opsbundle.deployment.iam_policies import arn_like, condition_holds, decide, wildcard
 
 
 def allow(action: str, resource: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from opsbundle.stacks import ENVIRONMENTS, PARAMS_DIR, TEMPLATES_DIR, load_template
+from opsbundle.deployment.stacks import ENVIRONMENTS, PARAMS_DIR, TEMPLATES_DIR, load_template
 
 PIPELINE = load_template(TEMPLATES_DIR / "pipeline.yaml")
 SELF = "pipeline"  # the pipeline stack is deployed by opsbundle deploy, not by itself

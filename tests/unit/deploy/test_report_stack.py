@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
-from opsbundle import cli, report_stack
-from opsbundle.changesets import Stacks
-from opsbundle.deploy import Artifacts, Deployer, Target, template_body
+from opsbundle import cli
+from opsbundle.deployment import report_stack
+from opsbundle.deployment.changesets import Stacks
+from opsbundle.deployment.deploy import Artifacts, Deployer, Target, template_body
+from opsbundle.deployment.stacks import TEMPLATES_DIR, load_plan, load_template
 from opsbundle.exceptions import ConfigError
-from opsbundle.stacks import TEMPLATES_DIR, load_plan, load_template
 from report_fn import reports_file
 from tests.unit.deploy.fakes import FakeCloudFormation
 
@@ -147,7 +148,7 @@ def test_a_bad_reports_file_stops_the_deploy_before_any_aws_call(
     def no_session(**kwargs: Any) -> Any:
         raise AssertionError("no AWS session may be made")
 
-    monkeypatch.setattr("opsbundle.deploy_cli.boto3.Session", no_session)
+    monkeypatch.setattr("opsbundle.deployment.cli.boto3.Session", no_session)
     code = cli.main(["deploy", "--env", "dev", "--yes", "--params-dir", str(params)])
     assert code == 2
     assert capsys.readouterr().err.strip().splitlines() == [

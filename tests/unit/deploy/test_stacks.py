@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from opsbundle import packaging
+from opsbundle.deployment import packaging
+from opsbundle.deployment.stacks import ENVIRONMENTS, Context, load_plan, resolve
 from opsbundle.exceptions import ConfigError
-from opsbundle.stacks import ENVIRONMENTS, Context, load_plan, resolve
 
 TEMPLATE = """
 Parameters:

@@ -16,8 +16,14 @@ from typing import Any
 
 import pytest
 
-from opsbundle import packaging
-from opsbundle.stacks import ENVIRONMENTS, PARAMS_DIR, REFERENCE, TEMPLATES_DIR, load_template
+from opsbundle.deployment import packaging
+from opsbundle.deployment.stacks import (
+    ENVIRONMENTS,
+    PARAMS_DIR,
+    REFERENCE,
+    TEMPLATES_DIR,
+    load_template,
+)
 
 ROOT = TEMPLATES_DIR.parent
 TEMPLATES = sorted(TEMPLATES_DIR.glob("*.yaml"))

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from markdown.extensions.toc import slugify
 
-from opsbundle.stacks import TEMPLATES_DIR, load_template
+from opsbundle.deployment.stacks import TEMPLATES_DIR, load_template
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCS = ROOT / "docs"
@@ -33,8 +33,8 @@ MAKE = re.compile(r"(?<![\w.-])make[ \t]+([a-z][a-z-]*)")
 HANDLER = re.compile(r"\b((?:report_fn|log_shipper|monitors|audit)(?:\.[a-z_]+)+\.handler)\b")
 PLACEHOLDER = re.compile(r"^([A-Z][A-Z_]*|…|\.\.\.)$")  # COMMAND, …: standing for any
 # Flags quoted on their own that are not opsbundle's: the aws CLI's, mkdocs', the packaging
-# module's (python -m opsbundle.packaging), a benchmark's, and the command-line secrets that
-# redaction masks.
+# module's (python -m opsbundle.deployment.packaging), a benchmark's, and the command-line
+# secrets that redaction masks.
 FOREIGN_FLAGS = frozenset({
     "--resources-to-skip", "--strict", "--no-bytecode", "--instructions", "--password",
     "--token", "--secret",

@@ -20,7 +20,7 @@ from log_shipper.doctor import projected_shards
 from log_shipper.layout import Family
 from log_shipper.routing import DEFAULT_INDEX, LEGACY_INDEX
 from log_shipper.template import simple_match
-from opsbundle.stacks import TEMPLATES_DIR, load_template
+from opsbundle.deployment.stacks import TEMPLATES_DIR, load_template
 from tests.unit.log_shipper.conftest import FIXTURES
 from tests.unit.log_shipper.test_bulk import FakeClient, documents, per_item
 

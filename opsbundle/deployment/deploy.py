@@ -24,10 +24,10 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from opsbundle import report_stack
-from opsbundle.changesets import ChangeSet, DeployError, Stacks, render_diff
+from opsbundle.deployment import report_stack
+from opsbundle.deployment.changesets import ChangeSet, DeployError, Stacks, render_diff
+from opsbundle.deployment.stacks import Context, Plan, StackSpec, load_template, resolve
 from opsbundle.exceptions import ConfigError
-from opsbundle.stacks import Context, Plan, StackSpec, load_template, resolve
 from report_fn import reports_file
 
 TEMPLATE_BODY_LIMIT = 51_200  # bytes; larger templates go through S3 (TemplateURL)
@@ -227,7 +227,7 @@ def package_key(name: str, dist: Path) -> tuple[str, bytes]:
 
 def template_body(spec: StackSpec) -> bytes:
     """The template as deployed: the file, or the report template rendered from the reports
-    file (one schedule per report, opsbundle.report_stack)."""
+    file (one schedule per report, opsbundle.deployment.report_stack)."""
     if spec.reports is None:
         return spec.template.read_bytes()
     rendered = report_stack.render(load_template(spec.template), reports_file.load(spec.reports))

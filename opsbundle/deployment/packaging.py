@@ -1,9 +1,10 @@
 """One deployment zip per Lambda, for AWS Lambda python3.12 on arm64: `make package`.
 
-    python -m opsbundle.packaging DIST_DIR [--only NAME] [--wheel-cache DIR] [--offline]
+    python -m opsbundle.deployment.packaging DIST_DIR [--only NAME] [--wheel-cache DIR] [--offline]
 
 Each `DIST_DIR/<name>.zip` holds the part's package and the shared `opsbundle/` package
-(source `.py` files only: no `__pycache__`, no tests) plus the runtime dependencies from
+without its deployment tooling, `opsbundle/deployment/` (source `.py` files only: no
+`__pycache__`, no tests) plus the runtime dependencies from
 pyproject.toml's `[project].dependencies`, as wheels for manylinux aarch64 / CPython 3.12,
 and the project-root files a Lambda lists as `data` when they exist (report_fn: reports.yml).
 Next to it, `<name>.zip.sha256` holds base64(sha256(zip)), the form Lambda reports as
@@ -159,7 +160,7 @@ LAMBDAS: dict[str, Lambda] = {
     ),
 }
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_WHEEL_CACHE = PROJECT_ROOT / ".cache" / "wheels"
 
 # The Lambda platform, for pip: python3.12 on arm64 (Amazon Linux 2023, glibc 2.34).
@@ -205,13 +206,8 @@ COMPRESS_LEVEL = 9
 FILE_MODE = stat.S_IFREG | 0o644
 UNIX = 3  # ZipInfo.create_system
 SKIPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
-# Modules that build or deploy the zips and never run inside one.
-BUILD_ONLY = frozenset({
-    "opsbundle/packaging.py", "opsbundle/deploy.py", "opsbundle/deploy_cli.py",
-    "opsbundle/stacks.py", "opsbundle/changesets.py", "opsbundle/cost.py",
-    "opsbundle/iam_policies.py",
-    "opsbundle/report_stack.py",
-})  # fmt: skip
+# The deployment tooling (this package) builds and deploys the zips and never runs inside one.
+BUILD_ONLY = "opsbundle/deployment/"
 
 Entry = tuple[str, Path]  # (name in the zip, file on disk)
 Pip = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
@@ -435,7 +431,8 @@ def runtime_conflicts(
         if not requirement.specifier.contains(provided[name], prereleases=True):
             problems.append(
                 f"{who} needs {text}, but the python3.12 runtime is only counted on to have "
-                f"{name} {provided[name]} (see RUNTIME_PROVIDED in opsbundle/packaging.py)"
+                f"{name} {provided[name]} "
+                "(see RUNTIME_PROVIDED in opsbundle/deployment/packaging.py)"
             )
     return problems
 
@@ -574,8 +571,8 @@ def build(
     compiler = find_python312(environ) if bytecode else None
     if bytecode and compiler is None:
         print(
-            "opsbundle.packaging: no python3.12 here (set OPSBUNDLE_PYTHON312): zips without "
-            "bytecode, so each cold start compiles its modules",
+            "opsbundle.deployment.packaging: no python3.12 here (set OPSBUNDLE_PYTHON312): "
+            "zips without bytecode, so each cold start compiles its modules",
             file=sys.stderr,
         )
     with tempfile.TemporaryDirectory(prefix="opsbundle-package-") as scratch:
@@ -594,7 +591,7 @@ def build(
             ]  # fmt: skip
             sources = collect_sources(root / package for package in LAMBDAS[name].packages)
             data = [(file, root / file) for file in LAMBDAS[name].data if (root / file).is_file()]
-            entries = [e for e in sources if e[0] not in BUILD_ONLY] + data + dependencies
+            entries = [e for e in sources if not e[0].startswith(BUILD_ONLY)] + data + dependencies
             if compiler:
                 entries += compile_bytecode(entries, compiler, Path(scratch) / name / "pyc")
             check_unzipped_size(entries)
@@ -668,7 +665,7 @@ def compile_bytecode(entries: Sequence[Entry], python: str, scratch: Path) -> li
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m opsbundle.packaging", description=__doc__.splitlines()[0]
+        prog="python -m opsbundle.deployment.packaging", description=__doc__.splitlines()[0]
     )
     parser.add_argument("dist", type=Path, metavar="DIST_DIR", help="where the zips go")
     parser.add_argument(
@@ -702,10 +699,10 @@ def main(argv: Sequence[str] | None = None, *, pip: Pip = run_pip) -> int:
             bytecode=not args.no_bytecode,
         )  # fmt: skip
     except ConfigError as error:
-        print(f"opsbundle.packaging: configuration error: {error}", file=sys.stderr)
+        print(f"opsbundle.deployment.packaging: configuration error: {error}", file=sys.stderr)
         return 2
     except (OpsbundleError, OSError) as error:
-        print(f"opsbundle.packaging: failed: {error}", file=sys.stderr)
+        print(f"opsbundle.deployment.packaging: failed: {error}", file=sys.stderr)
         return 1
     for zip_ in built:
         print(f"{zip_.name}  {zip_.path}  {zip_.size} bytes  sha256={zip_.sha256}")

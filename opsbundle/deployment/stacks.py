@@ -45,12 +45,12 @@ from typing import Any
 
 import yaml
 
-from opsbundle import report_stack
+from opsbundle.deployment import report_stack
 from opsbundle.exceptions import ConfigError
 from report_fn import reports_file
 
 ENVIRONMENTS = ("dev", "staging", "prod")
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = PROJECT_ROOT / "cloudformation"
 PARAMS_DIR = TEMPLATES_DIR / "params"
 DEFAULT_CAPABILITIES = ("CAPABILITY_IAM",)

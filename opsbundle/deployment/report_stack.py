@@ -106,16 +106,19 @@ def parameters(given: dict[str, str]) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m opsbundle.report_stack REPORTS_FILE OUT_DIR`: write OUT_DIR/report.json, the
-    report template rendered from the file, so `make lint` runs cfn-lint and checkov on what
-    a deploy with that file would send."""
+    """`python -m opsbundle.deployment.report_stack REPORTS_FILE OUT_DIR`: write
+    OUT_DIR/report.json, the report template rendered from the file, so `make lint` runs
+    cfn-lint and checkov on what a deploy with that file would send."""
     import sys  # noqa: PLC0415 - only the command line needs it
 
-    from opsbundle.stacks import TEMPLATES_DIR, load_template  # noqa: PLC0415 - no cycle
+    from opsbundle.deployment.stacks import TEMPLATES_DIR, load_template  # noqa: PLC0415 - no cycle
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m opsbundle.report_stack REPORTS_FILE OUT_DIR", file=sys.stderr)
+        print(
+            "usage: python -m opsbundle.deployment.report_stack REPORTS_FILE OUT_DIR",
+            file=sys.stderr,
+        )
         return 2
     try:
         loaded = reports_file.load(args[0])

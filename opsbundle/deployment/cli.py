@@ -22,13 +22,13 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from opsbundle import cost, packaging
 from opsbundle.aws import RETRIES, setup_problem
-from opsbundle.changesets import DeployError, Stacks
-from opsbundle.deploy import Artifacts, Deployer, Outcome, Target, default_bucket
+from opsbundle.deployment import cost, packaging
+from opsbundle.deployment.changesets import DeployError, Stacks
+from opsbundle.deployment.deploy import Artifacts, Deployer, Outcome, Target, default_bucket
+from opsbundle.deployment.stacks import ENVIRONMENTS, PARAMS_DIR, load_plan
 from opsbundle.exceptions import ConfigError
 from opsbundle.settings import Env
-from opsbundle.stacks import ENVIRONMENTS, PARAMS_DIR, load_plan
 
 EXIT_OK = 0
 DEFAULT_DIST = packaging.PROJECT_ROOT / "dist"

@@ -16,7 +16,8 @@ Two parts, both build-time only (never in a Lambda zip):
   conditional guards (the permissions boundary, PassedToService, ViaService) are proven
   with this instead, and this is tested against IAM's documented semantics.
 
-    python -m opsbundle.iam_policies DIR [--env dev]    one JSON file per policy, for linters
+    python -m opsbundle.deployment.iam_policies DIR [--env dev]
+        one JSON file per policy, for linters
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from opsbundle.stacks import (
+from opsbundle.deployment.stacks import (
     PARAMS_DIR,
     TEMPLATES_DIR,
     Context,
