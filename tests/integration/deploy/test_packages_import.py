@@ -172,7 +172,7 @@ def test_the_chart_draws_with_pillow_pruned_as_the_zip_prunes_it(
         assert matched, f"{pattern} matches nothing in Pillow: the prune list is stale"
         for path in matched:
             path.unlink()
-    root = Path(packaging.__file__).resolve().parent.parent
+    root = packaging.PROJECT_ROOT
     script = (
         "import sys\n"
         f"sys.path[:0] = [{str(site)!r}, {str(root)!r}]\n"
