@@ -247,3 +247,16 @@ def test_the_readmes_link_to_pages_and_anchors_that_exist(readme: str) -> None:
         elif anchor and anchor not in slugs(page):
             broken.append(f"{target}#{anchor}")
     assert not broken, f"{readme} links to what does not exist: {broken}"
+
+
+def test_every_template_has_its_parameters_and_resources_in_the_manual() -> None:
+    """Each template's parameter table and resource diagram are drawn from it at build time
+    (docs/hooks/stack_reference.py): a template without its two markers would go undocumented."""
+    text = "\n".join(page.read_text(encoding="utf-8") for page in PAGES)
+    missing = [
+        f"<!-- {kind}: {path.name} -->"
+        for path in sorted(TEMPLATES_DIR.glob("*.yaml"))
+        for kind in ("stack-parameters", "stack-resources")
+        if f"<!-- {kind}: {path.name} -->" not in text
+    ]
+    assert not missing, f"no page holds: {missing}"
