@@ -140,7 +140,7 @@ class Collector:
         try:
             return method(**kwargs)
         except ClientError as error:
-            if absent and _code(error) == absent:
+            if absent and aws.error_code(error) == absent:
                 return None
             raise _problem(error) from None
         except BotoCoreError as error:
@@ -300,13 +300,9 @@ class _Unreadable(AuditError):
     """The caller may not read this part (AccessDenied): reported, not fatal."""
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def _problem(error: ClientError) -> Exception:
     """AccessDenied: the part is unreadable; bad credentials: a setting; else the run failed."""
-    code = _code(error)
+    code = aws.error_code(error)
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if code in ACCESS_CODES or (status == 403 and code not in CREDENTIAL_CODES):
         shown = code if code in ACCESS_CODES else "AccessDenied"
@@ -317,7 +313,7 @@ def _problem(error: ClientError) -> Exception:
             f"{error.operation_name} refused them ({code}); sign in again (aws sso login) or "
             "pick another AWS_PROFILE",
         )
-    message = str(error.response.get("Error", {}).get("Message", ""))
+    message = aws.error_message(error)
     return AuditError(f"{error.operation_name} failed: {code}: {message}")
 
 

@@ -26,10 +26,10 @@ from audit.exceptions import StateConflict
 from audit.render import change_alert
 from audit.run import audit_account
 from audit.state import FindingsState, diff, entries
-from monitors.exceptions import DeliveryError
-from monitors.notify import Notifier, slack_from_settings
+from opsbundle.exceptions import DeliveryError
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
+from opsbundle.notify import Notifier, slack_from_settings
 
 SERVICE = "audit"
 

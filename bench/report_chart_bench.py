@@ -51,18 +51,19 @@ def rss_mb() -> float:
 
 def child(day: str, repeat: int, out: Path) -> dict[str, float]:
     from opsbundle.metrics import RunMetrics
+    from report_fn.builder import ReportBuilder
     from report_fn.crm.mapping import FieldMapping
     from report_fn.crm.sample import SampleConnector
-    from report_fn.job import ReportJob
 
-    job = ReportJob(
+    builder = ReportBuilder(
         name="leads",
         timezone=NY,
         connector=SampleConnector(timezone=NY),
         mapping=FieldMapping.for_crm("export"),
         metrics=RunMetrics(service="bench"),
+        archive=None,
     )
-    report = job.build(DAYS[day])
+    report = builder.build(DAYS[day])
     before = rss_mb()
     started = time.process_time()
     from report_fn.chart import chart_data, render_png

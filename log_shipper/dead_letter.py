@@ -169,7 +169,7 @@ class DeadLetters:
         except (BotoCoreError, ClientError) as error:
             raise DeadLetterError(
                 f"could not write {len(records)} dead letters to s3://{self.bucket}/{key}: "
-                f"{_code(error)}"
+                f"{aws.error_name(error)}"
             ) from None
         return key
 
@@ -182,7 +182,7 @@ class DeadLetters:
                         yield item["Key"]
         except (BotoCoreError, ClientError) as error:
             raise DeadLetterError(
-                f"could not list s3://{self.bucket}/{prefix}: {_code(error)}"
+                f"could not list s3://{self.bucket}/{prefix}: {aws.error_name(error)}"
             ) from None
 
     def read(self, key: str) -> DeadLetterObject:
@@ -190,7 +190,7 @@ class DeadLetters:
             body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except (BotoCoreError, ClientError) as error:
             raise DeadLetterError(
-                f"could not read s3://{self.bucket}/{key}: {_code(error)}"
+                f"could not read s3://{self.bucket}/{key}: {aws.error_name(error)}"
             ) from None
         try:
             text = gunzip(body, limit=MAX_OBJECT_BYTES) if body[:2] == b"\x1f\x8b" else body
@@ -206,15 +206,8 @@ class DeadLetters:
             self._client.delete_object(Bucket=self.bucket, Key=key)
         except (BotoCoreError, ClientError) as error:
             raise DeadLetterError(
-                f"could not delete s3://{self.bucket}/{key}: {_code(error)}"
+                f"could not delete s3://{self.bucket}/{key}: {aws.error_name(error)}"
             ) from None
-
-
-def _code(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code") or type(error).__name__)
-    return type(error).__name__
 
 
 def _readable(record: dict[str, Any]) -> bool:

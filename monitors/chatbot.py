@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from opsbundle.mrkdwn import clip
+
 MAX_TITLE = 250
 MAX_DESCRIPTION = 3800  # stays well inside what Chatbot renders in one Slack message
 
@@ -32,11 +34,11 @@ def custom_notification(
         raise ValueError("a Chatbot custom notification needs a description")
     content: dict[str, Any] = {
         "textType": "client-markdown",
-        "title": _clip(title, MAX_TITLE),
-        "description": _clip(description, MAX_DESCRIPTION),
+        "title": clip(title, MAX_TITLE),
+        "description": clip(description, MAX_DESCRIPTION),
     }
     if next_steps:
-        content["nextSteps"] = [_clip(step, 500) for step in next_steps[:5]]
+        content["nextSteps"] = [clip(step, 500) for step in next_steps[:5]]
     if keywords:
         content["keywords"] = [k for k in keywords if k][:10]
     message: dict[str, Any] = {"version": "1.0", "source": "custom", "content": content}
@@ -46,7 +48,7 @@ def custom_notification(
     if thread_id:
         metadata["threadId"] = thread_id
     if summary:
-        metadata["summary"] = _clip(summary, MAX_TITLE)
+        metadata["summary"] = clip(summary, MAX_TITLE)
     if event_type:
         metadata["eventType"] = event_type
     if related_resources:
@@ -60,7 +62,3 @@ def custom_notification(
 
 def to_sns_message(notification: dict[str, Any]) -> str:
     return json.dumps(notification, ensure_ascii=False, separators=(",", ":"))
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

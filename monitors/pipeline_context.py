@@ -104,16 +104,6 @@ class FailureContext:
     problems: list[str] = field(default_factory=list)
 
 
-def _why(error: BotoCoreError | ClientError, call: str) -> str:
-    """What went wrong, for the alert. Missing credentials or region are settings: raised."""
-    problem = aws.setup_problem(error)
-    if problem:
-        raise problem
-    if isinstance(error, ClientError):
-        return f"{call} failed: {error.response.get('Error', {}).get('Code') or error}"
-    return f"{call} failed: {error}"
-
-
 def revision_from(item: dict[str, Any]) -> Revision:
     """One artifact revision; CodeStar connections put JSON with CommitMessage in the summary."""
     summary = item.get("revisionSummary")
@@ -186,7 +176,7 @@ class PipelineEnricher:
                     if detail.get("status") == "Failed":
                         found.append(_failed_action(detail))
         except (BotoCoreError, ClientError) as error:
-            context.problems.append(_why(error, "ListActionExecutions"))
+            context.problems.append(aws.call_failed(error, "ListActionExecutions"))
         return found
 
     def enrich(self, failure: PipelineFailure) -> FailureContext:
@@ -230,7 +220,7 @@ class PipelineEnricher:
                 pipelineName=failure.pipeline, pipelineExecutionId=failure.execution_id
             )
         except (BotoCoreError, ClientError) as error:
-            context.problems.append(_why(error, "GetPipelineExecution"))
+            context.problems.append(aws.call_failed(error, "GetPipelineExecution"))
             return
         execution = got.get("pipelineExecution", {})
         context.status_summary = execution.get("statusSummary")
@@ -241,7 +231,7 @@ class PipelineEnricher:
         try:
             builds = self._client("codebuild").batch_get_builds(ids=[build_id]).get("builds", [])
         except (BotoCoreError, ClientError) as error:
-            context.problems.append(_why(error, "BatchGetBuilds"))
+            context.problems.append(aws.call_failed(error, "BatchGetBuilds"))
             return build
         if not builds:
             context.problems.append(f"CodeBuild has no build {build_id} (expired or deleted?)")
@@ -279,7 +269,7 @@ class PipelineEnricher:
                 limit=self.log_lines,
             )
         except (BotoCoreError, ClientError) as error:
-            context.problems.append(_why(error, "GetLogEvents"))
+            context.problems.append(aws.call_failed(error, "GetLogEvents"))
             return []
         lines: list[str] = []
         for event in got.get("events", []):
@@ -300,7 +290,7 @@ class PipelineEnricher:
             )
             action.stack_events = _failed_stack_events(pages, since=action.started)
         except (BotoCoreError, ClientError) as error:
-            context.problems.append(_why(error, f"DescribeStackEvents({stack})"))
+            context.problems.append(aws.call_failed(error, f"DescribeStackEvents({stack})"))
 
 
 def _failed_stack_events(pages: Any, *, since: datetime | None) -> list[StackEvent]:

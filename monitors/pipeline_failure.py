@@ -18,15 +18,16 @@ from urllib.parse import quote
 
 from monitors import chatbot
 from monitors.config import MonitorSettings
-from monitors.exceptions import DeliveryError, EventError
-from monitors.mrkdwn import clip, code_block, context, escape, header, link, section
-from monitors.notify import Alert, Notifier, slack_from_settings
+from monitors.exceptions import EventError
 from monitors.pipeline_context import FailedAction, FailureContext, PipelineEnricher
 from monitors.pipeline_event import PipelineFailure, parse_pipeline_event
 from monitors.redact import redact
 from opsbundle.console import console_url, query_region
+from opsbundle.exceptions import DeliveryError
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
+from opsbundle.mrkdwn import clip, code_block, context, escape, header, link, section
+from opsbundle.notify import Alert, Notifier, slack_from_settings
 
 SERVICE = "pipeline_failure"
 METADATA_EVENT_TYPE = "opsbundle_pipeline_failure"

@@ -18,11 +18,11 @@ from urllib.parse import quote
 
 from monitors.config import MonitorSettings
 from monitors.exceptions import EventError
-from monitors.mrkdwn import context, escape, header, link, section
-from monitors.notify import Alert, Notifier, slack_from_settings
 from opsbundle.console import console_url, query_region
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
+from opsbundle.mrkdwn import code, context, escape, header, link, section
+from opsbundle.notify import Alert, Notifier, slack_from_settings
 
 SERVICE = "root_login"
 SIGN_IN_TYPES = (
@@ -165,7 +165,7 @@ def alert(activity: RootActivity) -> Alert:
     title = subject(activity)
     icon = ":rotating_light:" if activity.succeeded else ":warning:"
     fields = (
-        f"*When:* {escape(activity.time)}\n*Source IP:* `{escape(activity.source_ip)}`\n"
+        f"*When:* {escape(activity.time)}\n*Source IP:* {code(activity.source_ip)}\n"
         f"*MFA used:* {escape(activity.mfa)}\n*Outcome:* {escape(activity.outcome)}"
         + (f" ({escape(activity.error)})" if activity.error else "")
         + f"\n*User agent:* {escape(activity.user_agent)}"

@@ -26,9 +26,6 @@ ELBV2_NAMESPACES = {
 }
 CLASSIC_NAMESPACE = "AWS/ELB"
 HEALTH_METRICS = ("UnHealthyHostCount", "HealthyHostCount")
-THROTTLED = frozenset(
-    {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
-)
 NOT_FOUND = frozenset({"TargetGroupNotFound", "LoadBalancerNotFound", "AccessPointNotFound"})
 EC2_BATCH = 200  # ids per describe_instances filter
 ASG_BATCH = 50  # DescribeAutoScalingInstances accepts at most 50 ids
@@ -179,35 +176,16 @@ def alarm_link(region: str, name: str, partition: str = "aws") -> str:
     )
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code") or "")
-
-
 def _lookup_failed(
     inspection: Inspection, error: ClientError | BotoCoreError, call: str, what: str
 ) -> Inspection:
     """A lookup that failed: a resource that is gone says so; anything else names the call."""
-    if isinstance(error, ClientError) and _code(error) in NOT_FOUND:
+    if isinstance(error, ClientError) and aws.error_code(error) in NOT_FOUND:
         inspection.found = False
         inspection.problems.append(f"{what} no longer exists: delete or update the alarm")
     else:
-        inspection.problems.append(_why(error, call))
+        inspection.problems.append(aws.call_failed(error, call))
     return inspection
-
-
-def _why(error: BotoCoreError | ClientError, call: str) -> str:
-    """What went wrong, for the alert. Missing credentials or region are settings: raised."""
-    problem = aws.setup_problem(error)
-    if problem:
-        raise problem
-    if isinstance(error, ClientError):
-        code = _code(error)
-        if code in THROTTLED:
-            return f"{call} was throttled by AWS even after retries ({code}); try again later"
-        if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
-            return f"{call} was denied ({code}): the role lacks this permission"
-        return f"{call} failed: {code or error}"
-    return f"{call} failed: {error}"
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -267,17 +245,17 @@ class TargetInspector:
         try:
             group = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
         except ClientError as error:
-            if _code(error) in NOT_FOUND or _code(error) == "ValidationError":
+            if aws.error_code(error) in NOT_FOUND or aws.error_code(error) == "ValidationError":
                 inspection.found = False
                 inspection.problems.append(
                     f"target group {arn} no longer exists (or the ARN is malformed): delete or "
                     "update the alarm that watches it"
                 )
                 return inspection
-            inspection.problems.append(_why(error, "DescribeTargetGroups"))
+            inspection.problems.append(aws.call_failed(error, "DescribeTargetGroups"))
             group = None
         except BotoCoreError as error:
-            inspection.problems.append(_why(error, "DescribeTargetGroups"))
+            inspection.problems.append(aws.call_failed(error, "DescribeTargetGroups"))
             group = None
         if group is not None:
             inspection.name = group.get("TargetGroupName") or name
@@ -408,7 +386,7 @@ class TargetInspector:
                             target.instance_state = instance.get("State", {}).get("Name")
                             target.asg = tags.get("aws:autoscaling:groupName")
         except (BotoCoreError, ClientError) as error:
-            inspection.problems.append(_why(error, "DescribeInstances"))
+            inspection.problems.append(aws.call_failed(error, "DescribeInstances"))
 
     def _auto_scaling(self, targets: dict[str, Target], inspection: Inspection) -> None:
         autoscaling = self._client("autoscaling")
@@ -421,7 +399,7 @@ class TargetInspector:
                         target.asg = item.get("AutoScalingGroupName") or target.asg
                         target.lifecycle = item.get("LifecycleState")
         except (BotoCoreError, ClientError) as error:
-            inspection.problems.append(_why(error, "DescribeAutoScalingInstances"))
+            inspection.problems.append(aws.call_failed(error, "DescribeAutoScalingInstances"))
 
     def _network_interfaces(self, targets: dict[str, Target], inspection: Inspection) -> None:
         ec2 = self._client("ec2")
@@ -437,7 +415,7 @@ class TargetInspector:
                         target.az = target.az or eni.get("AvailabilityZone")
                         target.instance_state = eni.get("Status")
         except (BotoCoreError, ClientError) as error:
-            inspection.problems.append(_why(error, "DescribeNetworkInterfaces"))
+            inspection.problems.append(aws.call_failed(error, "DescribeNetworkInterfaces"))
 
     def _add_datapoints(
         self, inspection: Inspection, namespace: str, dimensions: dict[str, str]
@@ -455,7 +433,7 @@ class TargetInspector:
                 Statistics=["Maximum"],
             )
         except (BotoCoreError, ClientError) as error:
-            inspection.problems.append(_why(error, "GetMetricStatistics"))
+            inspection.problems.append(aws.call_failed(error, "GetMetricStatistics"))
             return
         points = sorted((p["Timestamp"], float(p["Maximum"])) for p in got.get("Datapoints", []))
         inspection.datapoints = points[-10:]

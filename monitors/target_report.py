@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from monitors.alarm_event import AlarmChange
-from monitors.mrkdwn import clip, context, escape, header, link, section
-from monitors.notify import Alert
 from monitors.target_inspection import Inspection, Target, alarm_link
 from monitors.target_reasons import explain
+from opsbundle.mrkdwn import clip, code, context, escape, fit_lines, header, link, section
+from opsbundle.notify import Alert
 
 MAX_BLOCKS = 50
 METADATA_EVENT_TYPE = "opsbundle_unhealthy_targets"
@@ -123,7 +123,7 @@ def slack_blocks(
             break
         meaning = explain(reason, classic=inspection.classic)
         head = (
-            f"*{escape(state)}* · `{escape(reason or 'no reason code')}` · {len(targets)}\n"
+            f"*{escape(state)}* · {code(reason or 'no reason code')} · {len(targets)}\n"
             f"{escape(meaning.meaning)}.\n_Check:_ {escape(meaning.check)}"
         )
         rows: list[str] = []
@@ -133,7 +133,7 @@ def slack_blocks(
                 break
             rows.append("• " + escape(_target_line(target)[2:]))
             listed += 1
-        blocks.append(section(_fit(head, rows)))
+        blocks.append(section(fit_lines(head, rows)))
     details = []
     if inspection.health_check:
         details.append("Health check: " + escape(inspection.health_check.describe()))
@@ -151,16 +151,6 @@ def slack_blocks(
     if links:
         blocks.append(context(links))
     return blocks
-
-
-def _fit(head: str, rows: list[str], limit: int = 3000) -> str:
-    text = head
-    for index, row in enumerate(rows):
-        tail = f"\n…and {len(rows) - index} more"
-        if len(text) + len(row) + 1 + len(tail) > limit:
-            return text + tail
-        text += "\n" + row
-    return text
 
 
 def alarm_alert(inspection: Inspection, alarm: AlarmChange | None, *, max_listed: int) -> Alert:

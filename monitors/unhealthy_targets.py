@@ -16,7 +16,6 @@ from monitors import target_report
 from monitors.alarm_event import AlarmChange, Metric, parse_alarm_events
 from monitors.config import MonitorSettings
 from monitors.exceptions import EventError
-from monitors.notify import Notifier, slack_from_settings
 from monitors.target_inspection import (
     CLASSIC_NAMESPACE,
     ELBV2_NAMESPACES,
@@ -27,6 +26,7 @@ from monitors.target_inspection import (
 )
 from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
+from opsbundle.notify import Notifier, slack_from_settings
 
 SERVICE = "unhealthy_targets"
 NAMESPACES = (*ELBV2_NAMESPACES, CLASSIC_NAMESPACE)

@@ -17,7 +17,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from opsbundle.exceptions import OpsbundleError
+from opsbundle import aws
+from opsbundle.exceptions import DeployError
 
 EMPTY_REASONS = ("didn't contain changes", "No updates are to be performed")
 # States from which a change set can be made; REVIEW_IN_PROGRESS: created by a change set
@@ -41,10 +42,6 @@ BLOCKED_HINTS = {
 }
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
-
-
-class DeployError(OpsbundleError):
-    """A stack could not be changed; the message says which and where it stopped."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +136,7 @@ class Stacks:
         try:
             stacks = self._cfn.describe_stacks(StackName=stack_name)["Stacks"]
         except ClientError as error:
-            if _code(error) == "ValidationError" and "does not exist" in _message(error):
+            if aws.error_code(error) == "ValidationError" and "does not exist" in _message(error):
                 return None
             raise
         return dict(stacks[0]) if stacks else None
@@ -300,12 +297,8 @@ def _event_line(event: Mapping[str, Any]) -> str:
     return f"{text}: {reason}" if reason and "FAILED" in str(event.get("ResourceStatus")) else text
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def _message(error: Exception) -> str:
     """The service's own message, on one line."""
     if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Message", error))
+        return aws.error_message(error) or str(error)
     return " ".join(str(error).split())

@@ -24,9 +24,9 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from opsbundle import report_stack
-from opsbundle.changesets import ChangeSet, DeployError, Stacks, render_diff
-from opsbundle.exceptions import ConfigError
+from opsbundle import aws, report_stack
+from opsbundle.changesets import ChangeSet, Stacks, render_diff
+from opsbundle.exceptions import ConfigError, DeployError
 from opsbundle.stacks import Context, Plan, StackSpec, load_template, resolve
 from report_fn import reports_file
 
@@ -88,7 +88,7 @@ class Artifacts:
         try:
             self._s3.head_bucket(Bucket=self.bucket, ExpectedBucketOwner=self._owner)
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", ""))
+            code = aws.error_code(error)
             if code == "403":
                 raise ConfigError(
                     "artifact_bucket",
@@ -118,7 +118,7 @@ class Artifacts:
         try:
             self._s3.create_bucket(**create)
         except ClientError as error:
-            if str(error.response.get("Error", {}).get("Code", "")) == "BucketAlreadyExists":
+            if aws.error_code(error) == "BucketAlreadyExists":
                 raise ConfigError(
                     "artifact_bucket",
                     f"{self.bucket} was just created by another account; name another in "
@@ -178,7 +178,7 @@ class Artifacts:
                 Bucket=self.bucket, Key=full, ChecksumMode="ENABLED", **owner
             )
         except ClientError as error:
-            if str(error.response.get("Error", {}).get("Code", "")) not in (
+            if aws.error_code(error) not in (
                 "404", "NoSuchKey", "NotFound",
             ):  # fmt: skip
                 raise

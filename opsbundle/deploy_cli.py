@@ -24,9 +24,9 @@ from botocore.exceptions import (
 
 from opsbundle import cost, packaging
 from opsbundle.aws import RETRIES, setup_problem
-from opsbundle.changesets import DeployError, Stacks
+from opsbundle.changesets import Stacks
 from opsbundle.deploy import Artifacts, Deployer, Outcome, Target, default_bucket
-from opsbundle.exceptions import ConfigError
+from opsbundle.exceptions import ConfigError, DeployError
 from opsbundle.settings import Env
 from opsbundle.stacks import ENVIRONMENTS, PARAMS_DIR, load_plan
 

@@ -100,7 +100,7 @@ from urllib.request import url2pathname
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from opsbundle.exceptions import ConfigError, OpsbundleError
+from opsbundle.exceptions import ConfigError, OpsbundleError, PackagingError
 
 
 @dataclass(frozen=True)
@@ -146,9 +146,8 @@ LAMBDAS: dict[str, Lambda] = {
         packages=("monitors", "opsbundle"),
         requires=("aws-lambda-powertools", "prometheus-client", "slack-sdk"),
     ),
-    # The weekly audit sends its digest through the monitors' notifier (Slack and SNS).
     "audit": Lambda(
-        packages=("audit", "monitors", "opsbundle"),
+        packages=("audit", "opsbundle"),
         requires=("aws-lambda-powertools", "prometheus-client", "slack-sdk"),
     ),
     "log_shipper": Lambda(
@@ -215,10 +214,6 @@ BUILD_ONLY = frozenset({
 
 Entry = tuple[str, Path]  # (name in the zip, file on disk)
 Pip = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
-
-
-class PackagingError(OpsbundleError):
-    """A zip could not be built."""
 
 
 @dataclass(frozen=True)

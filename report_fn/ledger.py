@@ -260,7 +260,7 @@ class SlotLedger:
         try:
             return getattr(self._client, operation)(TableName=self._table, **kwargs)
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "unknown error"))
+            code = aws.error_code(error, "unknown error")
             if code == "ConditionalCheckFailedException":
                 raise _ConditionFailed from None
             if code == "ResourceNotFoundException":

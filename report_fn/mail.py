@@ -140,8 +140,8 @@ class Mailer:
                 },
             )
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "unknown error"))
-            text = str(error.response.get("Error", {}).get("Message", ""))
+            code = aws.error_code(error, "unknown error")
+            text = aws.error_message(error)
             if code in SETUP_ERRORS or (code == "MessageRejected" and "not verified" in text):
                 raise ConfigError(
                     names.REPORT_EMAIL_FROM,

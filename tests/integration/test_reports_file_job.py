@@ -16,7 +16,7 @@ from PIL import Image
 
 from opsbundle.cli import main
 from opsbundle.exceptions import ConfigError
-from report_fn import job as job_module
+from report_fn import builder as builder_module
 from report_fn.exceptions import CRMError, ReportError, SlotBusyError
 from report_fn.handler import handler
 from tests.emulators.slack import SlackEmulator
@@ -124,16 +124,16 @@ def test_a_report_that_failed_before_posting_is_not_mistaken_for_another_in_its_
     slack.add_channel("tx-intake", "C0TXINTAKE")
     use_file(monkeypatch, aws, slack, write(tmp_path / "reports.yml", TWO_AT_ONCE))
     assert handler(event("leads"), None)["status"] == "posted"
-    real_build = job_module.ReportJob.build
+    real_build = builder_module.ReportBuilder.build
     calls = {"texas": 0}
 
-    def flaky(self: job_module.ReportJob, at: Any) -> Any:
+    def flaky(self: builder_module.ReportBuilder, at: Any) -> Any:
         if self.name == "texas" and not calls["texas"]:
             calls["texas"] += 1
             raise CRMError("hubspot could not be reached (ConnectionError)")
         return real_build(self, at)
 
-    monkeypatch.setattr(job_module.ReportJob, "build", flaky)
+    monkeypatch.setattr(builder_module.ReportBuilder, "build", flaky)
     with pytest.raises(CRMError):
         handler(event("texas"), None)
     # The retry takes the slot over and looks for its message first: the leads report's

@@ -10,23 +10,24 @@ from PIL import Image
 
 from opsbundle.metrics import RunMetrics
 from report_fn.aggregate import LeadReport
+from report_fn.builder import ReportBuilder
 from report_fn.chart import chart_data, render_png
 from report_fn.crm.mapping import FieldMapping
 from report_fn.crm.sample import SampleConnector
-from report_fn.job import ReportJob
 
 NY = ZoneInfo("America/New_York")
 
 
 def sample_report(at: datetime) -> LeadReport:
-    job = ReportJob(
+    builder = ReportBuilder(
         name="leads",
         timezone=NY,
         connector=SampleConnector(timezone=NY),
         mapping=FieldMapping.for_crm("export"),
         metrics=RunMetrics(service="t"),
+        archive=None,
     )
-    return job.build(at)
+    return builder.build(at)
 
 
 def test_an_ordinary_afternoon() -> None:

@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from opsbundle import packaging
-from opsbundle.exceptions import ConfigError
-from opsbundle.packaging import PackagingError
+from opsbundle.exceptions import ConfigError, PackagingError
 
 HOST_MARKERS = {**packaging.LAMBDA_MARKERS, "python_version": "3.11", "platform_machine": "x86_64"}
 

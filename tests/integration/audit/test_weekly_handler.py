@@ -13,8 +13,8 @@ import pytest
 from audit.exceptions import StateConflict
 from audit.handler import handler
 from audit.state import FindingsState
-from monitors.exceptions import DeliveryError
 from opsbundle import log
+from opsbundle.exceptions import DeliveryError
 from tests.emulators.slack import SlackEmulator
 from tests.integration.audit.conftest import Account
 from tests.integration.audit.test_audit_moto import console_user_without_mfa, weak_password_policy

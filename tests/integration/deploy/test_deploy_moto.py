@@ -16,9 +16,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from opsbundle import cli
-from opsbundle.changesets import DeployError
 from opsbundle.deploy import Artifacts
 from opsbundle.deploy_cli import deploy_command
+from opsbundle.exceptions import DeployError
 from tests.integration.deploy.conftest import PREFIX, REGION, ROOT, Terminal, Workspace
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from opsbundle.changesets import ChangeSet, DeployError, ResourceChange, Stacks, render_diff
+from opsbundle.changesets import ChangeSet, ResourceChange, Stacks, render_diff
+from opsbundle.exceptions import DeployError
 from tests.unit.deploy.fakes import FakeCloudFormation, fixture
 
 STACK = "opsbundle-dev-report"

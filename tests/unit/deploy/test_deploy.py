@@ -14,10 +14,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from opsbundle import cli
-from opsbundle.changesets import DeployError, Stacks
+from opsbundle.changesets import Stacks
 from opsbundle.deploy import Artifacts, Deployer, Target, package_key, template_source
 from opsbundle.deploy_cli import deploy_command
-from opsbundle.exceptions import ConfigError
+from opsbundle.exceptions import ConfigError, DeployError
 from opsbundle.stacks import load_plan
 from tests.unit.deploy.fakes import FakeCloudFormation, fixture
 

@@ -110,7 +110,7 @@ def test_the_handlers_fail_on_a_malformed_event_saying_why() -> None:
 
 def test_an_alarm_with_no_destination_configured_fails_instead_of_going_silent() -> None:
     from monitors import unhealthy_targets
-    from monitors.exceptions import DeliveryError
+    from opsbundle.exceptions import DeliveryError
 
     with pytest.raises(DeliveryError, match="no destination is configured"):
         unhealthy_targets.handler(load("alarm_sns_ok.json"), None)

@@ -11,9 +11,8 @@ from botocore.stub import Stubber
 
 from monitors import chatbot
 from monitors.config import MonitorSettings
-from monitors.exceptions import DeliveryError
-from monitors.notify import Alert, Notifier
-from opsbundle.exceptions import ConfigError
+from opsbundle.exceptions import ConfigError, DeliveryError
+from opsbundle.notify import Alert, Notifier
 from opsbundle.settings import Env
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:ops-alerts"

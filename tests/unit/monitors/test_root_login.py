@@ -9,7 +9,7 @@ import pytest
 
 from monitors import root_login
 from monitors.exceptions import EventError
-from monitors.notify import sns_subject
+from opsbundle.notify import sns_subject
 from tests.emulators.slack import validate_blocks
 from tests.unit.monitors.fixture_files import load
 

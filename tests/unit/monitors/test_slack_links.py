@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from monitors import root_login
-from monitors.mrkdwn import link
 from monitors.target_inspection import TargetInspector
 from monitors.target_report import slack_blocks
+from opsbundle.mrkdwn import link
 from tests.unit.monitors.fixture_files import load
 
 EVIL = "evil.example/login#|Sign in to AWS><!channel><!here>"

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from monitors import target_report
 from monitors.alarm_event import parse_alarm_events
-from monitors.notify import MAX_SUBJECT, sns_subject
 from monitors.target_inspection import HealthCheck, Inspection, Target
 from monitors.target_reasons import REASONS
+from opsbundle.notify import MAX_SUBJECT, sns_subject
 from tests.emulators.slack import validate_blocks
 from tests.unit.monitors.fixture_files import load
 

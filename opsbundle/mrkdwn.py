@@ -1,17 +1,28 @@
-"""Slack mrkdwn and Block Kit helpers for the monitors' messages (pure).
+"""Slack mrkdwn and Block Kit helpers for every part's messages (pure).
 
-Escaping is opsbundle.slack.escape, shared by every part; it is re-exported here so the
-monitors' renderers import their Slack helpers from one place.
+Escaping is opsbundle.slack.escape; it is re-exported here so a renderer imports its Slack
+helpers from one place. The limits are Block Kit's own.
 """
 
 from __future__ import annotations
 
 from opsbundle.slack import escape, link_url
 
-__all__ = ["clip", "code_block", "context", "escape", "header", "link", "section"]
+__all__ = [
+    "clip",
+    "code",
+    "code_block",
+    "context",
+    "escape",
+    "fit_lines",
+    "header",
+    "link",
+    "section",
+]
 
 MAX_SECTION_TEXT = 3000
 MAX_HEADER = 150
+MAX_CONTEXT_TEXT = 2000
 
 
 def link(url: str, label: str) -> str:
@@ -26,7 +37,13 @@ def link(url: str, label: str) -> str:
 
 
 def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, the last one an ellipsis when it was cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def code(text: str) -> str:
+    """Inline code: escaped, a backtick inside shown as a look-alike so it cannot end it."""
+    return "`" + escape(text).replace("`", "ˋ") + "`"
 
 
 def code_block(lines: list[str], limit: int = MAX_SECTION_TEXT) -> str:
@@ -44,6 +61,18 @@ def code_block(lines: list[str], limit: int = MAX_SECTION_TEXT) -> str:
     return fence + "\n".join(reversed(kept)) + fence
 
 
+def fit_lines(head: str, lines: list[str], limit: int = MAX_SECTION_TEXT) -> str:
+    """Head and as many lines as fit in `limit` characters, then "…and N more"."""
+    text = head
+    for index, line in enumerate(lines):
+        remaining = len(lines) - index - 1
+        tail = f"\n…and {remaining} more" if remaining else ""
+        if len(text) + 1 + len(line) + len(tail) > limit:
+            return text + f"\n…and {len(lines) - index} more"
+        text += "\n" + line
+    return text
+
+
 def section(text: str) -> dict[str, object]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION_TEXT)}}
 
@@ -53,4 +82,7 @@ def header(text: str) -> dict[str, object]:
 
 
 def context(text: str) -> dict[str, object]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, 2000)}]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": clip(text, MAX_CONTEXT_TEXT)}],
+    }

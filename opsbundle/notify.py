@@ -1,7 +1,9 @@
-"""Delivers one alert to an SNS topic (email, or Chatbot JSON) and, if configured, to Slack.
+"""Delivers one alert to an SNS topic (email, or Chatbot JSON) and, if configured, to Slack:
+the monitors' alerts, the audit's digest and the report's failure notice alike.
 
 An alert is lost only if every destination fails: then `DeliveryError` fails the invocation,
-so Lambda retries it and finally records it in the on-failure destination.
+so Lambda retries it and finally records it in the on-failure destination. Every subject is
+cleaned for SNS (`sns_subject`), whoever wrote it.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from monitors.exceptions import DeliveryError
 from opsbundle import aws
 from opsbundle import settings as names
-from opsbundle.exceptions import SlackError
+from opsbundle.exceptions import DeliveryError, SlackError
 from opsbundle.log import get_logger
 from opsbundle.secrets import Secrets
 from opsbundle.slack import PostedMessage, SlackClient
