@@ -4,7 +4,7 @@ Run: `make bench` or `.venv/bin/python bench/redaction_bench.py [--events N] [--
 Each timing runs in a fresh child process pinned to one core; the best of R runs counts.
   recall     the corpus of tests/unit/redaction_corpus.py: per kind, the lowest share masked
              over the seven contexts; per look-alike category, the highest share touched
-  per line   µs per line of log_shipper.redact.redact on the shipper's usual mix (no personal
+  per line   µs per line of opsbundle.redaction.redact on the shipper's usual mix (no personal
              data: most lines are ruled out by the quick checks), on lines from the corpus
              (something to mask in each) and on hostile lines of 20,000 characters
   pipeline   decode → transform of N mixed events, with the route redacting and without
@@ -94,7 +94,7 @@ def payload(n: int) -> str:
 
 
 def corpus_lines() -> list[str]:
-    from tests.unit.redaction_corpus import CONTEXTS, line, samples
+    from tests.unit.opsbundle.redaction_corpus import CONTEXTS, line, samples
 
     return [
         line(s.field, s.value, s.plain, context, index)
@@ -106,7 +106,7 @@ def corpus_lines() -> list[str]:
 def per_line(lines: list[str], repeat: int) -> float:
     from collections import Counter
 
-    from log_shipper.redact import redact
+    from opsbundle.redaction import redact
 
     best = float("inf")
     for _ in range(repeat):
@@ -143,7 +143,7 @@ def child(step: str, n: int, repeat: int) -> dict[str, float]:
         from collections import Counter
 
         from opsbundle.redaction import mask
-        from tests.unit.redaction_corpus import HOSTILE
+        from tests.unit.opsbundle.redaction_corpus import HOSTILE
 
         worst = {}
         for size in (20_000, 80_000):
@@ -193,8 +193,8 @@ def main() -> int:
         return 0
     from collections import Counter
 
-    from log_shipper.redact import redact
-    from tests.unit.redaction_corpus import HOSTILE, measure
+    from opsbundle.redaction import redact
+    from tests.unit.opsbundle.redaction_corpus import HOSTILE, measure
 
     figures = measure(lambda text: redact(text, Counter()))
     print("redaction: recall per kind (lowest context) and look-alikes touched (highest context)")

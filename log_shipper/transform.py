@@ -41,8 +41,8 @@ import orjson
 from log_shipper import lambda_lines, multiline
 from log_shipper.events import LogBatch, LogEvent
 from log_shipper.layout import utc_day
-from log_shipper.redact import redact
 from log_shipper.routing import IndexNamer, Route, first_kept_day
+from opsbundle.redaction import redact
 
 _LEVEL_KEYS = ("level", "levelname", "severity", "log.level")
 

@@ -92,7 +92,9 @@ def log_stream(region: str, group: str, stream: str, partition: str | None = Non
 
 def target_group(region: str, arn: str, partition: str | None = None) -> str:
     return console_url(
-        region, f"ec2/home?region={query_region(region)}#TargetGroup:targetGroupArn={arn}", partition
+        region,
+        f"ec2/home?region={query_region(region)}#TargetGroup:targetGroupArn={arn}",
+        partition,
     )
 
 

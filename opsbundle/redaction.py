@@ -1,8 +1,9 @@
 """Finds personal data and credentials in text and masks them: one rule set for every part.
 
-The log shipper masks every kind (`PERSONAL | CREDENTIALS`) as `[REDACTED:<kind>]`; the
-pipeline-failure monitor masks credentials in build logs, stack events and commit messages as
-`[REDACTED]`. What is found, by kind:
+The log shipper masks every kind (`PERSONAL | CREDENTIALS`) as `[REDACTED:<kind>]` (`redact`);
+the pipeline-failure monitor masks credentials in build logs, stack events and commit messages,
+and the report masks them in a CRM's error answers, as `[REDACTED]` (`redact_credentials`,
+`redact_credential_lines`). What is found, by kind:
 
     email           local@domain.tld
     phone           North American numbers written with separators ((212) 555-0187,
@@ -609,3 +610,57 @@ def _json_number_quote(text: str, start: int, end: int) -> str:
         return ""
     backslashes = len(key_end[:-1]) - len(key_end[:-1].rstrip("\\"))
     return "\\" * backslashes + '"'
+
+
+# --- what the parts call ------------------------------------------------------------------
+
+MASK = "[REDACTED]"
+# A private key's marker lines, also when the line was cut after the words.
+_KEY_BEGIN_LINE = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY")
+_KEY_END_LINE = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY")
+# A line of a PEM body: base64 and nothing else (64 characters but the last).
+_KEY_BODY_LINE = re.compile(r"\s*[A-Za-z0-9+/]{16,76}={0,2}\s*")
+
+
+def redact(text: str, counts: Counter[str] | None = None) -> str:
+    """Personal data and credentials masked as "[REDACTED:<kind>]" (the log shipper's routes
+    that redact); `counts` gains one per masked value, so the document says what was masked,
+    never what it was."""
+    return mask(text, counts, kinds=ALL)
+
+
+def redact_credentials(text: str) -> str:
+    """Credentials masked as "[REDACTED]": an error message, a stack event, a commit message,
+    a CRM's answer. Personal data is left alone (it is what those texts are about)."""
+    return mask(text, kinds=CREDENTIALS, label=lambda kind: MASK)
+
+
+def redact_credential_lines(lines: list[str]) -> list[str]:
+    """Each line with its credentials masked (build logs). A private key block is masked from
+    its BEGIN line to its END line, and lines that start the list inside a block (its BEGIN
+    line was cut off) are masked up to its END line, or while they look like key material
+    when no END line follows."""
+    out = list(lines)
+    first_begin = next(
+        (i for i, line in enumerate(lines) if _KEY_BEGIN_LINE.search(line)), len(lines)
+    )
+    first_end = next((i for i, line in enumerate(lines) if _KEY_END_LINE.search(line)), None)
+    start = 0
+    if first_end is not None and first_end < first_begin:  # began before the first line
+        out[: first_end + 1] = [MASK] * (first_end + 1)
+        start = first_end + 1
+    else:
+        while start < first_begin and _KEY_BODY_LINE.fullmatch(lines[start]):
+            out[start] = MASK
+            start += 1
+    in_key = False
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if in_key:
+            out[index] = MASK
+            in_key = not _KEY_END_LINE.search(line)
+            continue
+        if _KEY_BEGIN_LINE.search(line) and not _KEY_END_LINE.search(line):
+            in_key = True
+        out[index] = redact_credentials(line)
+    return out

@@ -16,7 +16,7 @@ from requests.exceptions import InvalidSchema, InvalidURL, MissingSchema
 
 from opsbundle import redirects
 from opsbundle.exceptions import ConfigError
-from opsbundle.redaction import CREDENTIALS, mask
+from opsbundle.redaction import MASK, redact_credentials
 from opsbundle.redirects import RedirectRefused
 from opsbundle.urls import shown
 from report_fn.exceptions import CRMAuthError, CRMError
@@ -220,5 +220,5 @@ def _summary(
 
 def _clean(text: str, hide: tuple[str, ...]) -> str:
     for secret in hide:
-        text = text.replace(secret, "[REDACTED]")
-    return mask(text, kinds=CREDENTIALS, label=lambda kind: "[REDACTED]")
+        text = text.replace(secret, MASK)
+    return redact_credentials(text)

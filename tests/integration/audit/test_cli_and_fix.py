@@ -15,26 +15,17 @@ from audit.collect import Clients, Collector
 from opsbundle import cli
 from tests.integration.audit.conftest import (
     CONTACTS,
-    MONITORS_STACK,
     NOW,
     REGION,
     Account,
 )
-from tests.integration.audit.test_audit_moto import (
+from tests.integration.audit.fixtures import (
+    ENV,
     console_user_without_mfa,
     operations_contact_personal,
     security_contact_missing,
     weak_password_policy,
 )
-
-ENV = {
-    "AUDIT_CONTACT_DOMAINS": "example.com",
-    "AUDIT_MONITORS_STACK": MONITORS_STACK,
-    **{
-        f"AUDIT_{kind}_CONTACT": f"{c.name} | {c.title} | {c.email} | {c.phone}"
-        for kind, c in CONTACTS.items()
-    },
-}
 
 
 class Terminal(io.StringIO):

@@ -17,8 +17,7 @@ from opsbundle import log
 from opsbundle.exceptions import DeliveryError
 from tests.emulators.slack import SlackEmulator
 from tests.integration.audit.conftest import Account
-from tests.integration.audit.test_audit_moto import console_user_without_mfa, weak_password_policy
-from tests.integration.audit.test_cli_and_fix import ENV
+from tests.integration.audit.fixtures import ENV, console_user_without_mfa, weak_password_policy
 from tests.integration.monitors.conftest import Inbox
 
 TOKEN = "xoxb-audit-test"

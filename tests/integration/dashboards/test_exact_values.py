@@ -23,7 +23,7 @@ from dashboards.build import build_all
 from tests.integration.dashboards import synthetic
 from tests.integration.dashboards.conftest import LoadedPrometheus
 from tests.integration.dashboards.recorded import CADVISOR, KUBE_STATE_METRICS, YACE, Series
-from tests.integration.dashboards.test_queries import resolve_variables
+from tests.integration.dashboards.stack import resolve_variables
 
 BOARDS = build_all()
 GIB = 1024**3

@@ -225,7 +225,9 @@ def test_the_s3_sources_views_find_and_count_what_their_titles_promise(
 
     opensearch = shipping
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")
-    shipper = assemble.build_shipper(ShipperSettings.load(), metrics=RunMetrics(service="t"))
+    shipper = assemble.build_shipper(
+        ShipperSettings.load(), metrics=RunMetrics(service="t"), warm=assemble.WarmClients()
+    )
     batches = [
         file_batch("elb", "alb.log", "s3://logs/alb.log.gz"),
         file_batch("cloudfront", "cloudfront.log", "s3://logs/cf.gz"),

@@ -15,8 +15,13 @@ from opensearchpy import OpenSearch
 
 from log_shipper import assemble, s3_source
 from log_shipper.handler import handler
-from tests.integration.log_shipper.conftest import DLQ_BUCKET, REGION
-from tests.integration.log_shipper.helpers import LambdaContext, dead_letters, search_all
+from tests.integration.log_shipper.helpers import (
+    DLQ_BUCKET,
+    REGION,
+    LambdaContext,
+    dead_letters,
+    search_all,
+)
 
 S3 = Path(__file__).resolve().parents[2] / "fixtures" / "log_shipper" / "s3"
 BUCKET = "acme-aws-logs"
@@ -168,7 +173,9 @@ def test_a_corrupt_object_is_dead_lettered_and_the_rest_indexed(
     from opsbundle.metrics import RunMetrics
 
     settings = ShipperSettings.load()
-    shipper = assemble.build_shipper(settings, metrics=RunMetrics(service="log_shipper"))
+    shipper = assemble.build_shipper(
+        settings, metrics=RunMetrics(service="log_shipper"), warm=assemble.WarmClients()
+    )
     files = s3_source.S3Source(
         shipper=shipper, s3=s3, sqs=None, dead_letters=shipper.dead_letters,
         router=settings.router,

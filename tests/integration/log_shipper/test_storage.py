@@ -16,11 +16,18 @@ import pytest
 from opensearchpy import OpenSearch
 
 from log_shipper import assemble, lifecycle
+from log_shipper import handler as shipper_entry
 from log_shipper.config import ShipperSettings
 from log_shipper.events import encode_payload
 from log_shipper.handler import handler
-from tests.integration.log_shipper.conftest import DLQ_BUCKET, REGION
-from tests.integration.log_shipper.helpers import LambdaContext, cloudwatch_event, dead_letters
+from tests.integration.log_shipper.helpers import (
+    DLQ_BUCKET,
+    REGION,
+    LambdaContext,
+    cloudwatch_event,
+    cold_start,
+    dead_letters,
+)
 
 DAY_MS = 86_400_000
 OURS = "opsbundle-logs-default-*"
@@ -151,7 +158,7 @@ def test_ninety_days_of_a_hundred_log_groups_then_a_thousand(
     assert our_shards(store) == (31, 31)
 
     # Every payload delivered again after retention ran: no deleted day comes back.
-    monkeypatch.setattr(assemble, "_templates", {})
+    cold_start(monkeypatch)
     redelivered = [handler(event, LambdaContext()) for event in invocations]
     assert sum(o["indexed"] for o in redelivered) == 0
     assert sum(o["expired"] for o in redelivered) == 100 * 59 * 2
@@ -256,7 +263,7 @@ def test_a_template_of_another_tool_at_our_priority_holds_events_back_until_fixe
         body={"index_patterns": ["opsbundle-*"], "priority": 500,
               "template": {"mappings": {"dynamic": "strict"}}},
     )  # fmt: skip
-    assemble._templates.clear()
+    shipper_entry.WARM.templates.clear()  # the next cold start
     summary, _ = ship_today(store, first=1)
     assert summary["dead_lettered"] == {"template_clash": 3}
     (second,) = {r["detail"] for r in dead_letters(s3) if r["logGroup"].endswith("-0001")}
@@ -264,13 +271,15 @@ def test_a_template_of_another_tool_at_our_priority_holds_events_back_until_fixe
 
     # Fixed: the next cold start ships, and a replay brings the held events in.
     store.indices.delete_index_template(name="other-tool")
-    assemble._templates.clear()
+    shipper_entry.WARM.templates.clear()  # the next cold start
     from log_shipper.cli import replay_prefix
     from log_shipper.dead_letter import DeadLetters
     from opsbundle.metrics import RunMetrics
 
     settings = ShipperSettings.load()
-    shipper = assemble.build_shipper(settings, metrics=RunMetrics(service="log_shipper"))
+    shipper = assemble.build_shipper(
+        settings, metrics=RunMetrics(service="log_shipper"), warm=assemble.WarmClients()
+    )
     totals = replay_prefix(
         shipper, DeadLetters(bucket=DLQ_BUCKET, boto3_client=s3), settings.dlq_prefix
     )

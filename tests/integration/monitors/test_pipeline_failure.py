@@ -20,9 +20,10 @@ import pytest
 from botocore.stub import Stubber
 
 from monitors.exceptions import EventError
-from monitors.pipeline_context import PipelineEnricher
-from monitors.pipeline_event import parse_pipeline_event
-from monitors.pipeline_failure import PipelineMonitor, handler
+from monitors.pipeline_failure.enrich import PipelineEnricher
+from monitors.pipeline_failure.event import parse_pipeline_event
+from monitors.pipeline_failure.handler import handler
+from monitors.pipeline_failure.monitor import PipelineMonitor
 from opsbundle.metrics import RunMetrics
 from opsbundle.notify import Notifier
 from opsbundle.slack import SlackClient

@@ -18,11 +18,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from monitors.alarm_event import parse_alarm_events
 from monitors.config import MonitorSettings
-from monitors.target_inspection import TargetInspector
-from monitors.target_reasons import REASONS
-from monitors.unhealthy_targets import build_monitor, handler
+from monitors.unhealthy_targets.alarm_event import parse_alarm_events
+from monitors.unhealthy_targets.handler import handler
+from monitors.unhealthy_targets.inspector import TargetInspector
+from monitors.unhealthy_targets.monitor import build_monitor
+from monitors.unhealthy_targets.reasons import REASONS
 from opsbundle.cli import main
 from opsbundle.metrics import RunMetrics
 from tests.emulators.slack import SlackEmulator

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from log_shipper import assemble
-
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "log_shipper"
+from log_shipper import handler, maintain
+from log_shipper.assemble import WarmClients
 
 
 @pytest.fixture(autouse=True)
@@ -19,9 +15,6 @@ def clean_shipper_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("OPENSEARCH_", "LOG_SHIPPER_")):
             monkeypatch.delenv(name)
-    monkeypatch.setattr(assemble, "_templates", {})
-    monkeypatch.setattr(assemble, "_clients", {})
-
-
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text())
+    # A cold start for each test: no clients or template checks kept from another.
+    monkeypatch.setattr(handler, "WARM", WarmClients())
+    monkeypatch.setattr(maintain, "WARM", WarmClients())

@@ -19,14 +19,14 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from log_shipper import handler
+from log_shipper.assemble import WarmClients
 from log_shipper.bulk import Failure
 from log_shipper.dead_letter import DeadLetters, event_record, payload_record
 from log_shipper.events import LogBatch, LogEvent, Malformed
 from log_shipper.exceptions import DeadLetterError
 from log_shipper.routing import Route
 from log_shipper.transform import Document, transform_batch
-from tests.unit.log_shipper.conftest import fixture
-from tests.unit.log_shipper.test_bulk import FakeClient, per_item
+from tests.unit.log_shipper.fakes import FakeClient, fixture, per_item
 
 AT = datetime(2026, 11, 26, 15, 5, tzinfo=UTC)
 KEEP = Route(retention_days=None)
@@ -118,7 +118,7 @@ def use(monkeypatch: pytest.MonkeyPatch, client: FakeClient, s3: Any, bucket: st
     monkeypatch.setenv("LOG_SHIPPER_INSTALL_TEMPLATE", "false")
     # The fixtures hold AWS's own sample events (2015): kept for ever, they are shipped.
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")
-    monkeypatch.setattr(handler, "warm_clients", lambda settings: (client, s3))
+    monkeypatch.setattr(handler, "WARM", WarmClients(opensearch_client=client, s3_client=s3))
 
 
 REFUSED = {
@@ -204,17 +204,18 @@ def test_s3_errors_name_the_code(s3: Any) -> None:
 
 
 def test_a_warm_lambda_reuses_its_clients(s3: Any) -> None:
-    from log_shipper.assemble import warm_clients
     from log_shipper.config import ShipperSettings
     from opsbundle.settings import Env
 
     settings = ShipperSettings.load(
         Env({"OPENSEARCH_URL": "http://a", "LOG_SHIPPER_DLQ_BUCKET": "b"})
     )
-    first = warm_clients(settings)
-    assert warm_clients(settings) is first  # same connections on the next invocation
+    warm = WarmClients()
+    first = warm.clients(settings)
+    assert warm.clients(settings) == first  # same connections on the next invocation
+    assert warm.clients(settings)[0] is first[0]
     other = ShipperSettings.load(Env({"OPENSEARCH_URL": "http://b", "LOG_SHIPPER_DLQ_BUCKET": "b"}))
-    assert warm_clients(other)[0] is not first[0]
+    assert warm.clients(other)[0] is not first[0]
 
 
 def test_each_run_reports_how_far_behind_the_logs_it_is(
@@ -256,8 +257,6 @@ def test_opensearch_down_on_a_cold_start_still_dead_letters_the_events(
     reach the dead letters (raising would only repeat the outage on every retry)."""
     from opensearchpy.exceptions import ConnectionError as OpenSearchConnectionError
 
-    from log_shipper import assemble
-
     class Indices:
         def get_index_template(self, **kwargs: Any) -> Any:
             raise OpenSearchConnectionError("N/A", "connection refused", None)
@@ -267,13 +266,12 @@ def test_opensearch_down_on_a_cold_start_still_dead_letters_the_events(
     use(monkeypatch, client, s3)
     monkeypatch.setenv("LOG_SHIPPER_INSTALL_TEMPLATE", "true")
     monkeypatch.setenv("LOG_SHIPPER_MAX_ATTEMPTS", "1")
-    monkeypatch.setattr(assemble, "_templates", {})
 
     summary = handler.handler(fixture("cloudwatch_logs_event.json"), Context())
 
     assert sum(summary["dead_lettered"].values()) == 2
     assert len(summary["dead_letter_keys"]) == 1
-    assert assemble._templates == {}  # tried again on the next invocation
+    assert handler.WARM.templates == {}  # tried again on the next invocation
 
 
 def test_a_damaged_dead_letter_record_is_reported_not_fatal() -> None:

@@ -7,7 +7,7 @@ import gzip
 import json
 
 from log_shipper.events import decode_invocation, decode_payload, decode_unit, encode_payload
-from tests.unit.log_shipper.conftest import fixture
+from tests.unit.log_shipper.fakes import fixture
 
 
 def test_the_documented_cloudwatch_logs_sample_decodes() -> None:

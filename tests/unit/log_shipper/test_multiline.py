@@ -15,7 +15,7 @@ from log_shipper.multiline import Multiline, merge
 from log_shipper.routing import Route, Router
 from log_shipper.transform import Document, TransformStats, document_id, transform_batch
 from opsbundle.exceptions import ConfigError
-from tests.unit.log_shipper.conftest import fixture
+from tests.unit.log_shipper.fakes import fixture
 
 INGESTED = datetime(2026, 11, 26, 15, 5, tzinfo=UTC)
 DATED = r"^\d{4}-\d\d-\d\d"  # the app's lines start with a date; a trace's lines do not

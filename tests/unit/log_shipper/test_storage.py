@@ -21,8 +21,7 @@ from log_shipper.layout import Family
 from log_shipper.routing import DEFAULT_INDEX, LEGACY_INDEX
 from log_shipper.template import simple_match
 from opsbundle.stacks import TEMPLATES_DIR, load_template
-from tests.unit.log_shipper.conftest import FIXTURES
-from tests.unit.log_shipper.test_bulk import FakeClient, documents, per_item
+from tests.unit.log_shipper.fakes import FIXTURES, FakeClient, documents, per_item
 
 TODAY = date(2026, 12, 4)
 GB = 1024**3

@@ -21,7 +21,7 @@ from log_shipper.transform import (
     document_id,
     transform_batch,
 )
-from tests.unit.log_shipper.conftest import fixture
+from tests.unit.log_shipper.fakes import fixture
 
 INGESTED = datetime(2026, 11, 26, 15, 5, tzinfo=UTC)
 KEEP = Route(retention_days=None)  # the default layout, kept for ever: any event's date goes

@@ -1,0 +1,31 @@
+"""Lambda `monitors.pipeline_failure.handler.handler`: a failed pipeline → Slack and Chatbot.
+
+Behind an EventBridge rule on CodePipeline action and pipeline execution state changes to
+FAILED (cloudformation/monitors.yaml); other states are ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitors.config import MonitorSettings
+from monitors.exceptions import EventError
+from monitors.pipeline_failure.event import parse_pipeline_event
+from monitors.pipeline_failure.monitor import build_monitor
+from opsbundle.lambda_entry import Invocation, lambda_entry
+
+SERVICE = "pipeline_failure"
+
+
+@lambda_entry(
+    service=SERVICE,
+    failure_metric="MonitorFailed",
+    failure_message="pipeline-failure monitor failed",
+    malformed=(EventError,),
+)
+def handler(invocation: Invocation) -> dict[str, Any]:
+    failure = parse_pipeline_event(invocation.event)
+    if failure is None:
+        return {"action": "ignored"}
+    monitor = build_monitor(MonitorSettings.load(), metrics=invocation.metrics)
+    return monitor.handle(failure)
