@@ -11,7 +11,6 @@ AWS failure is an AuditError (the run failed, and the weekly Lambda is retried).
 
 from __future__ import annotations
 
-import os
 import shlex
 import time
 from collections.abc import Callable, Mapping
@@ -36,7 +35,9 @@ from audit.snapshot import (
     TrailStatus,
 )
 from opsbundle import aws
+from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
+from opsbundle.settings import Env
 
 T = TypeVar("T")
 ACCESS_CODES = frozenset(
@@ -146,7 +147,7 @@ class Collector:
         except BotoCoreError as error:
             if problem := aws.setup_problem(error):
                 raise problem from None
-            if isinstance(error, EndpointConnectionError) and os.environ.get("AWS_ENDPOINT_URL"):
+            if isinstance(error, EndpointConnectionError) and Env().raw(names.AWS_ENDPOINT_URL):
                 raise ConfigError("AWS_ENDPOINT_URL", f"cannot reach {error}") from None
             raise AuditError(str(error)) from None
 

@@ -44,7 +44,7 @@ class Target:
 
 
 @dataclass
-class Outcome:
+class DeployOutcome:
     deployed: list[str] = field(default_factory=list)  # executed
     unchanged: list[str] = field(default_factory=list)  # empty change sets
     reviewed: list[str] = field(default_factory=list)  # dry run: printed, not executed
@@ -324,12 +324,12 @@ class Deployer:
                 found[name] = self._stacks.outputs(spec.stack_name)
         return found
 
-    def run(self, *, dry_run: bool) -> Outcome:
+    def run(self, *, dry_run: bool) -> DeployOutcome:
         self.preflight(dry_run=dry_run)
         self._artifacts.ensure(self._out)
         packages = self.upload_packages()
         outputs = self.deployed_outputs()
-        outcome = Outcome()
+        outcome = DeployOutcome()
         for index, spec in enumerate(self._plan.stacks):
             if dry_run and any(need not in outputs for need in spec.needs):
                 waiting = [need for need in spec.needs if need not in outputs]
@@ -395,7 +395,7 @@ class Deployer:
             description=f"opsbundle deploy --env {self._plan.environment} ({spec.name})",
         )  # fmt: skip
 
-    def _stopped(self, outcome: Outcome, index: int, *, failed: bool = False) -> str:
+    def _stopped(self, outcome: DeployOutcome, index: int, *, failed: bool = False) -> str:
         """Where the run stopped: what is deployed, what failed, what was not started."""
         done = ", ".join(outcome.deployed + outcome.unchanged) or "none"
         names = [s.name for s in self._plan.stacks]

@@ -25,7 +25,7 @@ from botocore.exceptions import (
 from opsbundle import cost, packaging
 from opsbundle.aws import RETRIES, setup_problem
 from opsbundle.changesets import Stacks
-from opsbundle.deploy import Artifacts, Deployer, Outcome, Target, default_bucket
+from opsbundle.deploy import Artifacts, Deployer, DeployOutcome, Target, default_bucket
 from opsbundle.exceptions import ConfigError, DeployError
 from opsbundle.settings import Env
 from opsbundle.stacks import ENVIRONMENTS, PARAMS_DIR, load_plan
@@ -187,7 +187,7 @@ def _prompt(stdin: TextIO, out: TextIO) -> Callable[[str], bool]:
     return confirm
 
 
-def _summary(outcome: Outcome, out: TextIO, *, dry_run: bool) -> None:
+def _summary(outcome: DeployOutcome, out: TextIO, *, dry_run: bool) -> None:
     if dry_run:
         changed = ", ".join(outcome.reviewed) or "nothing"
         print(f"dry run: nothing executed; would change: {changed}; "

@@ -28,7 +28,6 @@ caller counts it (`PushgatewayFailed` in the run's EMF metrics).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import urllib.parse
@@ -38,7 +37,9 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.exposition import default_handler, push_to_gateway, pushadd_to_gateway
 
+from opsbundle import settings
 from opsbundle.log import get_logger
+from opsbundle.settings import Env
 from opsbundle.urls import is_loopback
 
 PREFIX = "opsbundle_"
@@ -115,7 +116,7 @@ def push_run(
     now = clock()
     # Grouped by function too, so two deployed functions of one part (dev and prod, say)
     # never overwrite each other's last run.
-    function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "").strip()
+    function = Env().string(settings.AWS_LAMBDA_FUNCTION_NAME)
     base = {"function": function} if function else {}
     pushes: list[tuple[str, dict[str, str], CollectorRegistry, Callable[..., None]]] = [
         ("last_run", base, last_run_registry(counts, durations_ms, now=now), push_to_gateway)
