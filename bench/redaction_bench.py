@@ -53,7 +53,7 @@ def mix(n: int, seed: int = 7) -> list[str]:
                 "timestamp": "2026-11-26 15:00:00,201+0000", "service": "leads-api",
                 "cold_start": False, "function_request_id": request,
                 "xray_trace_id": f"1-6745c8f0-{rng.getrandbits(96):024x}",
-            }  # fmt: skip
+            }  # fmt: skip  # laid out as a table
             if kind == 3:
                 document["exception"] = (
                     'Traceback (most recent call last):\n  File "/var/task/handler.py", line 42'
@@ -74,9 +74,11 @@ def mix(n: int, seed: int = 7) -> list[str]:
         elif kind == 8:
             out.append(f"START RequestId: {request} Version: $LATEST\n")
         else:
-            out.append(f"REPORT RequestId: {request}\tDuration: {rng.random() * 900:.2f} ms\t"
-                       f"Billed Duration: {rng.randrange(1, 900)} ms\tMemory Size: 512 MB\t"
-                       f"Max Memory Used: {rng.randrange(60, 200)} MB\t\n")  # fmt: skip
+            out.append(
+                f"REPORT RequestId: {request}\tDuration: {rng.random() * 900:.2f} ms\t"
+                f"Billed Duration: {rng.randrange(1, 900)} ms\tMemory Size: 512 MB\t"
+                f"Max Memory Used: {rng.randrange(60, 200)} MB\t\n"
+            )
     return out
 
 
@@ -88,7 +90,7 @@ def payload(n: int) -> str:
         "logEvents": [{"id": str(38254965381409318723891094520811617286044718651219296256 + i),
                        "timestamp": START_MS + i * 3, "message": m}
                       for i, m in enumerate(mix(n))],
-    }  # fmt: skip
+    }  # fmt: skip  # laid out as a table
     raw = json.dumps(decoded, separators=(",", ":")).encode()
     return base64.b64encode(gzip.compress(raw, mtime=0)).decode("ascii")
 
@@ -128,8 +130,10 @@ def pipeline(data: str, redacting: bool) -> int:
     unit = decode_unit(data, None)
     assert unit.batch is not None
     route = Route(redact=redacting)
-    return sum(1 for _ in transform_batch(unit.batch, route, region="us-east-1",
-                                          ingested=datetime.now(UTC)))  # fmt: skip
+    return sum(
+        1
+        for _ in transform_batch(unit.batch, route, region="us-east-1", ingested=datetime.now(UTC))
+    )
 
 
 def child(step: str, n: int, repeat: int) -> dict[str, float]:
@@ -174,7 +178,7 @@ def child(step: str, n: int, repeat: int) -> dict[str, float]:
 
 def run_child(step: str, n: int, repeat: int) -> dict[str, float]:
     command = [sys.executable, __file__, "--child", step, "--events", str(n),
-               "--repeat", str(repeat)]  # fmt: skip
+               "--repeat", str(repeat)]  # fmt: skip  # laid out as a table
     result = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(result.stdout)
 
@@ -184,9 +188,10 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument(
-        "--child", choices=("mix", "corpus", "hostile", "plain", "redacting"),
+        "--child",
+        choices=("mix", "corpus", "hostile", "plain", "redacting"),
         help=argparse.SUPPRESS,
-    )  # fmt: skip
+    )
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.events, args.repeat)))
@@ -209,8 +214,10 @@ def main() -> int:
     n = args.events
     clean = run_child("mix", n, args.repeat)["us"]
     dirty = run_child("corpus", 0, args.repeat)["us"]
-    print(f"  per line  {clean:.1f} µs on the shipper's usual mix, {dirty:.1f} µs on corpus lines "
-          "(something to mask in each)")  # fmt: skip
+    print(
+        f"  per line  {clean:.1f} µs on the shipper's usual mix, {dirty:.1f} µs on corpus lines "
+        "(something to mask in each)"
+    )
     plain = run_child("plain", n, args.repeat)["seconds"]
     redacting = run_child("redacting", n, args.repeat)["seconds"]
     rate = n / redacting
@@ -227,13 +234,15 @@ def main() -> int:
         "at 20,000)"
     )
     failed = [
-        name for name, bad in (
+        name
+        for name, bad in (
             ("recall", min(recall.values()) < RECALL_BUDGET),
             ("look-alikes", max(touched.values()) > TOUCHED_BUDGET),
             ("rate", rate < RATE_BUDGET),
             ("hostile", hostile["20000"] > HOSTILE_BUDGET_S),
-        ) if bad
-    ]  # fmt: skip
+        )
+        if bad
+    ]
     print("budget: " + ("over budget on " + ", ".join(failed) if failed else "within budget"))
     return 1 if failed else 0
 

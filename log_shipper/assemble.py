@@ -119,9 +119,12 @@ def build_shipper(
                 for check in clashes:
                     get_logger().error(
                         "index template clash",
-                        extra={"template": check.name, "family": check.family.pattern,
-                               "detail": check.clash},
-                    )  # fmt: skip
+                        extra={
+                            "template": check.name,
+                            "family": check.family.pattern,
+                            "detail": check.clash,
+                        },
+                    )
                 guard = TemplateGuard(client=client, clashes=clashes)
 
     def latency(ms: float) -> None:  # summed per run; BulkRequests gives the mean

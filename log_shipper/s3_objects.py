@@ -81,10 +81,15 @@ def open_object(s3: Any, ref: ObjectRef) -> io.BufferedIOBase:
         head = body.read(2)
     except ClientError as error:
         code = aws.error_code(error, "ClientError")
-        reason = {"NoSuchKey": "s3_object_missing", "NoSuchVersion": "s3_object_missing",
-                  "PreconditionFailed": "s3_object_replaced", "AccessDenied": "s3_access_denied",
-                  "403": "s3_access_denied", "404": "s3_object_missing",
-                  "412": "s3_object_replaced"}.get(code, "s3_error")  # fmt: skip
+        reason = {
+            "NoSuchKey": "s3_object_missing",
+            "NoSuchVersion": "s3_object_missing",
+            "PreconditionFailed": "s3_object_replaced",
+            "AccessDenied": "s3_access_denied",
+            "403": "s3_access_denied",
+            "404": "s3_object_missing",
+            "412": "s3_object_replaced",
+        }.get(code, "s3_error")
         raise ObjectError(reason, f"GetObject {ref.url}: {code}") from None
     except BotoCoreError as error:
         raise ObjectError("s3_error", f"GetObject {ref.url}: {type(error).__name__}") from None

@@ -27,7 +27,7 @@ NEW = frozenset({"REVIEW_IN_PROGRESS"})
 UPDATABLE = frozenset({
     "CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
     "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE",
-})  # fmt: skip
+})  # fmt: skip  # names packed, not one a line
 DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 # What to do about a stack that can't take a change set, by its status.
 BLOCKED_HINTS = {
@@ -69,8 +69,13 @@ class ResourceChange:
             return "replace"
         if self.action == "Modify" and self.replacement == "Conditional":
             return "modify (may replace)"
-        return {"Add": "add", "Modify": "modify", "Remove": "remove", "Import": "import",
-                "Dynamic": "dynamic"}.get(self.action, self.action.lower())  # fmt: skip
+        return {
+            "Add": "add",
+            "Modify": "modify",
+            "Remove": "remove",
+            "Import": "import",
+            "Dynamic": "dynamic",
+        }.get(self.action, self.action.lower())
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,7 @@ class ChangeSet:
 
 
 MARKS = {"add": "+", "modify": "~", "replace": "!", "modify (may replace)": "?",
-         "remove": "-", "import": ">", "dynamic": "*"}  # fmt: skip
+         "remove": "-", "import": ">", "dynamic": "*"}  # fmt: skip  # names packed, not one a line
 
 
 def render_diff(change_set: ChangeSet) -> list[str]:
@@ -107,8 +112,10 @@ def render_diff(change_set: ChangeSet) -> list[str]:
         )
     replaced = [c.logical_id for c in change_set.changes if c.verb == "replace"]
     if replaced:
-        lines.append(f"  ! replaced resources get a new physical ID; data in them is not moved: "
-                     f"{', '.join(replaced)}")  # fmt: skip
+        lines.append(
+            f"  ! replaced resources get a new physical ID; data in them is not moved: "
+            f"{', '.join(replaced)}"
+        )
     return lines
 
 
@@ -209,12 +216,16 @@ class Stacks:
                 )
             self._sleep(self._poll)
         change_set = ChangeSet(
-            stack_name=stack_name, name=name, arn=arn, kind=kind, status=status,
+            stack_name=stack_name,
+            name=name,
+            arn=arn,
+            kind=kind,
+            status=status,
             reason=str(pages[0].get("StatusReason", "")),
             changes=tuple(
                 ResourceChange.from_api(c) for page in pages for c in page.get("Changes", [])
             ),
-        )  # fmt: skip
+        )
         if status == "FAILED" and not change_set.empty:
             raise DeployError(f"{stack_name}: the change set failed: {change_set.reason}")
         return change_set

@@ -82,8 +82,9 @@ def last_run_registry(
     for name, value in sorted(counts.items()):
         Gauge(count_metric(name), f"{name} in the last run (count)", registry=registry).set(value)
     for name, millis in sorted(durations_ms.items()):
-        Gauge(duration_metric(name), f"{name} time in the last run (seconds)",
-              registry=registry).set(millis / 1000)  # fmt: skip
+        Gauge(
+            duration_metric(name), f"{name} time in the last run (seconds)", registry=registry
+        ).set(millis / 1000)
     Gauge(LAST_RUN, "Unix time of the last run's push (seconds)", registry=registry).set(now)
     return registry
 
@@ -95,8 +96,11 @@ def last_seen_registry(counts: Mapping[str, float], *, now: float) -> CollectorR
         return None
     registry = CollectorRegistry()
     for name in seen:
-        Gauge(last_seen_metric(name), f"Unix time {name} was last above zero (seconds)",
-              registry=registry).set(now)  # fmt: skip
+        Gauge(
+            last_seen_metric(name),
+            f"Unix time {name} was last above zero (seconds)",
+            registry=registry,
+        ).set(now)
     return registry
 
 
@@ -130,15 +134,25 @@ def push_run(
     for group, grouping_key, registry, push in pushes:
         try:
             check_gateway(gateway)
-            push(gateway, job=service, registry=registry, grouping_key=grouping_key,
-                 timeout=timeout, handler=handler)  # fmt: skip
+            push(
+                gateway,
+                job=service,
+                registry=registry,
+                grouping_key=grouping_key,
+                timeout=timeout,
+                handler=handler,
+            )
         except (OSError, ValueError) as error:  # URLError/HTTPError/timeouts are OSErrors
             ok = False
             log.warning(
                 "pushgateway push failed; the run's metrics are in EMF only",
-                extra={"pushgateway": redact(gateway), "group": group, "job": service,
-                       "error": f"{type(error).__name__}: {error}"},
-            )  # fmt: skip
+                extra={
+                    "pushgateway": redact(gateway),
+                    "group": group,
+                    "job": service,
+                    "error": f"{type(error).__name__}: {error}",
+                },
+            )
     return ok
 
 

@@ -55,7 +55,7 @@ PERSONAL = frozenset({"email", "phone", "ssn", "card"})
 CREDENTIALS = frozenset({
     "aws_access_key", "aws_secret_key", "jwt", "bearer", "basic", "secret", "private_key",
     "slack_token", "github_token", "token",
-})  # fmt: skip
+})  # fmt: skip  # names packed, not one a line
 ALL = PERSONAL | CREDENTIALS
 MAX_LEVELS = 3  # JSON in a string in a string in a line: as deep as logs go in practice
 
@@ -117,9 +117,12 @@ def _ssn(value: str, match: re.Match[str]) -> bool:
     digits = _digits(value)
     area, group, serial = digits[:3], digits[3:5], digits[5:]
     return (
-        len(digits) == 9 and area not in ("000", "666") and area[0] != "9"
-        and group != "00" and serial != "0000"
-    )  # fmt: skip
+        len(digits) == 9
+        and area not in ("000", "666")
+        and area[0] != "9"
+        and group != "00"
+        and serial != "0000"
+    )
 
 
 def _nanp(value: str, match: re.Match[str]) -> bool:
@@ -162,9 +165,10 @@ def _secret(value: str, match: re.Match[str]) -> bool:
     if name.lower() == "token" and not quoted and value.isalpha():
         return False  # prose: "unexpected token: FROM"
     return (
-        bool(value) and not _NOT_A_SECRET.fullmatch(value)
+        bool(value)
+        and not _NOT_A_SECRET.fullmatch(value)
         and not (name and _NOT_SECRET_NAMES.search(name))
-    )  # fmt: skip
+    )
 
 
 def _secret_kind(match: re.Match[str]) -> str:
@@ -221,9 +225,14 @@ def _rule(
     folded: bool = False,
 ) -> Rule:
     return Rule(
-        family=family, kinds=frozenset(kinds or (kind,)), pattern=re.compile(pattern),
-        kind_of=kind_of or (lambda match: kind), check=check, needs=needs, folded=folded,
-    )  # fmt: skip
+        family=family,
+        kinds=frozenset(kinds or (kind,)),
+        pattern=re.compile(pattern),
+        kind_of=kind_of or (lambda match: kind),
+        check=check,
+        needs=needs,
+        folded=folded,
+    )
 
 
 _B64 = r"A-Za-z0-9+/"
@@ -332,7 +341,7 @@ def rules() -> tuple[Rule, ...]:
         # +44 20 7946 0958, +44 (0)20 7946 0958, +442079460958
         _rule("plus", "phone", r"(?P<value>\+(?<![\w+]\+)[1-9](?:[ .()-]{0,2}\d){7,14})(?!\d)",
               check=_international),
-    )  # fmt: skip
+    )  # fmt: skip  # laid out as a table
 
 
 # When two matches overlap, the first kind here wins (a password that is an email address
@@ -340,7 +349,7 @@ def rules() -> tuple[Rule, ...]:
 PRIORITY = (
     "private_key", "jwt", "slack_token", "github_token", "token", "aws_access_key",
     "aws_secret_key", "bearer", "basic", "secret", "email", "ssn", "card", "phone",
-)  # fmt: skip
+)  # fmt: skip  # names packed, not one a line
 _KIND_ORDER = {kind: index for index, kind in enumerate(PRIORITY)}
 _PRIVATE_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----")
 _PRIVATE_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----")
@@ -414,7 +423,7 @@ def _levels(text: str) -> list[_Level]:
 
 
 _FIXED_ESCAPES = (("\\n", "\n"), ('\\"', '"'), ("\\t", "\t"), ("\\/", "/"), ("\\r", "\r"),
-                  ("\\b", "\b"), ("\\f", "\f"))  # fmt: skip
+                  ("\\b", "\b"), ("\\f", "\f"))  # fmt: skip  # laid out as a table
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")
 
 
@@ -442,22 +451,29 @@ def _decoded(text: str) -> str:
 # and non-ASCII bytes (an en dash) left out: bytes.translate is fast, and a number kind needs
 # one of these shapes (nine digits after no letter, an SSN, a phone, card groups).
 _SHAPES = bytes(
-    ord("0") if 48 <= byte <= 57
-    else ord("a") if 65 <= byte <= 90 or 97 <= byte <= 122
-    else byte if byte in b"()"
+    ord("0")
+    if 48 <= byte <= 57
+    else ord("a")
+    if 65 <= byte <= 90 or 97 <= byte <= 122
+    else byte
+    if byte in b"()"
     else ord("-")
     for byte in range(256)
-)  # fmt: skip
+)
 _NON_ASCII = bytes(range(128, 256))
 
 
 def _could_hold_numbers(view: str) -> bool:
     shapes = view.encode("utf-8", "surrogatepass").translate(_SHAPES, _NON_ASCII)
     return (
-        b"-000000000" in shapes or b"000-00-0000" in shapes or b"000-000-0000" in shapes
-        or b"(000)" in shapes or b"0000-0000-0000-0" in shapes or b"0000-000000-0000" in shapes
+        b"-000000000" in shapes
+        or b"000-00-0000" in shapes
+        or b"000-000-0000" in shapes
+        or b"(000)" in shapes
+        or b"0000-0000-0000-0" in shapes
+        or b"0000-000000-0000" in shapes
         or shapes[:9] == b"000000000"
-    )  # fmt: skip
+    )
 
 
 _PLUS_PHONE = re.compile(r"\+[1-9]")
@@ -473,16 +489,29 @@ def _families(view: str, kinds: frozenset[str]) -> set[str]:
     if "-u" in view or "-p" in view:
         found.add("dash")
     if (
-        "eyJ" in view or "xox" in view or "xapp-" in view or "hooks.slack" in view
-        or "glpat-" in view or "npm_" in view or "k_live_" in view or "k_test_" in view
-        or _AWS_KEY_ID.search(view) or _GITHUB.search(view)
-    ):  # fmt: skip
+        "eyJ" in view
+        or "xox" in view
+        or "xapp-" in view
+        or "hooks.slack" in view
+        or "glpat-" in view
+        or "npm_" in view
+        or "k_live_" in view
+        or "k_test_" in view
+        or _AWS_KEY_ID.search(view)
+        or _GITHUB.search(view)
+    ):
         found.add("vendor")
     folded = view.lower()
     if (
-        "pass" in folded or "pwd" in folded or "secret" in folded or "token" in folded
-        or "key" in folded or "credential" in folded or "bearer" in folded or "basic" in folded
-    ):  # fmt: skip
+        "pass" in folded
+        or "pwd" in folded
+        or "secret" in folded
+        or "token" in folded
+        or "key" in folded
+        or "credential" in folded
+        or "bearer" in folded
+        or "basic" in folded
+    ):
         found.add("named")
     if kinds & PERSONAL:
         if _could_hold_numbers(view):

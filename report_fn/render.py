@@ -178,9 +178,11 @@ def text_report(report: LeadReport, framing: Framing | None = None) -> str:
     heading = title(report, framing)
     out = [heading, "=" * len(heading)]
     for flag in framing.raised:
-        who = f" ({', '.join('@' + m for m in _mention_values(framing))})" if flag is (
-            framing.raised[0]
-        ) and _mention_values(framing) else ""  # fmt: skip
+        who = (
+            f" ({', '.join('@' + m for m in _mention_values(framing))})"
+            if flag is (framing.raised[0]) and _mention_values(framing)
+            else ""
+        )
         out.append(f"FLAG: {flag.threshold.headline}: {flag.check.detail}{who}")
     if not report.data_quality.complete:
         out.append("PARTIAL DATA: " + " ".join(report.data_quality.notes))
@@ -257,9 +259,11 @@ def _framing_line(framing: Framing) -> str:
     parts = [f"Only {framing.limited_to}"] if framing.limited_to else []
     for flag in framing.flags:
         if flag.check.state != HOLDS:
-            state = flag.check.detail if not flag.check.applies else (
-                "clear" if flag.check.state == "clear" else f"unknown: {flag.check.detail}"
-            )  # fmt: skip
+            state = (
+                flag.check.detail
+                if not flag.check.applies
+                else ("clear" if flag.check.state == "clear" else f"unknown: {flag.check.detail}")
+            )
             parts.append(f"{flag.threshold.condition.text}: {state}")
     return " · ".join(parts)
 
@@ -280,15 +284,23 @@ def total_rows(report: LeadReport) -> list[tuple[str, float, float | None, float
     ]
     for status in ("contacted", "qualified", "signed", "rejected"):
         rows.append(
-            (status.capitalize(), report.totals.get(status),
-             y.get(status) if y else None, w.get(status) if w else None)
-        )  # fmt: skip
+            (
+                status.capitalize(),
+                report.totals.get(status),
+                y.get(status) if y else None,
+                w.get(status) if w else None,
+            )
+        )
     conversion = report.totals.conversion_pct
     if conversion is not None:
         rows.append(
-            ("Conversion", conversion,
-             y.conversion_pct if y else None, w.conversion_pct if w else None)
-        )  # fmt: skip
+            (
+                "Conversion",
+                conversion,
+                y.conversion_pct if y else None,
+                w.conversion_pct if w else None,
+            )
+        )
     return rows
 
 

@@ -36,10 +36,11 @@ def weekly(
     """The function's environment as audit.yaml sets it, on moto and the emulator."""
     dynamodb = account.client("dynamodb")
     dynamodb.create_table(
-        TableName="audit-state", BillingMode="PAY_PER_REQUEST",
+        TableName="audit-state",
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-    )  # fmt: skip
+    )
     secret = account.client("secretsmanager").create_secret(
         Name="audit-slack", SecretString=json.dumps({"token": TOKEN})
     )["ARN"]
@@ -49,10 +50,13 @@ def weekly(
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
     account.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
     for name, value in {
-        **ENV, "AUDIT_STATE_TABLE": "audit-state", "OPS_TOPIC_ARN": topic,
-        "SLACK_TOKEN_SECRET_ARN": secret, "SLACK_BASE_URL": slack.api_url,
+        **ENV,
+        "AUDIT_STATE_TABLE": "audit-state",
+        "OPS_TOPIC_ARN": topic,
+        "SLACK_TOKEN_SECRET_ARN": secret,
+        "SLACK_BASE_URL": slack.api_url,
         "SLACK_OPS_CHANNEL": "ops-alerts",
-    }.items():  # fmt: skip
+    }.items():
         monkeypatch.setenv(name, value)
     account.sync_root()
     yield Inbox(sqs, url)
@@ -128,8 +132,10 @@ def test_a_delivery_that_fails_everywhere_is_reported_again_next_run(
 def test_two_runs_at_once_post_once(account: Account, weekly: Inbox) -> None:
     state = FindingsState(table="audit-state", boto3_client=account.client("dynamodb"))
     seen = state.load()
-    state.save({"k": {"check": "root-mfa", "resource": "root", "severity": "high"}},
-               expected_version=seen.version)  # fmt: skip
+    state.save(
+        {"k": {"check": "root-mfa", "resource": "root", "severity": "high"}},
+        expected_version=seen.version,
+    )
     with pytest.raises(StateConflict):
         state.save({}, expected_version=seen.version)  # the slower run read the old version
 

@@ -61,11 +61,25 @@ def test_report_fn_builds_byte_identical_for_lambda_arm64(
     with zipfile.ZipFile(first / "report_fn.zip") as archive:
         names = archive.namelist()
         tops = {name.split("/")[0] for name in names}
-        for present in ("report_fn", "opsbundle", "slack_sdk", "aws_lambda_powertools",
-                        "requests", "tzdata", "charset_normalizer"):  # fmt: skip
+        for present in (
+            "report_fn",
+            "opsbundle",
+            "slack_sdk",
+            "aws_lambda_powertools",
+            "requests",
+            "tzdata",
+            "charset_normalizer",
+        ):
             assert present in tops, f"{present} missing from the zip"
-        for absent in ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py",
-                       "urllib3"):  # fmt: skip
+        for absent in (
+            "boto3",
+            "botocore",
+            "s3transfer",
+            "jmespath",
+            "dateutil",
+            "six.py",
+            "urllib3",
+        ):
             assert absent not in tops, f"{absent} comes with the runtime; it must not ship"
         assert "report_fn/handler.py" in names
         # Bytecode for Lambda's python3.12 only, beside each source (a cold start compiles

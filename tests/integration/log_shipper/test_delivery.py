@@ -93,10 +93,14 @@ def test_lambda_logs_become_typed_searchable_documents(configured: OpenSearch, s
 def test_json_arrays_of_arrays_are_kept_and_searchable(configured: OpenSearch) -> None:
     """Copied as it came (short, safe keys) or rebuilt (a dotted key), an array of arrays
     stays an array: OpenSearch flattens it, so each value can be searched."""
-    event = cloudwatch_event(payload([
-        '{"grid": [[1, 2], [3]], "zone": "a"}',
-        '{"grid": [[4], [5, 6]], "user.id": 7}',
-    ]))  # fmt: skip
+    event = cloudwatch_event(
+        payload(
+            [
+                '{"grid": [[1, 2], [3]], "zone": "a"}',
+                '{"grid": [[4], [5, 6]], "user.id": 7}',
+            ]
+        )
+    )
 
     summary = handler(event, LambdaContext())
 

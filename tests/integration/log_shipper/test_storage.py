@@ -51,8 +51,13 @@ def group_payload(
         for n in range(per_day):
             at = base + 3_600_000 * (1 + 7 * n) + group
             # CloudWatch's event ids: 56 digits, unique within the stream
-            events.append({"id": f"{at:020d}{group:06d}{n:030d}"[:56], "timestamp": at,
-                           "message": f'{{"level":"INFO","group":{group},"n":{n}}}'})  # fmt: skip
+            events.append(
+                {
+                    "id": f"{at:020d}{group:06d}{n:030d}"[:56],
+                    "timestamp": at,
+                    "message": f'{{"level":"INFO","group":{group},"n":{n}}}',
+                }
+            )
     return {
         "messageType": "DATA_MESSAGE",
         "owner": owner,
@@ -74,7 +79,7 @@ def kinesis(payloads: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for n, p in enumerate(payloads)
         ]
-    }  # fmt: skip
+    }  # fmt: skip  # laid out as a table
 
 
 @pytest.fixture
@@ -83,9 +88,8 @@ def store(monkeypatch: pytest.MonkeyPatch, shipping: OpenSearch) -> Iterator[Ope
     opensearch = shipping
     yield opensearch
     opensearch.cluster.put_settings(
-        body={"persistent": {"cluster.blocks.read_only": None,
-                             "cluster.max_shards_per_node": None}}
-    )  # fmt: skip
+        body={"persistent": {"cluster.blocks.read_only": None, "cluster.max_shards_per_node": None}}
+    )
 
 
 def green(client: OpenSearch, index: str | None = None) -> str:
@@ -244,9 +248,12 @@ def test_a_template_of_another_tool_at_our_priority_holds_events_back_until_fixe
     shipper must not fail every invocation, nor make today's index with the other mappings."""
     store.indices.put_index_template(
         name="other-tool",
-        body={"index_patterns": ["opsbundle-*"], "priority": 237,
-              "template": {"mappings": {"dynamic": "strict"}}},
-    )  # fmt: skip
+        body={
+            "index_patterns": ["opsbundle-*"],
+            "priority": 237,
+            "template": {"mappings": {"dynamic": "strict"}},
+        },
+    )
     summary, took = ship_today(store)
     assert summary["dead_lettered"] == {"template_clash": 3}
     assert took < 2
@@ -260,9 +267,12 @@ def test_a_template_of_another_tool_at_our_priority_holds_events_back_until_fixe
     # A higher priority: ours is installed, but new indices would get theirs.
     store.indices.put_index_template(
         name="other-tool",
-        body={"index_patterns": ["opsbundle-*"], "priority": 500,
-              "template": {"mappings": {"dynamic": "strict"}}},
-    )  # fmt: skip
+        body={
+            "index_patterns": ["opsbundle-*"],
+            "priority": 500,
+            "template": {"mappings": {"dynamic": "strict"}},
+        },
+    )
     shipper_entry.WARM.templates.clear()  # the next cold start
     summary, _ = ship_today(store, first=1)
     assert summary["dead_lettered"] == {"template_clash": 3}
@@ -285,8 +295,9 @@ def test_a_template_of_another_tool_at_our_priority_holds_events_back_until_fixe
     )
     assert (totals.indexed, totals.duplicates, totals.dead_lettered) == (6, 0, 0), totals
     mapping = store.indices.get_mapping(index=OURS)
-    assert all(m["mappings"]["_meta"]["managed_by"] == "opsbundle log_shipper"
-               for m in mapping.values())  # fmt: skip
+    assert all(
+        m["mappings"]["_meta"]["managed_by"] == "opsbundle log_shipper" for m in mapping.values()
+    )
 
 
 def test_our_template_leaves_other_tools_indices_alone_and_wins_over_catch_alls(
@@ -311,7 +322,7 @@ def test_json_fields_keep_their_numbers_their_strings_and_long_values(store: Ope
         '{"latency": 1.7, "when": "yesterday"}',
         '{"latency": 2.9, "exception": "' + "Traceback (most recent call last) " * 50
         + 'TimeoutError: CRM took too long"}',
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
     payload = group_payload(0, [today()], per_day=0)
     at = midnight_ms(today()) + 1000
     payload["logEvents"] = [
@@ -338,7 +349,7 @@ def test_maintain_makes_an_old_yellow_index_green_and_ages_out_the_old_layout(
 ) -> None:
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "30")
     old_mapping = {"properties": {"aws": {"properties": {"cloudwatch": {"properties": {
-        "event_id": {"type": "keyword"}}}}}}}  # fmt: skip
+        "event_id": {"type": "keyword"}}}}}}}  # fmt: skip  # laid out as a table
     stale = f"logs-aws-lambda-orders-{(today() - timedelta(days=40)):%Y.%m.%d}"
     recent = f"logs-aws-lambda-orders-{(today() - timedelta(days=3)):%Y.%m.%d}"
     someone_elses = f"logs-nginx-{(today() - timedelta(days=40)):%Y.%m.%d}"

@@ -279,7 +279,7 @@ def test_throttling_that_outlasts_the_retries_is_reported_in_the_alert(
     ("failing", "call"),
     [("describe_load_balancers", "DescribeLoadBalancers"),
      ("describe_instance_health", "DescribeInstanceHealth")],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_a_denied_classic_lookup_names_the_call_that_was_denied(
     aws: Aws, failing: str, call: str
 ) -> None:
@@ -288,12 +288,21 @@ def test_a_denied_classic_lookup_names_the_call_that_was_denied(
         if failing == "describe_instance_health":
             stub.add_response(
                 "describe_load_balancers",
-                {"LoadBalancerDescriptions": [{"LoadBalancerName": "legacy-web",
-                                               "HealthCheck": {"Target": "HTTP:80/health",
-                                                               "Interval": 30, "Timeout": 5,
-                                                               "UnhealthyThreshold": 2,
-                                                               "HealthyThreshold": 10}}]},
-            )  # fmt: skip
+                {
+                    "LoadBalancerDescriptions": [
+                        {
+                            "LoadBalancerName": "legacy-web",
+                            "HealthCheck": {
+                                "Target": "HTTP:80/health",
+                                "Interval": 30,
+                                "Timeout": 5,
+                                "UnhealthyThreshold": 2,
+                                "HealthyThreshold": 10,
+                            },
+                        }
+                    ]
+                },
+            )
         stub.add_client_error(failing, "AccessDenied", "not allowed", 403)
         inspection = TargetInspector(region=REGION, elb_client=stubbed).inspect_classic(
             "legacy-web"

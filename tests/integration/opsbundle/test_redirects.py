@@ -67,9 +67,12 @@ def test_a_crm_request_does_not_follow_a_redirect(
 
     http = CRMHttp(crm="HubSpot", secret_setting="CRM_SECRET_ARN", max_attempts=1)
     with pytest.raises(CRMError, match="not followed"):
-        http.request("POST", f"{redirector.url}/oauth2/token",
-                     data={"client_secret": "do-not-follow"},
-                     headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
+        http.request(
+            "POST",
+            f"{redirector.url}/oauth2/token",
+            data={"client_secret": "do-not-follow"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
     assert elsewhere.requests == []
 
 
@@ -98,10 +101,16 @@ def test_opensearch_credentials_do_not_follow_a_redirect(
         def json_object(self, arn: str, *, setting: str) -> dict[str, Any]:
             return {"username": "shipper", "password": "do-not-follow"}
 
-    settings = ShipperSettings.load(Env({
-        "OPENSEARCH_URL": redirector.url, "OPENSEARCH_AUTH": "basic",
-        "OPENSEARCH_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x",
-    }), require_dlq=False)  # fmt: skip
+    settings = ShipperSettings.load(
+        Env(
+            {
+                "OPENSEARCH_URL": redirector.url,
+                "OPENSEARCH_AUTH": "basic",
+                "OPENSEARCH_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:1:secret:x",
+            }
+        ),
+        require_dlq=False,
+    )
     client = build_client(settings, secrets=Secrets())  # type: ignore[arg-type]
     with pytest.raises(Exception):  # noqa: B017 - whatever the client makes of a 302
         client.info()

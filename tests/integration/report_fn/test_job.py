@@ -24,10 +24,22 @@ from tests.integration.conftest import Aws
 from tests.integration.report_fn.fixtures import EVENT, SLOT, WINDOWS, configure
 
 
-def use_hubspot(monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator,
-                hubspot: HubSpotEmulator, **extra: str) -> None:  # fmt: skip
-    configure(monkeypatch, aws, slack, CRM_KIND="hubspot", CRM_SECRET_ARN=aws.hubspot_secret,
-              CRM_BASE_URL=hubspot.url, **extra)  # fmt: skip
+def use_hubspot(
+    monkeypatch: pytest.MonkeyPatch,
+    aws: Aws,
+    slack: SlackEmulator,
+    hubspot: HubSpotEmulator,
+    **extra: str,
+) -> None:
+    configure(
+        monkeypatch,
+        aws,
+        slack,
+        CRM_KIND="hubspot",
+        CRM_SECRET_ARN=aws.hubspot_secret,
+        CRM_BASE_URL=hubspot.url,
+        **extra,
+    )
 
 
 def slot_record(aws: Aws) -> dict[str, Any]:
@@ -43,8 +55,9 @@ def test_the_same_slot_invoked_twice_posts_once(
     monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, hubspot: HubSpotEmulator
 ) -> None:
     hubspot.add_objects("contacts", today_contacts(300))
-    hubspot.add_objects("contacts", make_contacts(250, WINDOWS.yesterday.start,
-                                                  WINDOWS.yesterday.end, seed=2))  # fmt: skip
+    hubspot.add_objects(
+        "contacts", make_contacts(250, WINDOWS.yesterday.start, WINDOWS.yesterday.end, seed=2)
+    )
     use_hubspot(monkeypatch, aws, slack, hubspot, REPORT_ATTACH_CSV="true")
 
     first = handler(EVENT, None)
@@ -153,8 +166,15 @@ def test_hubspot_window_over_10k_is_split_and_every_lead_counted(
 ) -> None:
     hubspot.add_objects("contacts", today_contacts(23_456, seed=3))
     use_hubspot(monkeypatch, aws, slack, hubspot, CRM_REQUESTS_PER_SECOND="0")
-    hubspot.fail_next(429, {"status": "error", "message": "You have reached your secondly limit.",
-                            "category": "RATE_LIMITS"}, {"Retry-After": "1"})  # fmt: skip
+    hubspot.fail_next(
+        429,
+        {
+            "status": "error",
+            "message": "You have reached your secondly limit.",
+            "category": "RATE_LIMITS",
+        },
+        {"Retry-After": "1"},
+    )
 
     started = time.monotonic()
     outcome = handler(EVENT, None)
@@ -177,11 +197,19 @@ def test_salesforce_pages_through_next_records_url_and_refreshes_an_expired_toke
     salesforce.add_records(
         make_leads(10, WINDOWS.today.end, WINDOWS.today.end + timedelta(hours=1))
     )
-    configure(monkeypatch, aws, slack, CRM_KIND="salesforce",
-              CRM_SECRET_ARN=aws.salesforce_secret, CRM_BASE_URL=salesforce.url)  # fmt: skip
-    salesforce.fail_next(401, [{"message": "Session expired or invalid",
-                                "errorCode": "INVALID_SESSION_ID"}],
-                         path="/services/data/v60.0/query/")  # fmt: skip
+    configure(
+        monkeypatch,
+        aws,
+        slack,
+        CRM_KIND="salesforce",
+        CRM_SECRET_ARN=aws.salesforce_secret,
+        CRM_BASE_URL=salesforce.url,
+    )
+    salesforce.fail_next(
+        401,
+        [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+        path="/services/data/v60.0/query/",
+    )
 
     outcome = handler(EVENT, None)
 
@@ -193,9 +221,13 @@ def test_salesforce_pages_through_next_records_url_and_refreshes_an_expired_toke
     paths = [r.path.split("?")[0] for r in salesforce.requests[:6]]
     page_2, page_3 = paths[2], paths[5]
     assert paths == [
-        "/services/oauth2/token", "/services/data/v60.0/query", page_2,
-        "/services/oauth2/token", page_2, page_3,
-    ]  # fmt: skip
+        "/services/oauth2/token",
+        "/services/data/v60.0/query",
+        page_2,
+        "/services/oauth2/token",
+        page_2,
+        page_3,
+    ]
     assert page_2.endswith("-2000") and page_3.endswith("-4000")
 
 
@@ -230,13 +262,20 @@ def test_comparisons_come_from_the_archive_when_the_export_does_not_reach_back(
     monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, tmp_path: Any
 ) -> None:
     export = tmp_path / "today.json"
-    export.write_text(json.dumps({"records": [
-        {"id": str(n), "created_at": f"2026-11-26T1{n}:00:00Z", "status": "new"}
-        for n in range(5)
-    ]}))  # fmt: skip
+    export.write_text(
+        json.dumps(
+            {
+                "records": [
+                    {"id": str(n), "created_at": f"2026-11-26T1{n}:00:00Z", "status": "new"}
+                    for n in range(5)
+                ]
+            }
+        )
+    )
     yesterday_key = "reports/leads/year=2026/month=11/day=25/1400.json"
-    aws.s3.put_object(Bucket=aws.bucket, Key=yesterday_key,
-                      Body=json.dumps({"totals": {"leads": 4, "signed": 1}}))  # fmt: skip
+    aws.s3.put_object(
+        Bucket=aws.bucket, Key=yesterday_key, Body=json.dumps({"totals": {"leads": 4, "signed": 1}})
+    )
     configure(monkeypatch, aws, slack, CRM_KIND="json", CRM_EXPORT_URL=f"file://{export}")
 
     handler(EVENT, None)
@@ -272,9 +311,11 @@ def test_a_run_that_died_after_posting_is_recovered_without_a_second_post(
     with pytest.raises(SlotBusyError):
         handler(EVENT, None)
     aws.dynamodb.update_item(  # the lease runs out
-        TableName=aws.table, Key={"pk": {"S": f"leads#{SLOT}"}},
-        UpdateExpression="SET lease_until = :past", ExpressionAttributeValues={":past": {"N": "1"}},
-    )  # fmt: skip
+        TableName=aws.table,
+        Key={"pk": {"S": f"leads#{SLOT}"}},
+        UpdateExpression="SET lease_until = :past",
+        ExpressionAttributeValues={":past": {"N": "1"}},
+    )
     outcome = handler(EVENT, None)
     assert outcome["status"] == "recovered"
     assert len(slack.messages("lead-reports")) == 1
@@ -284,8 +325,9 @@ def test_a_run_that_died_after_posting_is_recovered_without_a_second_post(
 def test_slack_refusing_the_channel_fails_the_run_and_tells_ops(
     monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, hubspot: HubSpotEmulator
 ) -> None:
-    use_hubspot(monkeypatch, aws, slack, hubspot, SLACK_CHANNEL="no-such-channel",
-                SLACK_OPS_CHANNEL="")  # fmt: skip
+    use_hubspot(
+        monkeypatch, aws, slack, hubspot, SLACK_CHANNEL="no-such-channel", SLACK_OPS_CHANNEL=""
+    )
     with pytest.raises(ConfigError, match=r"SLACK_CHANNEL: .*channel_not_found"):
         handler(EVENT, None)
     (published,) = aws.notices()
@@ -314,8 +356,10 @@ def test_cli_posts_for_real_and_a_missing_secret_is_exit_2(
     assert main(["report", "run", "--at", SLOT, "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["outcome"]["status"] == "duplicate"
 
-    monkeypatch.setenv("SLACK_TOKEN_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:"
-                       "123456789012:secret:missing-AbCdEf")  # fmt: skip
+    monkeypatch.setenv(
+        "SLACK_TOKEN_SECRET_ARN",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf",
+    )
     assert main(["report", "run", "--at", "2026-11-26T13:00:00Z"]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
@@ -389,8 +433,9 @@ def test_a_failed_csv_attachment_fails_the_run_but_never_posts_twice(
 ) -> None:
     hubspot.add_objects("contacts", today_contacts(10))
     use_hubspot(monkeypatch, aws, slack, hubspot, REPORT_ATTACH_CSV="true")
-    slack.fail_next(200, {"ok": False, "error": "internal_error"},
-                    path="/api/files.getUploadURLExternal")  # fmt: skip
+    slack.fail_next(
+        200, {"ok": False, "error": "internal_error"}, path="/api/files.getUploadURLExternal"
+    )
     with pytest.raises(ReportError, match="report posted, but: the CSV was not attached"):
         handler(EVENT, None)
     assert handler(EVENT, None)["status"] == "duplicate"
@@ -403,12 +448,15 @@ def test_a_huge_report_is_accepted_by_slack(
 ) -> None:
     rows = ["id,created_at,source,campaign,case_type,state,status"]
     for n in range(3000):
-        rows.append(f"{n},2026-11-26T1{n % 9}:00:00Z,Source {n % 700} & <co>,"
-                    f"Campaign {n} {'x' * 90},Case {n % 400},S{n % 60},signed")  # fmt: skip
+        rows.append(
+            f"{n},2026-11-26T1{n % 9}:00:00Z,Source {n % 700} & <co>,"
+            f"Campaign {n} {'x' * 90},Case {n % 400},S{n % 60},signed"
+        )
     export = tmp_path / "big.csv"
     export.write_text("\n".join(rows) + "\n")
-    configure(monkeypatch, aws, slack, CRM_KIND="csv", CRM_EXPORT_URL=str(export),
-              REPORT_TOP_N="100")  # fmt: skip
+    configure(
+        monkeypatch, aws, slack, CRM_KIND="csv", CRM_EXPORT_URL=str(export), REPORT_TOP_N="100"
+    )
     assert handler(EVENT, None)["leads"] == 3000
     (message,) = slack.messages("lead-reports")
     assert len(message["blocks"]) <= 50
@@ -437,9 +485,11 @@ def test_the_claim_lasts_as_long_as_the_lambda_may_run(
 
 
 def test_no_aws_region_is_one_line_and_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], aws: Aws,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    aws: Aws,
     slack: SlackEmulator,
-) -> None:  # fmt: skip
+) -> None:
     configure(monkeypatch, aws, slack)
     for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name)

@@ -31,8 +31,9 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def use_file(monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, reports: Path,
-             **extra: str) -> None:  # fmt: skip
+def use_file(
+    monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, reports: Path, **extra: str
+) -> None:
     configure(monkeypatch, aws, slack, REPORTS_FILE=str(reports), **extra)
     monkeypatch.delenv("SLACK_CHANNEL")  # every report names its own channels
 
@@ -85,8 +86,11 @@ def test_two_reports_due_at_the_same_minute_each_invoked_twice_at_once_post_once
         except SlotBusyError:
             results[name].append("busy")
 
-    threads = [threading.Thread(target=invoke, args=(name, attempt))
-               for name in results for attempt in (1, 2)]  # fmt: skip
+    threads = [
+        threading.Thread(target=invoke, args=(name, attempt))
+        for name in results
+        for attempt in (1, 2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -109,8 +113,11 @@ def test_two_reports_due_at_the_same_minute_each_invoked_twice_at_once_post_once
     # The chart went into the thread of the leads report's message through files_upload_v2.
     assert not slack.requests_to("/api/files.upload")
     leads_ts = next(m["ts"] for m in shared if m["metadata"]["event_payload"]["report"] == "leads")
-    (reply,) = [m for m in slack.messages("lead-reports") if m.get("thread_ts") == leads_ts
-                and m["ts"] != leads_ts]  # fmt: skip
+    (reply,) = [
+        m
+        for m in slack.messages("lead-reports")
+        if m.get("thread_ts") == leads_ts and m["ts"] != leads_ts
+    ]
     (shared_file,) = reply["files"]
     assert shared_file["name"] == "leads-2026-11-26-1400-per-hour.png"
     assert shared_file["alt_txt"].startswith("Leads per hour · Thu 26 Nov to 14:00 EST. Today ")
@@ -165,10 +172,17 @@ reports:
 def test_a_condition_only_report_posts_only_when_something_holds_and_says_so_at_the_top(
     monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, tmp_path: Path
 ) -> None:
-    leads = export(tmp_path, [f"{n},2026-11-26T1{n}:00:00Z,<!here> Ads,Spot,MVA,TX,new"
-                              for n in range(4)])  # fmt: skip
-    use_file(monkeypatch, aws, slack, write(tmp_path / "reports.yml", ALERTS),
-             CRM_KIND="csv", CRM_EXPORT_URL=str(leads))  # fmt: skip
+    leads = export(
+        tmp_path, [f"{n},2026-11-26T1{n}:00:00Z,<!here> Ads,Spot,MVA,TX,new" for n in range(4)]
+    )
+    use_file(
+        monkeypatch,
+        aws,
+        slack,
+        write(tmp_path / "reports.yml", ALERTS),
+        CRM_KIND="csv",
+        CRM_EXPORT_URL=str(leads),
+    )
 
     assert handler(event("quiet"), None)["status"] == "quiet"
     assert handler(event("quiet", 2), None)["status"] == "duplicate"
@@ -208,10 +222,22 @@ def test_the_email_goes_once_through_ses_with_crm_text_escaped(
     boto3.client("sesv2", region_name=REGION).create_email_identity(
         EmailIdentity="reports@example.com"
     )
-    leads = export(tmp_path, ["1,2026-11-26T15:00:00Z,<script>alert(1)</script>,Spot,MVA,TX,new",
-                              "2,2026-11-26T16:00:00Z,TV & Radio,Spot,MVA,TX,signed"])  # fmt: skip
-    use_file(monkeypatch, aws, slack, write(tmp_path / "reports.yml", EMAILED), CRM_KIND="csv",
-             CRM_EXPORT_URL=str(leads), REPORT_EMAIL_FROM="reports@example.com")  # fmt: skip
+    leads = export(
+        tmp_path,
+        [
+            "1,2026-11-26T15:00:00Z,<script>alert(1)</script>,Spot,MVA,TX,new",
+            "2,2026-11-26T16:00:00Z,TV & Radio,Spot,MVA,TX,signed",
+        ],
+    )
+    use_file(
+        monkeypatch,
+        aws,
+        slack,
+        write(tmp_path / "reports.yml", EMAILED),
+        CRM_KIND="csv",
+        CRM_EXPORT_URL=str(leads),
+        REPORT_EMAIL_FROM="reports@example.com",
+    )
     sent = ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages
 
     first = handler(event("leads"), None)
@@ -232,8 +258,13 @@ def test_the_email_goes_once_through_ses_with_crm_text_escaped(
 def test_an_unverified_sender_fails_the_run_after_posting_and_never_reposts(
     monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, tmp_path: Path
 ) -> None:
-    use_file(monkeypatch, aws, slack, write(tmp_path / "reports.yml", EMAILED),
-             REPORT_EMAIL_FROM="reports@unverified.example")  # fmt: skip
+    use_file(
+        monkeypatch,
+        aws,
+        slack,
+        write(tmp_path / "reports.yml", EMAILED),
+        REPORT_EMAIL_FROM="reports@unverified.example",
+    )
     refused = r"\(REPORT_EMAIL_FROM: SES refused to send from reports@unverified"
     with pytest.raises(
         ReportError, match=r"report posted, but: the e-mail was not sent " + refused
@@ -249,8 +280,10 @@ def test_a_channel_that_refuses_is_named_and_the_retry_posts_only_there(
     monkeypatch: pytest.MonkeyPatch, aws: Aws, slack: SlackEmulator, tmp_path: Path
 ) -> None:
     slack.add_channel("exec-reports", "C0EXEC0001", member=False)
-    reports = write(tmp_path / "reports.yml", "reports:\n  leads:\n    times: ['14:00']\n"
-                    "    channels: [lead-reports, exec-reports]\n")  # fmt: skip
+    reports = write(
+        tmp_path / "reports.yml",
+        "reports:\n  leads:\n    times: ['14:00']\n    channels: [lead-reports, exec-reports]\n",
+    )
     use_file(monkeypatch, aws, slack, reports)
 
     with pytest.raises(ConfigError) as refused:

@@ -94,7 +94,7 @@ def usual_wheels(cache: Path) -> dict[Path, Sequence[str]]:
         make_wheel(cache, "urllib3", "2.8.0", {"urllib3/__init__.py": "# urllib3\n"}): [],
         make_wheel(cache, "jmespath", "1.0.1", {"jmespath/__init__.py": "# jmespath\n"}): [],
         make_wheel(cache, "slack_sdk", "3.33.0", {"slack_sdk/__init__.py": "# slack\n"}): [],
-    }  # fmt: skip
+    }  # fmt: skip  # laid out as a table
 
 
 def zip_tree(tmp_path: Path, files: dict[str, str]) -> list[tuple[str, Path]]:
@@ -113,8 +113,9 @@ def zip_tree(tmp_path: Path, files: dict[str, str]) -> list[tuple[str, Path]]:
 def test_the_same_files_give_the_same_bytes_whatever_their_mtimes_modes_or_order(
     tmp_path: Path,
 ) -> None:
-    entries = zip_tree(tmp_path, {"pkg/b.py": "b = 2\n", "pkg/a.py": "a = 1\n" * 500,
-                                  "pkg/sub/c.py": "c = 3\n"})  # fmt: skip
+    entries = zip_tree(
+        tmp_path, {"pkg/b.py": "b = 2\n", "pkg/a.py": "a = 1\n" * 500, "pkg/sub/c.py": "c = 3\n"}
+    )
     first, second = tmp_path / "first.zip", tmp_path / "second.zip"
     packaging.write_zip(entries, first)
 
@@ -199,7 +200,7 @@ def test_sources_are_python_files_without_caches_or_tests(tmp_path: Path) -> Non
     files = ["fn/__init__.py", "fn/handler.py", "fn/crm/hubspot.py", "fn/__pycache__/x.py",
              "fn/__pycache__/handler.cpython-311.pyc", "fn/tests/test_handler.py",
              "fn/test_fn.py", "fn/conftest.py", "fn/notes.md", "fn/handler.pyc",
-             "shared/__init__.py"]  # fmt: skip
+             "shared/__init__.py"]  # fmt: skip  # names packed, not one a line
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("")
@@ -207,8 +208,11 @@ def test_sources_are_python_files_without_caches_or_tests(tmp_path: Path) -> Non
     entries = packaging.collect_sources([tmp_path / "fn", tmp_path / "shared"])
 
     assert [arcname for arcname, _ in entries] == [
-        "fn/__init__.py", "fn/crm/hubspot.py", "fn/handler.py", "shared/__init__.py",
-    ]  # fmt: skip
+        "fn/__init__.py",
+        "fn/crm/hubspot.py",
+        "fn/handler.py",
+        "shared/__init__.py",
+    ]
     assert entries[0][1] == tmp_path / "fn" / "__init__.py"
 
 
@@ -240,9 +244,13 @@ def test_runtime_provided_distributions_stay_out_of_the_zip(
 
     assert [d.name for d in bundled] == ["idna", "requests", "slack_sdk"]
     assert sorted(p.name for p in site.iterdir()) == [
-        "idna", "idna-3.10.dist-info", "requests", "requests-2.32.3.dist-info",
-        "slack_sdk", "slack_sdk-3.33.0.dist-info",
-    ]  # fmt: skip
+        "idna",
+        "idna-3.10.dist-info",
+        "requests",
+        "requests-2.32.3.dist-info",
+        "slack_sdk",
+        "slack_sdk-3.33.0.dist-info",
+    ]
     download, resolve = pip.calls
     assert download[0] == "download" and download[download.index("--dest") + 1] == str(cache)
     assert "--dry-run" in resolve and resolve[resolve.index("--find-links") + 1] == str(cache)
@@ -264,8 +272,14 @@ def test_offline_resolves_from_the_cache_without_downloading(
 
 def test_the_exclusion_list_is_the_runtimes_sdk_and_its_dependencies() -> None:
     assert set(packaging.RUNTIME_PROVIDED) == {
-        "boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3",
-    }  # fmt: skip
+        "boto3",
+        "botocore",
+        "s3transfer",
+        "jmespath",
+        "python-dateutil",
+        "six",
+        "urllib3",
+    }
     assert packaging.is_runtime_provided("Python_Dateutil>=2.8")
     assert packaging.is_runtime_provided("boto3[crt]>=1.34.0")
     assert not packaging.is_runtime_provided("requests>=2.32.0")
@@ -279,8 +293,9 @@ def test_a_bundled_dependency_needing_more_than_the_runtime_has_fails(
     with pytest.raises(
         PackagingError, match=r"requests 9\.0\.0 needs urllib3>=3\.1.*RUNTIME_PROVIDED"
     ):
-        packaging.install_dependencies(["requests"], tmp_path / "site", cache,
-                                       pip=FakePip({wheel: newer}))  # fmt: skip
+        packaging.install_dependencies(
+            ["requests"], tmp_path / "site", cache, pip=FakePip({wheel: newer})
+        )
     assert not (tmp_path / "site" / "requests").exists()
 
 
@@ -298,8 +313,9 @@ def test_a_marker_pip_judged_for_this_machine_instead_of_lambda_fails(
     ]
     wheel = make_wheel(cache, "tzlocal", "5.0", {"tzlocal/__init__.py": ""}, requires)
     with pytest.raises(PackagingError, match=r'this machine, not Lambda.*python_version < "3\.12"'):
-        packaging.install_dependencies(["tzlocal"], tmp_path / "site", cache,
-                                       pip=FakePip({wheel: requires}))  # fmt: skip
+        packaging.install_dependencies(
+            ["tzlocal"], tmp_path / "site", cache, pip=FakePip({wheel: requires})
+        )
 
     same_everywhere = [('win32-setctime; sys_platform == "win32"', ()), ("slack_sdk", ())]
     assert packaging.host_dependent(same_everywhere, HOST_MARKERS) == []
@@ -323,15 +339,25 @@ def test_an_extra_asked_for_in_pyproject_counts_against_the_runtime(
 
 
 def test_wheels_unpack_like_pip_for_lambda(tmp_path: Path) -> None:
-    wheel = make_wheel(tmp_path, "ext", "1.0", {
-        "ext/__init__.py": "", "ext-1.0.data/platlib/ext_native.py": "",
-        "ext-1.0.data/purelib/ext_pure.py": "", "ext-1.0.data/scripts/ext-cli": "#!python\n",
-    })  # fmt: skip
+    wheel = make_wheel(
+        tmp_path,
+        "ext",
+        "1.0",
+        {
+            "ext/__init__.py": "",
+            "ext-1.0.data/platlib/ext_native.py": "",
+            "ext-1.0.data/purelib/ext_pure.py": "",
+            "ext-1.0.data/scripts/ext-cli": "#!python\n",
+        },
+    )
     site = tmp_path / "site"
     packaging.unpack_wheel(wheel, site)
     assert [e for e, _ in packaging.collect_tree(site)] == [
-        "ext-1.0.dist-info/METADATA", "ext/__init__.py", "ext_native.py", "ext_pure.py",
-    ]  # fmt: skip
+        "ext-1.0.dist-info/METADATA",
+        "ext/__init__.py",
+        "ext_native.py",
+        "ext_pure.py",
+    ]
 
 
 def test_a_wheel_writing_outside_the_tree_is_refused(tmp_path: Path) -> None:
@@ -408,18 +434,34 @@ def test_a_bad_source_date_epoch_exits_2(
 
 
 def test_each_lambda_gets_only_the_dependencies_it_imports() -> None:
+    # fmt: skip below: names packed, not one a line
     requirements = ["aws-lambda-powertools>=3", "opensearch-py>=2.6", "Slack_SDK>=3.33",
                     "requests>=2.32", "tzdata>=2024.1", "tqdm>=4", "jsonschema>=4.18",
                     "Pillow>=10.1", "PyYAML>=6", "prometheus-client>=0.20"]  # fmt: skip
     chosen = packaging.lambda_requirements("report_fn", requirements)
-    assert chosen == ["aws-lambda-powertools>=3", "Slack_SDK>=3.33", "requests>=2.32",
-                      "tzdata>=2024.1", "jsonschema>=4.18", "Pillow>=10.1", "PyYAML>=6",
-                      "prometheus-client>=0.20"]  # fmt: skip
+    assert chosen == [
+        "aws-lambda-powertools>=3",
+        "Slack_SDK>=3.33",
+        "requests>=2.32",
+        "tzdata>=2024.1",
+        "jsonschema>=4.18",
+        "Pillow>=10.1",
+        "PyYAML>=6",
+        "prometheus-client>=0.20",
+    ]
     with pytest.raises(PackagingError, match="requires slack-sdk"):
         packaging.lambda_requirements(
-            "report_fn", ["aws-lambda-powertools", "requests", "tzdata", "prometheus-client",
-                          "jsonschema", "pillow", "pyyaml"],
-        )  # fmt: skip
+            "report_fn",
+            [
+                "aws-lambda-powertools",
+                "requests",
+                "tzdata",
+                "prometheus-client",
+                "jsonschema",
+                "pillow",
+                "pyyaml",
+            ],
+        )
 
 
 def test_what_a_lambda_never_imports_is_left_out(
@@ -443,19 +485,29 @@ def test_each_module_ships_with_its_python312_bytecode(tmp_path: Path) -> None:
     bytecode is reproducible (an unchecked hash, no timestamp) and names /var/task/... ."""
     python = packaging.find_python312()
     assert python is not None
-    entries = zip_tree(tmp_path, {"pkg/__init__.py": "", "pkg/mod.py": "def f():\n    return 1\n",
-                                  "pkg/data.json": "{}"})  # fmt: skip
+    entries = zip_tree(
+        tmp_path,
+        {"pkg/__init__.py": "", "pkg/mod.py": "def f():\n    return 1\n", "pkg/data.json": "{}"},
+    )
     first = packaging.compile_bytecode(entries, python, tmp_path / "one")
     again = packaging.compile_bytecode(entries, python, tmp_path / "two")
     assert [name for name, _ in first] == [
-        "pkg/__pycache__/__init__.cpython-312.pyc", "pkg/__pycache__/mod.cpython-312.pyc",
-    ]  # fmt: skip
+        "pkg/__pycache__/__init__.cpython-312.pyc",
+        "pkg/__pycache__/mod.cpython-312.pyc",
+    ]
     assert [p.read_bytes() for _, p in first] == [p.read_bytes() for _, p in again]
     header = first[1][1].read_bytes()[:16]
     assert int.from_bytes(header[4:8], "little") == 0b01  # PEP 552: hash-based, unchecked
     shown = subprocess.run(  # noqa: S603
-        [python, "-c", "import marshal, sys; print(marshal.loads(open(sys.argv[1], 'rb')"
-         ".read()[16:]).co_filename)", str(first[1][1])],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+        [
+            python,
+            "-c",
+            "import marshal, sys; print(marshal.loads(open(sys.argv[1], 'rb')"
+            ".read()[16:]).co_filename)",
+            str(first[1][1]),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert shown == "/var/task/pkg/mod.py"

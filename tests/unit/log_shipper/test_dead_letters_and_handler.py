@@ -57,8 +57,9 @@ def test_dead_letters_round_trip_to_the_same_batches(s3: Any) -> None:
         subscription_filters=("f",),
         region="eu-west-1",
     )
-    documents = [Document.of_pending(p) for p in transform_batch(batch, KEEP, region="x",
-                                                                    ingested=AT)]  # fmt: skip
+    documents = [
+        Document.of_pending(p) for p in transform_batch(batch, KEEP, region="x", ingested=AT)
+    ]
     records = [
         event_record(Failure(d, "retries_exhausted", 429, "last: http_429"), AT) for d in documents
     ]
@@ -225,8 +226,11 @@ def test_each_run_reports_how_far_behind_the_logs_it_is(
     event = fixture("cloudwatch_logs_event.json")
     use(monkeypatch, FakeClient([per_item(lambda a: (201, None))]), s3)
     handler.handler(event, Context())
-    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines()
-           if line.startswith('{"_aws"')]  # fmt: skip
+    emf = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith('{"_aws"')
+    ]
     (lag,) = [doc["IngestLagSeconds"] for doc in emf if "IngestLagSeconds" in doc]
     lag = lag[0] if isinstance(lag, list) else lag
     payload = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
@@ -239,13 +243,18 @@ def test_each_run_reports_how_far_behind_the_logs_it_is(
 
 
 def test_a_lone_surrogate_does_not_stop_the_dead_letter_write(s3: Any) -> None:
-    batch = LogBatch("123456789012", "/aws/lambda/api", "s",
-                     [LogEvent("1", 1795705200000, "half an emoji: \ud83d")])  # fmt: skip
+    batch = LogBatch(
+        "123456789012",
+        "/aws/lambda/api",
+        "s",
+        [LogEvent("1", 1795705200000, "half an emoji: \ud83d")],
+    )
     (pending,) = transform_batch(batch, KEEP, region="us-east-1", ingested=AT)
     document = Document.of_pending(pending)
     letters = DeadLetters(bucket="dlq", prefix="dl/", boto3_client=s3)
-    key = letters.put([event_record(Failure(document, "http_400", 400, "refused"), AT)],
-                      request_id="r", at=AT)  # fmt: skip
+    key = letters.put(
+        [event_record(Failure(document, "http_400", 400, "refused"), AT)], request_id="r", at=AT
+    )
     body = gzip.decompress(s3.get_object(Bucket="dlq", Key=key)["Body"].read())
     assert json.loads(body)["event"]["message"] == "half an emoji: \ud83d"
 
@@ -280,7 +289,7 @@ def test_a_damaged_dead_letter_record_is_reported_not_fatal() -> None:
     good = {
         "kind": "event", "owner": "123456789012", "logGroup": "/aws/lambda/api",
         "logStream": "s", "event": {"id": "1", "timestamp": 1795705200000, "message": "m"},
-    }  # fmt: skip
+    }  # fmt: skip  # laid out as a table
     damaged = {"kind": "event", "owner": "123456789012", "event": {"id": "2"}}
     letter = DeadLetterObject(key="k", records=[good, damaged])
     (batch,) = letter.batches()

@@ -78,13 +78,21 @@ def test_a_target_group_dimension_cannot_make_a_mention_or_a_link() -> None:
 
 def test_a_pipeline_action_s_external_url_cannot_hide_behind_a_label() -> None:
     failure = PipelineFailure(
-        level="action", pipeline="web", execution_id="e-1", region=EVIL,
-        account="123456789012", time="2026-11-26T15:00:00Z", event_id="ev-1",
-    )  # fmt: skip
+        level="action",
+        pipeline="web",
+        execution_id="e-1",
+        region=EVIL,
+        account="123456789012",
+        time="2026-11-26T15:00:00Z",
+        event_id="ev-1",
+    )
     action = FailedAction(
-        stage="Test", action="Scan", category="Test", provider="Custom",
+        stage="Test",
+        action="Scan",
+        category="Test",
+        provider="Custom",
         external_url="https://evil.example/login|Sign in to AWS",
-    )  # fmt: skip
+    )
     blocks = slack_alert(FailureContext(failure=failure, actions=[action]), thread_ts=None).blocks
     assert_safe(blocks)
     assert "evil.example/login" in texts(blocks)  # shown as text, for what it is

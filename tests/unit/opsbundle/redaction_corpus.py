@@ -73,13 +73,21 @@ def _emails(rng: random.Random) -> Iterator[Sample]:
     for index in range(28):
         first, last, domain = rng.choice(FIRST), rng.choice(LAST), rng.choice(DOMAINS)
         address = [
-            f"{first}.{last}@{domain}", f"{first}+leads{index}@{domain}",
-            f"{first.upper()}{index}@{domain}", f"{first}_{last}{index}@{domain}",
-            f"{first[0]}{last}@{domain}", f"{last}.{first}-{index}@{domain}",
+            f"{first}.{last}@{domain}",
+            f"{first}+leads{index}@{domain}",
+            f"{first.upper()}{index}@{domain}",
+            f"{first}_{last}{index}@{domain}",
+            f"{first[0]}{last}@{domain}",
+            f"{last}.{first}-{index}@{domain}",
             f"{first}.o'{last}@{domain}",
-        ][index % 7]  # fmt: skip
-        plain = [f"email={address}", f"<{address}>", f"mailto:{address}", f"lead {address} signed",
-                 f"from: {address},"][index % 5]  # fmt: skip
+        ][index % 7]
+        plain = [
+            f"email={address}",
+            f"<{address}>",
+            f"mailto:{address}",
+            f"lead {address} signed",
+            f"from: {address},",
+        ][index % 5]
         yield Sample("email", address, plain, "email", address)
     for index in range(4):  # URL-encoded in a query string
         address = f"{rng.choice(FIRST)}{index}%40{rng.choice(DOMAINS)}"
@@ -96,11 +104,22 @@ def _us_phones(rng: random.Random) -> Iterator[Sample]:
         digits = _nanp(rng)
         a, b, c = digits[:3], digits[3:6], digits[6:]
         written = [
-            f"({a}) {b}-{c}", f"{a}-{b}-{c}", f"{a}.{b}.{c}", f"{a} {b} {c}", f"1-{a}-{b}-{c}",
-            f"+1 {a} {b} {c}", f"+1-{a}-{b}-{c}", f"+1{digits}", f"({a}){b}-{c}",
-        ][index % 9]  # fmt: skip
-        plain = [f"call {written} now", f"phone: {written}", f"tel={written};",
-                 f"lead called from {written}."][index % 4]  # fmt: skip
+            f"({a}) {b}-{c}",
+            f"{a}-{b}-{c}",
+            f"{a}.{b}.{c}",
+            f"{a} {b} {c}",
+            f"1-{a}-{b}-{c}",
+            f"+1 {a} {b} {c}",
+            f"+1-{a}-{b}-{c}",
+            f"+1{digits}",
+            f"({a}){b}-{c}",
+        ][index % 9]
+        plain = [
+            f"call {written} now",
+            f"phone: {written}",
+            f"tel={written};",
+            f"lead called from {written}.",
+        ][index % 4]
         yield Sample("phone", written, plain, "phone", written)
     for index in range(6):  # ten digits in a row: only after a phone's name
         digits = _nanp(rng)
@@ -129,8 +148,12 @@ def _international_phones(rng: random.Random) -> Iterator[Sample]:
     ]
     for index in range(30):
         written = formats[index % len(formats)]()
-        plain = [f"call {written} now", f"mobile: {written}", f"whatsapp {written}.",
-                 f"contact={written}"][index % 4]  # fmt: skip
+        plain = [
+            f"call {written} now",
+            f"mobile: {written}",
+            f"whatsapp {written}.",
+            f"contact={written}",
+        ][index % 4]
         yield Sample("international_phone", written, plain, "phone", written)
 
 
@@ -156,7 +179,7 @@ def _ssns(rng: random.Random) -> Iterator[Sample]:
 
 def _cards(rng: random.Random) -> Iterator[Sample]:
     brands = [("4", 16), ("51", 16), ("55", 16), ("2221", 16), ("34", 15), ("37", 15),
-              ("6011", 16), ("65", 16), ("4", 13), ("3530", 16)]  # fmt: skip
+              ("6011", 16), ("65", 16), ("4", 13), ("3530", 16)]  # fmt: skip  # laid out as a table
     for index in range(32):
         prefix, length = brands[index % len(brands)]
         number = card_number(rng, prefix, length)
@@ -195,7 +218,7 @@ def _aws_secret_keys(rng: random.Random) -> Iterator[Sample]:
             (f"secretAccessKey: '{secret}'", "secretAccessKey"),  # JS SDK
             (f"aws configure set aws_secret_access_key {secret}", "command"),  # CLI
             (f"new AWS.Credentials('{key_id}', '{secret}')", "command"),  # JS, positional
-        ][index % 7]  # fmt: skip
+        ][index % 7]
         value = plain if field == "command" else secret
         yield Sample("aws_secret_key", secret, plain, field, value)
 
@@ -217,7 +240,7 @@ def _jwts(rng: random.Random) -> Iterator[Sample]:
             (f"id_token={token}", "id_token", token),
             (f"Authorization: Bearer {token}", "authorization", f"Bearer {token}"),
             (f"session {token} expired", "session", token),
-        ][index % 4]  # fmt: skip
+        ][index % 4]
         yield Sample("jwt", token, plain, field, value)
 
 
@@ -230,9 +253,12 @@ def _bearers(rng: random.Random) -> Iterator[Sample]:
             (f"GET /v1/leads?auth=Bearer%20{token}", "url", f"/v1/leads?auth=Bearer%20{token}"),
             (f'{{"access_token":"{token}","token_type":"Bearer"}}', "access_token", token),
             (f"refresh_token={token}", "refresh_token", token),
-            (f"-H 'Authorization: Bearer {token}'", "command",
-             f"curl -H 'Authorization: Bearer {token}' https://api.example.com"),
-        ][index % 6]  # fmt: skip
+            (
+                f"-H 'Authorization: Bearer {token}'",
+                "command",
+                f"curl -H 'Authorization: Bearer {token}' https://api.example.com",
+            ),
+        ][index % 6]
         yield Sample("bearer", token, plain, field, value)
 
 
@@ -243,15 +269,31 @@ def _basics(rng: random.Random) -> Iterator[Sample]:
         encoded = base64.b64encode(f"{user}:{password}".encode()).decode()
         plain, field, value, secret = [
             (f"Authorization: Basic {encoded}", "authorization", f"Basic {encoded}", encoded),
-            (f"git clone https://{user}:{password}@git.example.com/acme/web.git", "remote",
-             f"https://{user}:{password}@git.example.com/acme/web.git", password),
-            (f"curl -u {user}:{password} https://api.example.com/leads", "command",
-             f"curl -u {user}:{password} https://api.example.com/leads", password),
-            (f"curl --user {user}:{password} https://api.example.com", "command",
-             f"curl --user {user}:{password} https://api.example.com", password),
-            (f"redis://{user}:{password}@cache.example.internal:6379/0", "redis_url",
-             f"redis://{user}:{password}@cache.example.internal:6379/0", password),
-        ][index % 5]  # fmt: skip
+            (
+                f"git clone https://{user}:{password}@git.example.com/acme/web.git",
+                "remote",
+                f"https://{user}:{password}@git.example.com/acme/web.git",
+                password,
+            ),
+            (
+                f"curl -u {user}:{password} https://api.example.com/leads",
+                "command",
+                f"curl -u {user}:{password} https://api.example.com/leads",
+                password,
+            ),
+            (
+                f"curl --user {user}:{password} https://api.example.com",
+                "command",
+                f"curl --user {user}:{password} https://api.example.com",
+                password,
+            ),
+            (
+                f"redis://{user}:{password}@cache.example.internal:6379/0",
+                "redis_url",
+                f"redis://{user}:{password}@cache.example.internal:6379/0",
+                password,
+            ),
+        ][index % 5]
         yield Sample("basic", secret, plain, field, value)
 
 
@@ -277,18 +319,28 @@ def _slack_tokens(rng: random.Random) -> Iterator[Sample]:
 def _github_tokens(rng: random.Random) -> Iterator[Sample]:
     for index in range(25):
         token = [
-            f"ghp_{_token(rng, ALNUM, 36)}", f"gho_{_token(rng, ALNUM, 36)}",
-            f"ghs_{_token(rng, ALNUM, 36)}", f"github_pat_{_token(rng, ALNUM + '_', 82)}",
-        ][index % 4]  # fmt: skip
-        plain = [f"git push https://x-access-token:{token}@github.com/acme/web",
-                 f"GH_TOKEN {token}", f"using {token} for the release"][index % 3]  # fmt: skip
+            f"ghp_{_token(rng, ALNUM, 36)}",
+            f"gho_{_token(rng, ALNUM, 36)}",
+            f"ghs_{_token(rng, ALNUM, 36)}",
+            f"github_pat_{_token(rng, ALNUM + '_', 82)}",
+        ][index % 4]
+        plain = [
+            f"git push https://x-access-token:{token}@github.com/acme/web",
+            f"GH_TOKEN {token}",
+            f"using {token} for the release",
+        ][index % 3]
         yield Sample("github_token", token, plain, "github", token)
 
 
 def _private_keys(rng: random.Random) -> Iterator[Sample]:
     for index in range(25):
-        kind = ["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY",
-                "ENCRYPTED PRIVATE KEY"][index % 5]  # fmt: skip
+        kind = [
+            "RSA PRIVATE KEY",
+            "PRIVATE KEY",
+            "EC PRIVATE KEY",
+            "OPENSSH PRIVATE KEY",
+            "ENCRYPTED PRIVATE KEY",
+        ][index % 5]
         lines = [_token(rng, B64, 64) for _ in range(rng.randint(3, 8))] + [
             _token(rng, B64, 20) + "=="
         ]
@@ -315,19 +367,24 @@ def _secrets(rng: random.Random) -> Iterator[Sample]:
             (f"PGPASSWORD={secret} psql -h db", "smtp_pass", secret),
             (f"webhook_secret={secret}", "webhook_secret", secret),
             (f"privateKey: {secret}", "private_key", secret),
-        ][index % 12]  # fmt: skip
+        ][index % 12]
         yield Sample("secret", secret, plain, field, value)
 
 
 def _api_tokens(rng: random.Random) -> Iterator[Sample]:
     for index in range(25):
         token = [
-            f"glpat-{_token(rng, URLSAFE, 20)}", f"npm_{_token(rng, ALNUM, 36)}",
-            f"sk_live_{_token(rng, ALNUM, 24)}", f"rk_test_{_token(rng, ALNUM, 24)}",
+            f"glpat-{_token(rng, URLSAFE, 20)}",
+            f"npm_{_token(rng, ALNUM, 36)}",
+            f"sk_live_{_token(rng, ALNUM, 24)}",
+            f"rk_test_{_token(rng, ALNUM, 24)}",
             f"AIza{_token(rng, URLSAFE, 35)}",
-        ][index % 5]  # fmt: skip
-        plain = [f"registry auth {token}", f"using {token} for the call",
-                 f"https://maps.example.com/api?v={token}&q=x"][index % 3]  # fmt: skip
+        ][index % 5]
+        plain = [
+            f"registry auth {token}",
+            f"using {token} for the call",
+            f"https://maps.example.com/api?v={token}&q=x",
+        ][index % 3]
         yield Sample("token", token, plain, "upstream", token)
 
 
@@ -336,7 +393,7 @@ SAMPLES = (
     _emails, _us_phones, _international_phones, _ssns, _cards, _aws_access_keys,
     _aws_secret_keys, _jwts, _bearers, _basics, _slack_tokens, _github_tokens, _private_keys,
     _secrets,
-)  # fmt: skip
+)  # fmt: skip  # laid out as a table
 
 
 def samples() -> list[Sample]:
@@ -358,21 +415,40 @@ def lookalikes() -> list[tuple[str, str, Any]]:
     out: list[tuple[str, str, Any]] = []
     for index in range(40):
         uuid = (
-            "00000000-0000-0000-0000-000000000000" if index == 0
-            else "ffffffff-ffff-ffff-ffff-ffffffffffff" if index == 1
-            else "12345678-1234-1234-1234-123456789012" if index == 2
+            "00000000-0000-0000-0000-000000000000"
+            if index == 0
+            else "ffffffff-ffff-ffff-ffff-ffffffffffff"
+            if index == 1
+            else "12345678-1234-1234-1234-123456789012"
+            if index == 2
             else _uuid(rng)
-        )  # fmt: skip
+        )
         out.append(("uuid", "id", uuid))
         digits_uuid = "".join(rng.choice(string.digits) for _ in range(32))
-        out.append(("uuid", "correlation_id", "-".join(
-            [digits_uuid[:8], digits_uuid[8:12], digits_uuid[12:16], digits_uuid[16:20],
-             digits_uuid[20:]]
-        )))  # fmt: skip
+        out.append(
+            (
+                "uuid",
+                "correlation_id",
+                "-".join(
+                    [
+                        digits_uuid[:8],
+                        digits_uuid[8:12],
+                        digits_uuid[12:16],
+                        digits_uuid[16:20],
+                        digits_uuid[20:],
+                    ]
+                ),
+            )
+        )
         out.append(("request_id", "requestId", _token(rng, ALNUM, 14) + "="))  # API Gateway
-        out.append(("request_id", "x_amzn_trace_id",
-                    f"Root=1-{rng.randint(0x60000000, 0x6fffffff):08x}-"
-                    f"{_token(rng, '0123456789abcdef', 24)}"))  # fmt: skip
+        out.append(
+            (
+                "request_id",
+                "x_amzn_trace_id",
+                f"Root=1-{rng.randint(0x60000000, 0x6FFFFFFF):08x}-"
+                f"{_token(rng, '0123456789abcdef', 24)}",
+            )
+        )
         out.append(("request_id", "aws_request_id", _uuid(rng)))
         out.append(("epoch_ms", "timestamp", rng.randint(1_600_000_000_000, 1_900_000_000_000)))
         out.append(("epoch_ms", "ts", str(rng.randint(1_600_000_000_000, 1_900_000_000_000))))
@@ -387,27 +463,53 @@ def lookalikes() -> list[tuple[str, str, Any]]:
             )
         )
         out.append(("arn", "topic", f"arn:aws:sns:eu-west-1:{account}:ops-{index}"))
-        out.append(("version", "version", f"{rng.randint(0, 12)}.{rng.randint(0, 40)}."
-                                          f"{rng.randint(0, 300)}"))  # fmt: skip
+        out.append(
+            (
+                "version",
+                "version",
+                f"{rng.randint(0, 12)}.{rng.randint(0, 40)}.{rng.randint(0, 300)}",
+            )
+        )
         out.append(("version", "build", f"10.0.{rng.randint(10000, 22999)}.{rng.randint(1, 4000)}"))
         out.append(("version", "release", f"v2024.{rng.randint(1, 12)}.{rng.randint(1, 28)}"))
         out.append(("hash", "commit", _token(rng, "0123456789abcdef", 40)))
         out.append(("hash", "sha256", _token(rng, "0123456789abcdef", 64)))
         out.append(("hash", "etag", _token(rng, "0123456789abcdef", 32)))
         out.append(("hash", "digest", base64.b64encode(rng.randbytes(32)).decode()))
-        out.append(("sequence_number", "event_id",
-                    "".join(rng.choice(string.digits) for _ in range(56))))  # fmt: skip
-        out.append(("sequence_number", "SequenceNumber",
-                    "4" + "".join(rng.choice(string.digits) for _ in range(55))))  # fmt: skip
-        out.append(("sequence_number", "sqs_sequence",
-                    "1" + "".join(rng.choice(string.digits) for _ in range(19))))  # fmt: skip
+        out.append(
+            ("sequence_number", "event_id", "".join(rng.choice(string.digits) for _ in range(56)))
+        )
+        out.append(
+            (
+                "sequence_number",
+                "SequenceNumber",
+                "4" + "".join(rng.choice(string.digits) for _ in range(55)),
+            )
+        )
+        out.append(
+            (
+                "sequence_number",
+                "sqs_sequence",
+                "1" + "".join(rng.choice(string.digits) for _ in range(19)),
+            )
+        )
         out.append(("order_number", "order_id", rng.randint(1_000_000_000, 9_999_999_999)))
         out.append(("order_number", "order", f"#{rng.randint(100_000_000, 999_999_999)}"))
-        out.append(("order_number", "amazon_order",
-                    f"{rng.randint(100, 999)}-{rng.randint(10**6, 10**7 - 1)}-"
-                    f"{rng.randint(10**6, 10**7 - 1)}"))  # fmt: skip
-        out.append(("order_number", "invoice", f"INV-{rng.randint(2020, 2026)}-"
-                                               f"{rng.randint(1, 999999):06d}"))  # fmt: skip
+        out.append(
+            (
+                "order_number",
+                "amazon_order",
+                f"{rng.randint(100, 999)}-{rng.randint(10**6, 10**7 - 1)}-"
+                f"{rng.randint(10**6, 10**7 - 1)}",
+            )
+        )
+        out.append(
+            (
+                "order_number",
+                "invoice",
+                f"INV-{rng.randint(2020, 2026)}-{rng.randint(1, 999999):06d}",
+            )
+        )
         out.append(("order_number", "bytes", f"bytes={rng.randint(2_000_000_000, 9_999_999_999)}"))
         out.append(("order_number", "confirmation", str(rng.randint(10**11, 10**12 - 1))))
     return out
@@ -449,14 +551,15 @@ def line(field: str, value: Any, plain: str, context: str, index: int) -> str:
     document: dict[str, Any]
     if context in ("json", "dotnet", "php"):
         document = {"level": "INFO", "message": "lead updated", field: value,
-                    "function_request_id": request}  # fmt: skip
+                    "function_request_id": request}  # fmt: skip  # laid out as a table
     elif context == "nested_json":
+        # fmt: skip below: laid out as a table
         document = {"level": "WARNING", "message": "lead updated",
                     "detail": {"lead": {field: value, "stage": "new"}, "attempt": 2}}  # fmt: skip
     else:  # json_in_string
         body = json.dumps({"error": "invalid", "request": {field: value}})
         document = {"level": "ERROR", "message": "CRM answered 400", "body": body,
-                    "function_request_id": request}  # fmt: skip
+                    "function_request_id": request}  # fmt: skip  # laid out as a table
     if context == "dotnet":
         return dotnet(json.dumps(document, ensure_ascii=False))
     if context == "php":
@@ -499,8 +602,11 @@ def decodings(text: str) -> list[str]:
                     stack.append(json.loads(item))
         elif item is not None:
             found.append(str(item))
-    return found + [re.sub(r"%([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), t)
-                    for t in found if "%" in t]  # fmt: skip
+    return found + [
+        re.sub(r"%([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), t)
+        for t in found
+        if "%" in t
+    ]
 
 
 # --- hostile inputs: each repeated to a long line, it must take linear time -----------------

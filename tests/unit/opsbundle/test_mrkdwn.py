@@ -23,7 +23,7 @@ from opsbundle.mrkdwn import code, fit_lines, link
         ("https://github.com/acme/web/commit/3f2a", "<https://github.com/acme/web/commit/3f2a|go>"),
         ("", "go"),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_link_makes_the_url_safe_or_shows_it(url: str, expected: str) -> None:
     assert link(url, "go") == expected
 

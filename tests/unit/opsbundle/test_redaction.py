@@ -104,7 +104,7 @@ def test_json_stays_json_so_masked_values_are_masked_in_the_parsed_fields_too() 
         # a value that is no secret
         ('{"password": null, "token": "${TOKEN}", "bypass": 1, "next_token": "abc123"}', None),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_escapes_json_and_look_alikes(text: str, expected: str | None) -> None:
     assert mask(text) == (text if expected is None else expected)
 
@@ -317,7 +317,7 @@ def test_private_key_blocks_are_masked_to_their_end() -> None:
         ('{"Credentials":{"SecretAccessKey":"wJalrXUtnFEMI\\/K7MDENG\\/bPxRfiCYEXAMPLEKEY"}}',
          "wJalrXUtnFEMI"),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_command_line_credentials_are_masked(line: str, secret: str) -> None:
     assert secret not in redact_credentials(line)
 
@@ -325,6 +325,7 @@ def test_command_line_credentials_are_masked(line: str, secret: str) -> None:
 @pytest.mark.parametrize("with_end", [True, False])
 def test_a_key_whose_begin_line_was_cut_off_is_masked(with_end: bool) -> None:
     """The kept lines are the last N: they can start inside a key block."""
+    # fmt: skip below: names packed, not one a line
     body = ["MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
             "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK"]  # fmt: skip
     lines = [*body, "-----END RSA PRIVATE KEY-----", "Phase complete: BUILD State: FAILED"]

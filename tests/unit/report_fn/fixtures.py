@@ -47,7 +47,11 @@ def leads_named(names: list[str], *, field: str = "source") -> list[Lead]:
         values = {"source": "TV", "campaign": "C", "case_type": "MVA", "state": "TX"}
         values[field] = name
         out.append(
-            Lead(id=str(n), created=WINDOWS.today.start + timedelta(minutes=n % 800),
-                 status="signed" if n % 7 == 0 else "new", **values)
-        )  # fmt: skip
+            Lead(
+                id=str(n),
+                created=WINDOWS.today.start + timedelta(minutes=n % 800),
+                status="signed" if n % 7 == 0 else "new",
+                **values,
+            )
+        )
     return out

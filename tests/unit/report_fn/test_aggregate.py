@@ -107,8 +107,11 @@ def test_json_carries_window_comparisons_and_data_quality() -> None:
     assert data["comparisons"]["yesterday"]["origin"] == "crm"
     assert data["data_quality"]["rows_skipped"] == 2
     assert data["breakdowns"]["source"]["rows"][-1] == {
-        "name": "Other", "leads": 2, "signed": 0, "members": 2
-    }  # fmt: skip
+        "name": "Other",
+        "leads": 2,
+        "signed": 0,
+        "members": 2,
+    }
 
 
 def test_count_totals_uses_only_the_window() -> None:

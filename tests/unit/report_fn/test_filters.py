@@ -12,7 +12,7 @@ from report_fn.leads import Lead
 
 def lead(**values: str) -> Lead:
     fields = {"source": "TV", "campaign": "Mass Torts – Camp Lejeune", "case_type": "Mass Torts",
-              "state": "TX", "status": "new", **values}  # fmt: skip
+              "state": "TX", "status": "new", **values}  # fmt: skip  # laid out as a table
     return Lead(id="1", created=datetime(2026, 11, 26, tzinfo=UTC), **fields)
 
 

@@ -61,8 +61,11 @@ def test_crm_settings_merge_with_the_defaults() -> None:
         "defaults:\n  times: ['08:00']\n  crm: {kind: hubspot, object: contacts}\n"
         "reports:\n  a: {crm: {field_map: {campaign: utm_campaign}}}\n  b: {}\n"
     )
-    assert loaded.get("a").crm == {"kind": "hubspot", "object": "contacts",
-                                   "field_map": {"campaign": "utm_campaign"}}  # fmt: skip
+    assert loaded.get("a").crm == {
+        "kind": "hubspot",
+        "object": "contacts",
+        "field_map": {"campaign": "utm_campaign"},
+    }
     assert loaded.get("b").crm == {"kind": "hubspot", "object": "contacts"}
 
 
@@ -74,7 +77,7 @@ def test_crm_settings_merge_with_the_defaults() -> None:
          ["cron(0 14 ? * MON-FRI *)", "cron(30 8,17 ? * MON-FRI *)"]),
         (["09:05"], "MON,WED", ["cron(5 9 ? * MON,WED *)"]),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_schedules_become_one_cron_per_minute_past_the_hour(
     times: list[str], days: str, expressions: list[str]
 ) -> None:
@@ -139,7 +142,7 @@ def test_days() -> None:
         ("reports:\n  a: [\n", "reports.yml: is not valid YAML:"),
         ("- just a list\n", "reports.yml: must be a mapping with a 'reports' key"),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_a_mistake_is_one_line_naming_the_report_and_the_field(text: str, expected: str) -> None:
     assert error_of(text).startswith(expected)
 

@@ -30,20 +30,32 @@ def report(
     rows: list[Lead] = []
     names = [name for name, n in (sources or {"TV": leads}).items() for _ in range(n)]
     for n in range(leads):
-        rows.append(Lead(id=str(n), created=windows.today.start + timedelta(minutes=n % 600),
-                         source=names[n] if n < len(names) else "TV", campaign="C",
-                         case_type="MVA", state="TX",
-                         status="signed" if n < signed else "new"))  # fmt: skip
+        rows.append(
+            Lead(
+                id=str(n),
+                created=windows.today.start + timedelta(minutes=n % 600),
+                source=names[n] if n < len(names) else "TV",
+                campaign="C",
+                case_type="MVA",
+                state="TX",
+                status="signed" if n < signed else "new",
+            )
+        )
     return aggregate(
-        name="leads", scheduled_time=at, window=windows.today, leads=rows,
+        name="leads",
+        scheduled_time=at,
+        window=windows.today,
+        leads=rows,
         comparisons=[
-            Comparison("yesterday", windows.yesterday, yesterday,
-                       "crm" if yesterday else "unavailable"),
-            Comparison("last_week", windows.last_week, last_week,
-                       "crm" if last_week else "unavailable"),
+            Comparison(
+                "yesterday", windows.yesterday, yesterday, "crm" if yesterday else "unavailable"
+            ),
+            Comparison(
+                "last_week", windows.last_week, last_week, "crm" if last_week else "unavailable"
+            ),
         ],
         quality=DataQuality(rows_read=leads, skipped_by_reason={}, unmapped_statuses={}),
-    )  # fmt: skip
+    )
 
 
 def state(text: str, data: LeadReport) -> str:
@@ -61,7 +73,7 @@ def state(text: str, data: LeadReport) -> str:
         ("leads != 0", 0, CLEAR), ("leads != 0", 1, HOLDS),
         ("leads ≤ 50", 50, HOLDS), ("leads ≥ 50", 49, CLEAR), ("leads ≠ 50", 50, CLEAR),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_a_total_against_a_number(text: str, leads: int, expected: str) -> None:
     assert state(text, report(leads)) == expected
 
@@ -81,7 +93,7 @@ def test_a_status_total(signed: int, expected: str) -> None:
         ("leads < last_week", 99, HOLDS), ("leads < last_week", 100, CLEAR),
         ("leads >= 0.7 × yesterday", 55, CLEAR), ("leads >= 0.7 × yesterday", 56, HOLDS),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_a_total_against_a_share_of_a_comparison(text: str, leads: int, expected: str) -> None:
     data = report(leads, yesterday=Totals(80, {}), last_week=Totals(100, {}))
     assert state(text, data) == expected
@@ -97,7 +109,7 @@ def test_a_total_against_a_share_of_a_comparison(text: str, leads: int, expected
         ("leads vs yesterday < -20", 59, HOLDS), ("leads vs yesterday < -20", 60, CLEAR),
         ("leads vs yesterday >= 20", 99, CLEAR), ("leads vs yesterday >= 20", 100, HOLDS),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_a_change_against_a_comparison(text: str, leads: int, expected: str) -> None:
     data = report(leads, yesterday=Totals(80, {}), last_week=Totals(100, {}))
     assert state(text, data) == expected
@@ -111,7 +123,7 @@ def test_a_change_against_a_comparison(text: str, leads: int, expected: str) -> 
         ("source[T*] >= 12", 10, CLEAR), ("source[T*] >= 12", 11, HOLDS),  # TV + TikTok
         ("source[Radio] == 0", 9, HOLDS),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_a_breakdown_row(text: str, tv: int, expected: str) -> None:
     data = report(tv + 1, sources={"TV": tv, "TikTok": 1})
     assert state(text, data) == expected
@@ -127,7 +139,7 @@ def test_a_row_counts_its_signed_leads() -> None:
     ("signed", "text", "expected"),
     [(1, "conversion_pct < 10", CLEAR), (0, "conversion_pct < 10", HOLDS),
      (1, "conversion_pct <= 10", HOLDS)],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_conversion_is_exact(signed: int, text: str, expected: str) -> None:
     assert state(text, report(10, signed=signed)) == expected
 

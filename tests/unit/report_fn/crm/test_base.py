@@ -40,9 +40,14 @@ class Canned(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         status, headers, body = self.answer(request)
         raw = HTTPResponse(
-            body=io.BytesIO(body), headers=headers, status=status, preload_content=False,
-            decode_content=True, request_method=request.method, request_url=request.url,
-        )  # fmt: skip
+            body=io.BytesIO(body),
+            headers=headers,
+            status=status,
+            preload_content=False,
+            decode_content=True,
+            request_method=request.method,
+            request_url=request.url,
+        )
         return self.build_response(request, raw)
 
 
@@ -51,8 +56,13 @@ def crm_http(
 ) -> CRMHttp:
     session = requests.Session()
     session.mount("https://", Canned(answer))
-    return CRMHttp(crm="HubSpot", secret_setting="CRM_SECRET_ARN", session=session,
-                   max_attempts=1, sleep=lambda s: None)  # fmt: skip
+    return CRMHttp(
+        crm="HubSpot",
+        secret_setting="CRM_SECRET_ARN",
+        session=session,
+        max_attempts=1,
+        sleep=lambda s: None,
+    )
 
 
 def echo_headers(
@@ -84,8 +94,12 @@ def echo_headers(
 def test_an_echoed_bearer_token_never_reaches_the_error(status: int, kind: str) -> None:
     http = crm_http(echo_headers(status, kind))
     with pytest.raises((CRMError, CRMAuthError)) as raised:
-        http.request("POST", "https://api.hubapi.com/crm/v3/objects/contacts/search",
-                     headers={"Authorization": f"Bearer {TOKEN}"}, json={"limit": 1})  # fmt: skip
+        http.request(
+            "POST",
+            "https://api.hubapi.com/crm/v3/objects/contacts/search",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            json={"limit": 1},
+        )
     text = str(raised.value)
     assert TOKEN not in text and TOKEN[:20] not in text
     assert f"HTTP {status}" in text
@@ -94,9 +108,15 @@ def test_an_echoed_bearer_token_never_reaches_the_error(status: int, kind: str) 
 def test_an_echoed_client_secret_never_reaches_the_error() -> None:
     http = crm_http(echo_headers(400, "text"))
     with pytest.raises(CRMError) as raised:
-        http.request("POST", "https://login.salesforce.com/services/oauth2/token",
-                     data={"grant_type": "client_credentials", "client_id": "3MVG9",
-                           "client_secret": SECRET})  # fmt: skip
+        http.request(
+            "POST",
+            "https://login.salesforce.com/services/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": "3MVG9",
+                "client_secret": SECRET,
+            },
+        )
     assert SECRET not in str(raised.value)
 
 
@@ -150,8 +170,9 @@ def export(monkeypatch: pytest.MonkeyPatch, body: bytes, headers: dict[str, str]
     http = crm_http(lambda request: (200, headers, body))
     from datetime import UTC
 
-    return module.ExportConnector(kind="csv", url=PRESIGNED, mapping=FieldMapping.for_crm("export"),
-                                  http=http, timezone=UTC)  # fmt: skip
+    return module.ExportConnector(
+        kind="csv", url=PRESIGNED, mapping=FieldMapping.for_crm("export"), http=http, timezone=UTC
+    )
 
 
 def test_a_gzip_export_that_inflates_past_the_cap_stops_while_it_inflates(

@@ -38,8 +38,13 @@ def test_searches_are_paced_under_hubspots_five_a_second() -> None:
 
     http = CRMHttp(crm="hubspot", secret_setting="CRM_SECRET_ARN", sleep=sleep)
     http.request = lambda *args, **kwargs: FakeResponse()  # type: ignore[method-assign,assignment]
-    connector = HubSpotConnector(token="t", mapping=FieldMapping.for_crm("hubspot"), http=http,
-                                 requests_per_second=4, clock=lambda: now[0])  # fmt: skip
+    connector = HubSpotConnector(
+        token="t",
+        mapping=FieldMapping.for_crm("hubspot"),
+        http=http,
+        requests_per_second=4,
+        clock=lambda: now[0],
+    )
     start, end = datetime(2026, 11, 26, tzinfo=UTC), datetime(2026, 11, 27, tzinfo=UTC)
     for _ in range(3):
         connector.fetch(start, end)

@@ -68,8 +68,14 @@ def test_salesforce_defaults_map_its_picklist_and_nested_fields() -> None:
     (lead,) = parse_records([record], mapping).leads
     assert (lead.status, lead.campaign, lead.case_type) == ("signed", "TV & Radio", "Mass Torts")
     assert mapping.crm_fields() == [
-        "Id", "CreatedDate", "LeadSource", "Campaign.Name", "Case_Type__c", "State", "Status"
-    ]  # fmt: skip
+        "Id",
+        "CreatedDate",
+        "LeadSource",
+        "Campaign.Name",
+        "Case_Type__c",
+        "State",
+        "Status",
+    ]
 
 
 def test_user_status_map_extends_the_defaults_case_insensitively() -> None:
