@@ -51,64 +51,41 @@ def _part(text: str) -> str:
     return quote(text, safe="")
 
 
+def _home(service: str, region: str, fragment: str, partition: str | None) -> str:
+    """A service console's page: <service>/home?region=<region><fragment>."""
+    return console_url(region, f"{service}/home?region={query_region(region)}{fragment}", partition)
+
+
 def alarm(region: str, name: str, partition: str | None = None) -> str:
-    return console_url(
-        region,
-        f"cloudwatch/home?region={query_region(region)}#alarmsV2:alarm/{_part(name)}",
-        partition,
-    )
+    return _home("cloudwatch", region, f"#alarmsV2:alarm/{_part(name)}", partition)
 
 
 def cloudtrail_event(region: str, event_id: str, partition: str | None = None) -> str:
-    return console_url(
-        region,
-        f"cloudtrail/home?region={query_region(region)}#/events/{_part(event_id)}",
-        partition,
-    )
-
-
-def pipeline_execution(
-    region: str, pipeline: str, execution_id: str, partition: str | None = None
-) -> str:
-    return console_url(
-        region,
-        f"codesuite/codepipeline/pipelines/{_part(pipeline)}/executions/"
-        f"{_part(execution_id)}/timeline?region={query_region(region)}",
-        partition,
-    )
+    return _home("cloudtrail", region, f"#/events/{_part(event_id)}", partition)
 
 
 def log_stream(region: str, group: str, stream: str, partition: str | None = None) -> str:
     def enc(text: str) -> str:  # the console's double-encoding of the log group and stream
         return quote(_part(text), safe="").replace("%", "$")
 
-    return console_url(
-        region,
-        f"cloudwatch/home?region={query_region(region)}"
-        f"#logsV2:log-groups/log-group/{enc(group)}/log-events/{enc(stream)}",
-        partition,
-    )
+    fragment = f"#logsV2:log-groups/log-group/{enc(group)}/log-events/{enc(stream)}"
+    return _home("cloudwatch", region, fragment, partition)
 
 
 def target_group(region: str, arn: str, partition: str | None = None) -> str:
-    return console_url(
-        region,
-        f"ec2/home?region={query_region(region)}#TargetGroup:targetGroupArn={arn}",
-        partition,
-    )
+    return _home("ec2", region, f"#TargetGroup:targetGroupArn={arn}", partition)
 
 
 def classic_load_balancer(region: str, name: str, partition: str | None = None) -> str:
-    return console_url(
-        region,
-        f"ec2/home?region={query_region(region)}#LoadBalancers:search={_part(name)}",
-        partition,
-    )
+    return _home("ec2", region, f"#LoadBalancers:search={_part(name)}", partition)
 
 
 def instance(region: str, instance_id: str, partition: str | None = None) -> str:
-    return console_url(
-        region,
-        f"ec2/home?region={query_region(region)}#InstanceDetails:instanceId={instance_id}",
-        partition,
-    )
+    return _home("ec2", region, f"#InstanceDetails:instanceId={instance_id}", partition)
+
+
+def pipeline_execution(
+    region: str, pipeline: str, execution_id: str, partition: str | None = None
+) -> str:
+    path = f"codesuite/codepipeline/pipelines/{_part(pipeline)}/executions/{_part(execution_id)}"
+    return console_url(region, f"{path}/timeline?region={query_region(region)}", partition)

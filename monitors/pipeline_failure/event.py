@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from monitors.eventbridge import envelope
 from monitors.exceptions import EventError
 from opsbundle.console import partition_of
 
@@ -47,17 +48,11 @@ class PipelineFailure:
 
 def parse_pipeline_event(event: Any) -> PipelineFailure | None:
     """The failure in the event; None for a state other than FAILED. Raises EventError."""
-    if not isinstance(event, Mapping):
-        raise EventError("the event is not a JSON object")
-    detail_type = event.get("detail-type")
-    if detail_type not in (ACTION_TYPE, PIPELINE_TYPE):
-        raise EventError(
-            f"detail-type {detail_type!r} is not a CodePipeline action or pipeline execution "
-            "state change; check the EventBridge rule's pattern"
-        )
-    detail = event.get("detail")
-    if not isinstance(detail, Mapping):
-        raise EventError("detail is missing or not an object")
+    detail_type, detail = envelope(
+        event,
+        types=(ACTION_TYPE, PIPELINE_TYPE),
+        what="a CodePipeline action or pipeline execution state change",
+    )
     for key in ("pipeline", "execution-id", "state"):
         if not isinstance(detail.get(key), str) or not detail.get(key):
             raise EventError(f"detail.{key} is missing or empty")

@@ -9,20 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from monitors.config import MonitorSettings
-from monitors.exceptions import EventError
+from monitors.entry import monitor_entry
 from monitors.pipeline_failure.event import parse_pipeline_event
 from monitors.pipeline_failure.monitor import build_monitor
-from opsbundle.lambda_entry import Invocation, lambda_entry
+from opsbundle.lambda_entry import Invocation
 
 SERVICE = "pipeline_failure"
 
 
-@lambda_entry(
-    service=SERVICE,
-    failure_metric="MonitorFailed",
-    failure_message="pipeline-failure monitor failed",
-    malformed=(EventError,),
-)
+@monitor_entry(service=SERVICE, monitor="pipeline-failure")
 def handler(invocation: Invocation) -> dict[str, Any]:
     failure = parse_pipeline_event(invocation.event)
     if failure is None:

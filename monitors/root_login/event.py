@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from monitors.eventbridge import envelope
 from monitors.exceptions import EventError
 
 SIGN_IN_TYPES = (
@@ -50,17 +51,9 @@ class RootActivity:
 
 def parse_root_event(event: Any) -> RootActivity | None:
     """The root activity in an EventBridge CloudTrail event; None if it is not root's."""
-    if not isinstance(event, Mapping):
-        raise EventError("the event is not a JSON object")
-    detail_type = event.get("detail-type")
-    if detail_type not in (*SIGN_IN_TYPES, API_CALL_TYPE):
-        raise EventError(
-            f"detail-type {detail_type!r} is not a CloudTrail sign-in or API call event; "
-            "check the EventBridge rule's pattern"
-        )
-    detail = event.get("detail")
-    if not isinstance(detail, Mapping):
-        raise EventError("detail is missing or not an object")
+    detail_type, detail = envelope(
+        event, types=(*SIGN_IN_TYPES, API_CALL_TYPE), what="a CloudTrail sign-in or API call event"
+    )
     identity = detail.get("userIdentity")
     if not isinstance(identity, Mapping):
         raise EventError("detail.userIdentity is missing or not an object")

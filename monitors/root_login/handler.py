@@ -9,21 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from monitors.config import MonitorSettings
-from monitors.exceptions import EventError
+from monitors.entry import monitor_entry
 from monitors.root_login.event import parse_root_event
 from monitors.root_login.monitor import build_monitor
-from opsbundle.lambda_entry import Invocation, lambda_entry
+from opsbundle.lambda_entry import Invocation
 from opsbundle.log import get_logger
 
 SERVICE = "root_login"
 
 
-@lambda_entry(
-    service=SERVICE,
-    failure_metric="MonitorFailed",
-    failure_message="root-login monitor failed",
-    malformed=(EventError,),
-)
+@monitor_entry(service=SERVICE, monitor="root-login")
 def handler(invocation: Invocation) -> dict[str, Any]:
     activity = parse_root_event(invocation.event)
     if activity is None:

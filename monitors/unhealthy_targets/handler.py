@@ -10,20 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 from monitors.config import MonitorSettings
-from monitors.exceptions import EventError
+from monitors.entry import monitor_entry
 from monitors.unhealthy_targets.alarm_event import parse_alarm_events
 from monitors.unhealthy_targets.monitor import build_monitor
-from opsbundle.lambda_entry import Invocation, lambda_entry
+from opsbundle.lambda_entry import Invocation
 
 SERVICE = "unhealthy_targets"
 
 
-@lambda_entry(
-    service=SERVICE,
-    failure_metric="MonitorFailed",
-    failure_message="unhealthy-target monitor failed",
-    malformed=(EventError,),
-)
+@monitor_entry(service=SERVICE, monitor="unhealthy-target")
 def handler(invocation: Invocation) -> dict[str, Any]:
     alarms = parse_alarm_events(invocation.event)
     monitor = build_monitor(MonitorSettings.load(), metrics=invocation.metrics)
