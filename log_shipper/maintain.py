@@ -10,7 +10,7 @@ schedule's retries and the Errors alarm see it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from log_shipper import doctor, lifecycle
@@ -34,10 +34,16 @@ WARM = WarmClients()
 def handler(invocation: Invocation) -> dict[str, Any]:
     settings = ShipperSettings.load(require_dlq=False)
     client, _ = WARM.clients(settings)
-    today = utc_day(datetime.now(UTC))
+    return upkeep(client, settings, today=utc_day(datetime.now(UTC)), metrics=invocation.metrics)
+
+
+def upkeep(
+    client: Any, settings: ShipperSettings, *, today: date, metrics: RunMetrics
+) -> dict[str, Any]:
+    """Maintain the store, diagnose it, count and log what an operator is alerted on."""
     report = lifecycle.maintain(client, settings, today=today)
     findings = doctor.diagnose(client, settings, today=today)
-    count(invocation.metrics, report, findings)
+    count(metrics, report, findings)
     summary = {**report.to_json(), "findings": [f.to_json() for f in findings]}
     if any(f.level == doctor.FAIL for f in findings):
         get_logger().error("log store needs attention", extra=summary)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from opsbundle.log import get_logger
@@ -34,13 +33,16 @@ Handler = Callable[[Any, Any], Result]
 MALFORMED_METRIC = "MalformedEvents"
 
 
-@dataclass(frozen=True)
 class Invocation:
-    """One invocation: Lambda's event and context, and the metrics of this run."""
+    """One invocation: Lambda's event and context, and the metrics of this run. (A plain
+    class: a dataclass would cost every cold start its generated methods.)"""
 
-    event: Any
-    context: Any
-    metrics: RunMetrics
+    __slots__ = ("context", "event", "metrics")
+
+    def __init__(self, *, event: Any, context: Any, metrics: RunMetrics) -> None:
+        self.event = event
+        self.context = context
+        self.metrics = metrics
 
     @property
     def event_id(self) -> str | None:
@@ -57,24 +59,17 @@ class Invocation:
         return float(remaining()) / 1000 if callable(remaining) else None
 
 
-@dataclass(frozen=True)
 class _LogContext:
     """The fields of Lambda's context the logger reads, with stand-ins for a context that lacks
     them (a test's, or none when invoked by hand)."""
 
-    function_name: str
-    memory_limit_in_mb: int
-    invoked_function_arn: str
-    aws_request_id: str
+    __slots__ = ("aws_request_id", "function_name", "invoked_function_arn", "memory_limit_in_mb")
 
-    @classmethod
-    def of(cls, context: Any) -> _LogContext:
-        return cls(
-            function_name=str(getattr(context, "function_name", None) or "local"),
-            memory_limit_in_mb=int(getattr(context, "memory_limit_in_mb", None) or 0),
-            invoked_function_arn=str(getattr(context, "invoked_function_arn", None) or "local"),
-            aws_request_id=str(getattr(context, "aws_request_id", None) or "local"),
-        )
+    def __init__(self, context: Any) -> None:
+        self.function_name = str(getattr(context, "function_name", None) or "local")
+        self.memory_limit_in_mb = int(getattr(context, "memory_limit_in_mb", None) or 0)
+        self.invoked_function_arn = str(getattr(context, "invoked_function_arn", None) or "local")
+        self.aws_request_id = str(getattr(context, "aws_request_id", None) or "local")
 
 
 def lambda_entry(
@@ -98,7 +93,7 @@ def lambda_entry(
                 return run(invocation)
 
             try:
-                return in_context(event, _LogContext.of(context))
+                return in_context(event, _LogContext(context))
             except malformed as error:
                 metrics.count(MALFORMED_METRIC)
                 logger.error(
