@@ -16,9 +16,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from audit import credential_report, policies
@@ -38,6 +37,9 @@ from opsbundle import aws
 from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
 from opsbundle.settings import Env
+
+if TYPE_CHECKING:
+    import boto3
 
 T = TypeVar("T")
 ACCESS_CODES = frozenset(
@@ -73,7 +75,7 @@ class Clients:
 
     @classmethod
     def create(cls, *, session: boto3.Session | None = None, region: str | None = None) -> Clients:
-        session = session or boto3.Session()
+        """The clients, from the CLI's session or (in Lambda) botocore's: see opsbundle.aws."""
         return cls(
             **{
                 name: aws.client(name, session=session, region=region)
