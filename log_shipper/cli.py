@@ -20,7 +20,7 @@ import requests
 from tqdm import tqdm
 
 from log_shipper import doctor, ism, lifecycle, template
-from log_shipper.assemble import build_shipper, ensure_templates
+from log_shipper.assemble import WarmClients, build_shipper
 from log_shipper.client import build_client
 from log_shipper.config import ShipperSettings
 from log_shipper.dead_letter import DeadLetters
@@ -195,7 +195,7 @@ def replay_prefix(
 def replay_command(args: argparse.Namespace) -> int:
     bucket, prefix = _s3_url(args.url)
     settings = ShipperSettings.load(dlq_bucket=bucket)
-    shipper = build_shipper(settings, metrics=RunMetrics(service=SERVICE))
+    shipper = build_shipper(settings, metrics=RunMetrics(service=SERVICE), warm=WarmClients())
     store = DeadLetters(bucket=bucket, prefix=prefix or settings.dlq_prefix,
                         kms_key_id=settings.dlq_kms_key_id)  # fmt: skip
     files = S3Source(
@@ -473,7 +473,7 @@ def setup_command(args: argparse.Namespace) -> int:
         }
         _print({"index_templates": templates, "ism_policies": policies})
         return EXIT_OK
-    checks = ensure_templates(build_client(settings), settings, force=True)
+    checks = WarmClients().ensure_templates(build_client(settings), settings, force=True)
     _print(
         [
             {"template": c.name, "index_patterns": [c.family.wildcard], "put": c.put,
@@ -511,7 +511,8 @@ def dashboards_command(args: argparse.Namespace) -> int:
 
 
 def _shipper() -> Shipper:
-    return build_shipper(ShipperSettings.load(), metrics=RunMetrics(service=SERVICE))
+    settings = ShipperSettings.load()
+    return build_shipper(settings, metrics=RunMetrics(service=SERVICE), warm=WarmClients())
 
 
 def _status(outcome: ShipOutcome) -> int:

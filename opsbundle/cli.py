@@ -18,7 +18,7 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 # Modules that expose register(subparsers); each part appends its own.
 PARTS = (
     "report_fn.cli",
-    "monitors.cli",
+    "monitors.unhealthy_targets.cli",
     "dashboards.cli",
     "log_shipper.cli",
     "audit.cli",

@@ -24,10 +24,10 @@ from botocore.exceptions import (
 
 from opsbundle.aws import RETRIES, setup_problem
 from opsbundle.deployment import cost, packaging
-from opsbundle.deployment.changesets import DeployError, Stacks
-from opsbundle.deployment.deploy import Artifacts, Deployer, Outcome, Target, default_bucket
+from opsbundle.deployment.changesets import Stacks
+from opsbundle.deployment.deploy import Artifacts, Deployer, DeployOutcome, Target, default_bucket
 from opsbundle.deployment.stacks import ENVIRONMENTS, PARAMS_DIR, load_plan
-from opsbundle.exceptions import ConfigError
+from opsbundle.exceptions import ConfigError, DeployError
 from opsbundle.settings import Env
 
 EXIT_OK = 0
@@ -187,7 +187,7 @@ def _prompt(stdin: TextIO, out: TextIO) -> Callable[[str], bool]:
     return confirm
 
 
-def _summary(outcome: Outcome, out: TextIO, *, dry_run: bool) -> None:
+def _summary(outcome: DeployOutcome, out: TextIO, *, dry_run: bool) -> None:
     if dry_run:
         changed = ", ".join(outcome.reviewed) or "nothing"
         print(f"dry run: nothing executed; would change: {changed}; "

@@ -45,8 +45,10 @@ def moto_url() -> Iterator[str]:
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "tests.integration.deploy.moto_server", str(port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -83,8 +85,10 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, An
     for name in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     session = boto3.Session(region_name=REGION)
-    clients = {name: session.client(name) for name in
-               ("cloudformation", "s3", "sqs", "lambda", "logs", "kms", "sns")}  # fmt: skip
+    clients = {
+        name: session.client(name)
+        for name in ("cloudformation", "s3", "sqs", "lambda", "logs", "kms", "sns")
+    }
     clients["s3"].create_bucket(Bucket=BUCKET)
     clients["s3"].put_bucket_versioning(
         Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
@@ -109,7 +113,7 @@ class Workspace:
 
     def cli(self, *extra: str) -> list[str]:
         return ["deploy", "--env", "dev", "--params-dir", str(self.params_dir),
-                "--dist", str(self.dist), *extra]  # fmt: skip
+                "--dist", str(self.dist), *extra]  # fmt: skip  # laid out as a table
 
 
 def fake_zip(dist: Path, name: str = "report_fn") -> str:
@@ -152,7 +156,7 @@ def workspace(tmp_path: Path) -> Workspace:
             "alerting": {"parameters": {"StackPrefix": "${prefix}",
                                         "AlertEmails": "ops@example.com"}},
         },
-    }  # fmt: skip
+    }  # fmt: skip  # laid out as a table
     workspace = Workspace(tmp_path, params, templates, tmp_path / "dist", sha)
     workspace.write_plan(plan)
     return workspace

@@ -260,3 +260,23 @@ def test_every_template_has_its_parameters_and_resources_in_the_manual() -> None
         if f"<!-- {kind}: {path.name} -->" not in text
     ]
     assert not missing, f"no page holds: {missing}"
+
+
+REPO_PATH = re.compile(
+    r"`((?:\.ci|bench|cloudformation|dashboards|docs|log_shipper|monitors|opsbundle|report_fn"
+    r"|audit|scripts|tests)/[\w./-]*)`"
+)
+
+
+def test_every_file_of_the_repository_a_page_names_exists() -> None:
+    """A page that names `tests/unit/x.py` or `opsbundle/y.py` names a file (or folder) that is
+    there: a move in the code shows up here, not in a reader's search."""
+    missing = sorted(
+        {
+            f"{page.relative_to(ROOT)}: {name}"
+            for page in EVERY_PAGE
+            for name in REPO_PATH.findall(page.read_text(encoding="utf-8"))
+            if not (ROOT / name.rstrip("/")).exists()
+        }
+    )
+    assert not missing, "\n".join(missing)
