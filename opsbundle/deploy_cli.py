@@ -8,34 +8,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    ProfileNotFound,
-)
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
 from opsbundle import cost, packaging
-from opsbundle.aws import RETRIES, setup_problem
-from opsbundle.changesets import DeployError, Stacks
+from opsbundle.aws import RETRIES
+from opsbundle.changesets import Stacks
 from opsbundle.deploy import Artifacts, Deployer, Outcome, Target, default_bucket
 from opsbundle.exceptions import ConfigError
+from opsbundle.failures import aws_problem
+from opsbundle.progress import Progress
 from opsbundle.settings import Env
 from opsbundle.stacks import ENVIRONMENTS, PARAMS_DIR, load_plan
 
 EXIT_OK = 0
 DEFAULT_DIST = packaging.PROJECT_ROOT / "dist"
-# Answers to an expired or refused identity: credentials exist but do not work.
-CREDENTIAL_ERRORS = frozenset({"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-                               "UnrecognizedClientException", "SignatureDoesNotMatch",
-                               "AccessDenied"})  # fmt: skip
 
 
 def register(commands: Any) -> None:
@@ -43,6 +35,11 @@ def register(commands: Any) -> None:
         "deploy",
         help="deploy every stack of an environment through CloudFormation change sets",
         description="Create a change set per stack in dependency order, show it, ask, execute.",
+        examples=[
+            "opsbundle deploy --env dev --dry-run        # show every change set, change nothing",
+            "opsbundle deploy --env dev --build          # package, then deploy, asking per stack",
+            "opsbundle deploy --env prod --only report --yes",
+        ],
     )
     deploy.add_argument(
         "--env", required=True, metavar="ENV", help=f"one of {', '.join(ENVIRONMENTS)}"
@@ -75,6 +72,10 @@ def register(commands: Any) -> None:
         "cost",
         help="estimate the monthly AWS bill (free tier counted)",
         description=cost.__doc__.splitlines()[0] if cost.__doc__ else None,
+        examples=[
+            "opsbundle cost",
+            "opsbundle cost --log-gb 40 --opensearch-nodes 2 --format json",
+        ],
     )
     cost.add_arguments(estimate)
     estimate.set_defaults(handler=cost_command)
@@ -114,6 +115,7 @@ def deploy_command(
         artifacts=Artifacts(clients["s3"], target.artifact_bucket, target.region,
                             owner=target.account, environment=plan.environment),
         dist=args.dist, out=out, confirm=_always if args.yes else _prompt(stdin, out),
+        progress=getattr(args, "progress", None) or Progress.off(),
     )  # fmt: skip
     try:
         if args.pipeline_config is not None:
@@ -121,10 +123,8 @@ def deploy_command(
                 print(f"wrote {path}", file=out)
             return EXIT_OK
         outcome = deployer.run(dry_run=args.dry_run or False)
-    except ClientError as error:
-        raise _client_problem(error) from None
-    except BotoCoreError as error:
-        raise _botocore_problem(error) from None
+    except (BotoCoreError, ClientError) as error:
+        raise aws_problem(error) from None
     _summary(outcome, out, dry_run=args.dry_run)
     return EXIT_OK
 
@@ -139,37 +139,11 @@ def _connect(session: Any, bucket: str | None) -> tuple[Target, dict[str, Any]]:
         sts = session.client("sts", config=RETRIES)
         account = str(sts.get_caller_identity()["Account"])
         clients = {name: session.client(name, config=RETRIES) for name in ("cloudformation", "s3")}
-    except ClientError as error:
-        raise _client_problem(error) from None
-    except BotoCoreError as error:
-        raise _botocore_problem(error) from None
+    except (BotoCoreError, ClientError) as error:
+        raise aws_problem(error) from None
     return Target(
         account=account, region=region, artifact_bucket=bucket or default_bucket(account, region)
     ), clients
-
-
-def _client_problem(error: ClientError) -> Exception:
-    code = str(error.response.get("Error", {}).get("Code", ""))
-    message = str(error.response.get("Error", {}).get("Message", error))
-    operation = error.operation_name
-    if code in CREDENTIAL_ERRORS:
-        return ConfigError(
-            "AWS credentials",
-            f"{operation} refused them ({code}: {message}); "
-            "sign in again (aws sso login) or pick another AWS_PROFILE",
-        )
-    return DeployError(f"{operation} failed: {code}: {message}")
-
-
-def _botocore_problem(error: BotoCoreError) -> Exception:
-    if problem := setup_problem(error):
-        return problem
-    if isinstance(error, EndpointConnectionError):
-        url = error.kwargs.get("endpoint_url")
-        if endpoint := os.environ.get("AWS_ENDPOINT_URL"):
-            return ConfigError("AWS_ENDPOINT_URL", f"cannot reach {url} ({endpoint})")
-        return DeployError(f"cannot reach {url}: check the network or proxy (HTTPS_PROXY)")
-    return DeployError(str(error))
 
 
 def _always(question: str) -> bool:
