@@ -36,12 +36,18 @@ unit: $(STAMP) ## unit tests only (no network)
 integration: $(STAMP) system-packages ## integration tests only (local servers on 127.0.0.1)
 	$(BIN)/pytest -q -m integration
 
-lint: $(STAMP) ## ruff, mypy, cfn-lint and checkov on every template, parliament on every IAM policy
+REPORTS := $(if $(wildcard reports.yml),reports.yml,reports.example.yml)
+
+lint: $(STAMP) ## ruff, mypy, the reports file, cfn-lint and checkov on every template, parliament on every IAM policy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	@bin=$$(.ci/cfn-tools.sh) && $$bin/cfn-lint cloudformation/*.yaml && \
-	  $$bin/checkov -d cloudformation --framework cloudformation --quiet --compact --skip-download
+	$(BIN)/opsbundle report validate reports.example.yml
+	@if [ -f reports.yml ]; then $(BIN)/opsbundle report validate reports.yml; fi
+	@rm -rf .cache/rendered && $(BIN)/python -m opsbundle.report_stack $(REPORTS) .cache/rendered
+	@bin=$$(.ci/cfn-tools.sh) && $$bin/cfn-lint cloudformation/*.yaml .cache/rendered/*.json && \
+	  $$bin/checkov -d cloudformation --framework cloudformation --quiet --compact --skip-download && \
+	  $$bin/checkov -d .cache/rendered --framework cloudformation --quiet --compact --skip-download
 	.ci/iam-lint.sh
 
 fmt: $(STAMP) ## format and fix what ruff can

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import time
+import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +25,12 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from opsbundle import report_stack
 from opsbundle.changesets import ChangeSet, DeployError, Stacks, render_diff
 from opsbundle.exceptions import ConfigError
 from opsbundle.progress import Progress
-from opsbundle.stacks import Context, Plan, StackSpec, resolve
+from opsbundle.stacks import Context, Plan, StackSpec, load_template, resolve
+from report_fn import reports_file
 
 TEMPLATE_BODY_LIMIT = 51_200  # bytes; larger templates go through S3 (TemplateURL)
 Confirm = Callable[[str], bool]
@@ -241,9 +244,18 @@ def package_key(name: str, dist: Path) -> tuple[str, bytes]:
     return f"lambda/{name}/{digest.hex()}.zip", body
 
 
+def template_body(spec: StackSpec) -> bytes:
+    """The template as deployed: the file, or the report template rendered from the reports
+    file (one schedule per report, opsbundle.report_stack)."""
+    if spec.reports is None:
+        return spec.template.read_bytes()
+    rendered = report_stack.render(load_template(spec.template), reports_file.load(spec.reports))
+    return (json.dumps(rendered, indent=1) + "\n").encode("utf-8")
+
+
 def template_source(spec: StackSpec, artifacts: Artifacts) -> tuple[str | None, str | None]:
     """(TemplateBody, TemplateURL): the body when it fits, else an S3 URL (version pinned)."""
-    body = spec.template.read_bytes()
+    body = template_body(spec)
     if len(body) <= TEMPLATE_BODY_LIMIT:
         return body.decode("utf-8"), None
     key = f"templates/{spec.name}/{hashlib.sha256(body).hexdigest()}.yaml"
@@ -297,6 +309,9 @@ class Deployer:
                     ) from None
         for name in self._plan.packages():
             package_key(name, self._dist)
+        for spec in self._plan.stacks:
+            if spec.reports is not None:
+                _check_reports_in_zip(spec.reports, self._dist / "report_fn.zip")
 
     def context(
         self, outputs: Mapping[str, Mapping[str, str]], packages: Mapping[str, Stored]
@@ -440,7 +455,31 @@ class Deployer:
             path = directory / f"{spec.name}.json"
             path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
             written.append(path)
+            if report_stack.renders(spec.template):
+                # The pipeline deploys the report stack from here: rendered from the reports
+                # file when there is one, else the committed template as it is.
+                path = directory / f"{spec.name}.template.json"
+                body = template_body(spec) if spec.reports else (
+                    json.dumps(load_template(spec.template), indent=1) + "\n"
+                ).encode("utf-8")  # fmt: skip
+                path.write_bytes(body)
+                written.append(path)
         return written
+
+
+def _check_reports_in_zip(reports: Path, zip_path: Path) -> None:
+    """The function must read the reports file its schedules were rendered from."""
+    with zipfile.ZipFile(zip_path) as archive:
+        try:
+            shipped = archive.read(report_stack.REPORTS_FILE)
+        except KeyError:
+            shipped = None
+    if shipped is None:
+        raise ConfigError(str(zip_path), f"has no reports.yml, but the stack is rendered from "
+                          f"{reports}: run make package again")  # fmt: skip
+    if shipped != reports.read_bytes():
+        raise ConfigError(str(zip_path), f"carries another reports.yml than {reports}: "
+                          "run make package again")  # fmt: skip
 
 
 def _args(error: Exception, stopped: str) -> tuple[str, ...]:

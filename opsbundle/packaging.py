@@ -4,7 +4,8 @@
 
 Each `DIST_DIR/<name>.zip` holds the part's package and the shared `opsbundle/` package
 (source `.py` files only: no `__pycache__`, no tests) plus the runtime dependencies from
-pyproject.toml's `[project].dependencies`, as wheels for manylinux aarch64 / CPython 3.12.
+pyproject.toml's `[project].dependencies`, as wheels for manylinux aarch64 / CPython 3.12,
+and the project-root files a Lambda lists as `data` when they exist (report_fn: reports.yml).
 Next to it, `<name>.zip.sha256` holds base64(sha256(zip)), the form Lambda reports as
 `CodeSha256`, so deploy tooling can skip functions whose code did not change.
 
@@ -50,6 +51,13 @@ gRPC transport), which the log shipper, speaking HTTP, never loads. The zip impo
 (tests/integration/deploy/test_packages_import.py) imports every handler from the unpacked
 zip, so an omission that a handler did need fails the build's tests, not a cold start.
 
+Finer still, a Lambda may `prune` files of a distribution it ships but never loads. Pillow
+(the report's chart) carries a shared library per image format; the chart writes PNG with
+FreeType text, so the AVIF, WebP and colour-management extensions and their libraries (2.4 MB
+zipped, 7.1 MB unpacked; `readelf -d` shows nothing else links them) stay out. Pillow imports
+a format's plugin only when that format is used, and treats a missing one as unsupported. A
+test draws the chart with a Pillow pruned the same way (test_packages_import.py).
+
 Each .py file is shipped with its bytecode for CPython 3.12 (`__pycache__/*.cpython-312.pyc`,
 compiled by a python3.12 found on this machine). Lambda's task folder is read-only, so without
 them every cold start compiles every module it imports: for the log shipper, 5.2 billion
@@ -70,6 +78,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import fnmatch
 import hashlib
 import itertools
 import json
@@ -100,6 +109,8 @@ class Lambda:
     requires: tuple[str, ...]  # names of pyproject dependencies it imports at run time
     bundles: tuple[str, ...] = ()  # runtime-provided distributions it ships anyway (see above)
     omits: tuple[str, ...] = ()  # required by a dependency, never imported by the function
+    data: tuple[str, ...] = ()  # files at the project root it ships when they exist
+    prunes: tuple[str, ...] = ()  # files of shipped distributions it never loads (zip paths)
 
     def runtime_provided(self) -> dict[str, str]:
         """RUNTIME_PROVIDED less what this Lambda bundles itself."""
@@ -107,10 +118,29 @@ class Lambda:
         return {name: v for name, v in RUNTIME_PROVIDED.items() if name not in shipped}
 
 
+# Pillow's extensions for formats the chart never reads or writes, and the libraries only they
+# link (readelf -d: _imaging and _imagingft need none of these).
+PILLOW_UNUSED = (
+    "PIL/_avif.*.so", "pillow.libs/libavif-*",
+    "PIL/_webp.*.so", "pillow.libs/libwebp*", "pillow.libs/libsharpyuv-*",
+    "PIL/_imagingcms.*.so", "pillow.libs/liblcms2-*",
+)  # fmt: skip
+
 LAMBDAS: dict[str, Lambda] = {
     "report_fn": Lambda(
         packages=("report_fn", "opsbundle"),
-        requires=("aws-lambda-powertools", "prometheus-client", "requests", "slack-sdk", "tzdata"),
+        requires=(
+            "aws-lambda-powertools",
+            "jsonschema",
+            "pillow",
+            "prometheus-client",
+            "pyyaml",
+            "requests",
+            "slack-sdk",
+            "tzdata",
+        ),
+        data=("reports.yml",),  # the reports file (REPORTS_FILE=reports.yml in the stack)
+        prunes=PILLOW_UNUSED,  # the chart is PNG with FreeType text (see above)
     ),
     "monitors": Lambda(
         packages=("monitors", "opsbundle"),
@@ -180,6 +210,7 @@ BUILD_ONLY = frozenset({
     "opsbundle/packaging.py", "opsbundle/deploy.py", "opsbundle/deploy_cli.py",
     "opsbundle/stacks.py", "opsbundle/changesets.py", "opsbundle/cost.py",
     "opsbundle/iam_policies.py",
+    "opsbundle/report_stack.py",
 })  # fmt: skip
 
 Entry = tuple[str, Path]  # (name in the zip, file on disk)
@@ -556,9 +587,14 @@ def build(
                 wanted, site, cache, offline=offline, pip=pip, provided=provided,
                 omits=LAMBDAS[name].omits,
             )  # fmt: skip
-            dependencies = collect_tree(site)
+            prunes = LAMBDAS[name].prunes
+            dependencies = [
+                entry for entry in collect_tree(site)
+                if not any(fnmatch.fnmatchcase(entry[0], pattern) for pattern in prunes)
+            ]  # fmt: skip
             sources = collect_sources(root / package for package in LAMBDAS[name].packages)
-            entries = [e for e in sources if e[0] not in BUILD_ONLY] + dependencies
+            data = [(file, root / file) for file in LAMBDAS[name].data if (root / file).is_file()]
+            entries = [e for e in sources if e[0] not in BUILD_ONLY] + data + dependencies
             if compiler:
                 entries += compile_bytecode(entries, compiler, Path(scratch) / name / "pyc")
             check_unzipped_size(entries)

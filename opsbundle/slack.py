@@ -9,6 +9,7 @@ decides (the report looks for the message by its metadata) instead of posting tw
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.error import URLError
@@ -211,8 +212,11 @@ class SlackClient:
         content: bytes,
         title: str,
         thread_ts: str | None = None,
+        alt_text: str | None = None,
     ) -> str:
-        """Share a file with files_upload_v2 (the old files.upload is retired); its file ID."""
+        """Share a file with files_upload_v2 (the old files.upload is retired); its file ID.
+        `alt_text` describes an image for screen readers."""
+        extra: dict[str, Any] = {"alt_txt": alt_text[:1000]} if alt_text else {}
         response = self._call(
             "files_upload_v2",
             channel=self.resolve_channel(channel),
@@ -220,13 +224,23 @@ class SlackClient:
             content=content,
             title=title,
             thread_ts=thread_ts,
+            **extra,
         )
         return str(response["file"]["id"])
 
     def find_message(
-        self, *, channel: str, event_type: str, key: str, value: str, oldest: float
+        self,
+        *,
+        channel: str,
+        event_type: str,
+        key: str,
+        value: str,
+        oldest: float,
+        also: Mapping[str, str] | None = None,
     ) -> str | None:
-        """The ts of a message since `oldest` whose metadata payload has key == value."""
+        """The ts of a message since `oldest` whose metadata payload has key == value (and
+        every pair in `also`: two reports may post the same slot to one channel)."""
+        wanted = {key: value, **(also or {})}
         channel_id = self.resolve_channel(channel)
         cursor = None
         while True:
@@ -241,7 +255,9 @@ class SlackClient:
             for message in page.get("messages", []):
                 metadata = message.get("metadata") or {}
                 payload = metadata.get("event_payload") or {}
-                if metadata.get("event_type") == event_type and payload.get(key) == value:
+                if metadata.get("event_type") == event_type and all(
+                    payload.get(name) == expected for name, expected in wanted.items()
+                ):
                     return str(message["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:

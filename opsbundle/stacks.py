@@ -46,7 +46,9 @@ from typing import Any
 
 import yaml
 
+from opsbundle import report_stack
 from opsbundle.exceptions import ConfigError
+from report_fn import reports_file
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +123,7 @@ class StackSpec:
     capabilities: tuple[str, ...] = DEFAULT_CAPABILITIES
     needs: tuple[str, ...] = ()  # stacks whose outputs it uses
     packages: tuple[str, ...] = ()  # Lambdas whose zips it uses
+    reports: Path | None = None  # the reports file its template is rendered from (report_stack)
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,25 @@ def _stack_spec(
         name=name, stack_name=f"{prefix}-{name}", template=template, parameters=parameters,
         capabilities=tuple(capabilities), needs=tuple(dict.fromkeys(needs)),
         packages=tuple(dict.fromkeys(packages)),
+        reports=_reports_file(template, templates_dir.parent, parameters, where),
     )  # fmt: skip
+
+
+def _reports_file(
+    template: Path, root: Path, parameters: Mapping[str, str], where: str
+) -> Path | None:
+    """The reports file the report template is rendered from, checked; None without one.
+    A bad file stops the deploy here, before any AWS call."""
+    path = _display(root / report_stack.REPORTS_FILE)
+    if not report_stack.renders(template) or not path.is_file():
+        return None
+    reports_file.load(path)  # raises ConfigError: one line naming the report and the field
+    if report_stack.EXPRESSION_PARAMETER in parameters:
+        raise ConfigError(
+            f"{where}.parameters.{report_stack.EXPRESSION_PARAMETER}",
+            f"{path} gives every report its own schedule: remove this parameter",
+        )
+    return path
 
 
 def _reference(kind: str, argument: str, *, stack: str, lambdas: frozenset[str], where: str) -> str:

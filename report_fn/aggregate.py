@@ -78,6 +78,7 @@ class Comparison:
     totals: Totals | None
     origin: str  # crm, archive, unavailable
     note: str = ""
+    per_hour: list[HourCount] | None = None  # from the CRM's leads; None from the archive
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -158,6 +159,17 @@ def count_totals(leads: Iterable[Lead], window: Window) -> Totals:
     return Totals(leads=sum(statuses.values()), by_status=dict(statuses))
 
 
+def hourly(leads: Iterable[Lead], window: Window) -> list[HourCount]:
+    """Leads per elapsed hour of a window (a comparison's, for the chart)."""
+    hours = hour_starts(window)
+    counts = [0] * len(hours)
+    start_ts = window.start.timestamp()
+    for lead in leads:
+        if window.start <= lead.created < window.end:
+            counts[int((lead.created.timestamp() - start_ts) // 3600)] += 1
+    return _label_hours(hours, counts, window)
+
+
 def aggregate(
     *,
     name: str,
@@ -167,8 +179,10 @@ def aggregate(
     comparisons: list[Comparison],
     quality: DataQuality,
     top_n: int = 5,
+    dimensions: tuple[str, ...] = DIMENSIONS,
 ) -> LeadReport:
-    """One pass over the leads; those outside the window are left out."""
+    """One pass over the leads; those outside the window are left out. `dimensions`: the
+    breakdowns the report shows (all four by default)."""
     start, end = window.start, window.end
     start_ts = start.timestamp()
     hours = hour_starts(window)
@@ -201,7 +215,7 @@ def aggregate(
         window=window,
         totals=Totals(leads=len(in_window), by_status=dict(statuses)),
         comparisons=comparisons,
-        breakdowns=[_breakdown(d, by_dim[d], signed_by_dim[d], top_n) for d in DIMENSIONS],
+        breakdowns=[_breakdown(d, by_dim[d], signed_by_dim[d], top_n) for d in dimensions],
         per_hour=_label_hours(hours, per_hour, window),
         data_quality=quality,
         leads=in_window,

@@ -8,6 +8,7 @@ from opsbundle import aws
 from opsbundle import settings as names
 from opsbundle.metrics import RunMetrics
 from opsbundle.secrets import Secrets
+from opsbundle.settings import Env
 from opsbundle.slack import SlackClient
 from report_fn.archive import ReportArchive
 from report_fn.config import ReportSettings
@@ -18,6 +19,7 @@ from report_fn.crm.salesforce import SalesforceConnector
 from report_fn.crm.sample import SampleConnector
 from report_fn.job import ReportJob
 from report_fn.ledger import SlotLedger
+from report_fn.mail import Mailer
 from report_fn.notify import FailureNotifier
 
 
@@ -63,6 +65,16 @@ def build_connector(
     )
 
 
+def slack_client(settings: ReportSettings, *, secrets: Secrets) -> SlackClient:
+    token_arn = Env().required(
+        names.SLACK_TOKEN_SECRET_ARN, settings.slack_secret_arn, why="needed to post to Slack"
+    )
+    return SlackClient(
+        token=secrets.token(token_arn, setting=names.SLACK_TOKEN_SECRET_ARN),
+        base_url=settings.slack_base_url,
+    )
+
+
 def build_job(
     settings: ReportSettings,
     *,
@@ -71,7 +83,7 @@ def build_job(
     secrets: Secrets | None = None,
     clients: dict[str, Any] | None = None,
 ) -> ReportJob:
-    """`clients` may hold ready boto3 clients by service name (dynamodb, s3, sns)."""
+    """`clients` may hold ready boto3 clients by service name (dynamodb, s3, sns, sesv2)."""
     clients = clients or {}
     secrets = secrets or Secrets(boto3_client=clients.get("secretsmanager"))
     job = ReportJob(
@@ -82,16 +94,24 @@ def build_job(
         metrics=metrics,
         top_n=settings.top_n,
         attach_csv=settings.attach_csv,
+        filters=settings.filters,
+        dimensions=settings.breakdowns,
+        title=settings.title,
+        thresholds=settings.thresholds,
+        post_when_flagged=settings.post_when_flagged,
+        chart=settings.chart,
+        email_to=settings.email_to,
+        email_subject=settings.email_subject,
+        channel_setting=settings.channel_setting,
     )
     if dry_run:
         return job
     assert settings.slack_secret_arn and settings.table and settings.archive_bucket
-    slack = SlackClient(
-        token=secrets.token(settings.slack_secret_arn, setting=names.SLACK_TOKEN_SECRET_ARN),
-        base_url=settings.slack_base_url,
-    )
+    slack = slack_client(settings, secrets=secrets)
     job.slack = slack
-    job.channel = settings.slack_channel
+    job.channels = settings.channels or (
+        (settings.slack_channel,) if settings.slack_channel else ()
+    )
     job.ledger = SlotLedger(table_name=settings.table, boto3_client=clients.get("dynamodb"))
     job.archive = ReportArchive(
         bucket=settings.archive_bucket,
@@ -99,6 +119,8 @@ def build_job(
         kms_key_id=settings.archive_kms_key_id,
         boto3_client=clients.get("s3"),
     )
+    if settings.email_to and settings.email_from:
+        job.mailer = Mailer(sender=settings.email_from, sesv2_client=clients.get("sesv2"))
     job.notifier = FailureNotifier(
         slack=slack,
         ops_channel=settings.slack_ops_channel,

@@ -1,4 +1,10 @@
-"""`opsbundle report run`: build the report now or for a given slot; preview or post it."""
+"""`opsbundle report`: run a report now or for a slot, try one in a test channel, check the
+reports file.
+
+    report run [--report NAME] ...   build and post once (or preview with --dry-run)
+    report test NAME [--dry-run]     post to the test channel (or print), nothing recorded
+    report validate [FILE]           check the reports file: exit 0, or 2 with one line
+"""
 
 from __future__ import annotations
 
@@ -6,59 +12,180 @@ import argparse
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from opsbundle import settings as names
 from opsbundle.cli import EXIT_OK
 from opsbundle.exceptions import ConfigError
 from opsbundle.metrics import RunMetrics
-from report_fn import render
-from report_fn.assemble import build_job
-from report_fn.config import CRM_KINDS, ReportSettings
+from opsbundle.secrets import Secrets
+from opsbundle.settings import Env
+from report_fn import chart, render, reports_file
+from report_fn.assemble import build_job, slack_client
+from report_fn.config import CRM_KINDS, ReportSettings, reports_path, settings_for
+from report_fn.job import Outcome
+from report_fn.mail import email_message
 
-FORMATS = ("text", "blocks", "json")
+FORMATS = ("text", "blocks", "json", "email")
+DEFAULT_FILE = "reports.yml"
 
 
 def register(commands: Any) -> None:
-    report = commands.add_parser("report", help="the lead report")
+    report = commands.add_parser("report", help="the lead reports")
     actions = report.add_subparsers(dest="action", required=True, metavar="ACTION")
     run = actions.add_parser(
         "run",
-        help="build the lead report and post it to Slack (or preview it with --dry-run)",
-        description="Build the lead report for a slot and post it once, or preview it.",
+        help="build a report and post it to Slack once (or preview it with --dry-run)",
+        description="Build a report for a slot and post it once, or preview it.",
     )
+    run.add_argument("--report", metavar="NAME", help="a report of the reports file")
+    _common(run)
     run.add_argument("--source", choices=CRM_KINDS, help="where leads come from (CRM_KIND)")
     run.add_argument("--dry-run", action="store_true", help="print the report; post nothing")
-    run.add_argument("--format", choices=FORMATS, default="text", help="output (default text)")
-    run.add_argument("--at", help="the slot's scheduled time, ISO 8601 (default: now)")
     run.add_argument("--timezone", help="IANA time zone (REPORT_TIMEZONE)")
     run.add_argument("--top", type=int, help="rows per breakdown (REPORT_TOP_N)")
     run.set_defaults(handler=run_command)
 
+    test = actions.add_parser(
+        "test",
+        help="post one report of the reports file to a test channel (or print it)",
+        description="Build the named report and post it to a test channel: no slot is "
+        "claimed, nothing is archived or e-mailed, and mentions notify nobody.",
+    )
+    test.add_argument("name", metavar="NAME", help="the report's name in the reports file")
+    _common(test)
+    test.add_argument("--channel", help="the test channel (default: REPORT_TEST_CHANNEL, "
+                      "then the file's test_channel)")  # fmt: skip
+    test.add_argument("--dry-run", action="store_true", help="print the report; post nothing")
+    test.set_defaults(handler=test_command)
+
+    validate = actions.add_parser(
+        "validate",
+        help="check the reports file against its schema",
+        description="Check a reports file: exit 0 when it is valid, 2 with one line naming "
+        "the report and the field when it is not.",
+    )
+    validate.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help=f"the file (default: REPORTS_FILE, then ./{DEFAULT_FILE})",
+    )
+    validate.set_defaults(handler=validate_command)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--file", type=Path, help="the reports file (default: REPORTS_FILE)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="output: text, blocks (the Slack payload), json, email (HTML)",
+    )
+    parser.add_argument("--at", help="the slot's scheduled time, ISO 8601 (default: now)")
+    parser.add_argument("--chart", type=Path, metavar="PNG",
+                        help="also write the chart of leads per hour to this file")  # fmt: skip
+
 
 def run_command(args: argparse.Namespace) -> int:
     at = _parse_at(args.at)
-    settings = ReportSettings.load(
-        crm_kind=args.source, timezone=args.timezone, top_n=args.top, dry_run=args.dry_run
-    )
-    metrics = RunMetrics(service="report_fn")
-    job = build_job(settings, metrics=metrics, dry_run=args.dry_run)
+    settings = settings_for(
+        args.report, path=args.file, crm_kind=args.source, timezone=args.timezone,
+        top_n=args.top, dry_run=args.dry_run,
+    )  # fmt: skip
+    job = build_job(settings, metrics=RunMetrics(service="report_fn"), dry_run=args.dry_run)
     outcome = job.run(at, dry_run=args.dry_run)
+    _print(outcome, args, posted=not args.dry_run)
+    if not args.dry_run and args.format == "text":
+        print(f"\n{outcome.status}: channel {outcome.channel}, ts {outcome.ts}")
+    return EXIT_OK
+
+
+def test_command(args: argparse.Namespace) -> int:
+    at = _parse_at(args.at)
+    settings = settings_for(args.name, path=args.file, dry_run=True)
+    job = build_job(settings, metrics=RunMetrics(service="report_fn"), dry_run=True)
+    if args.dry_run:
+        report = job.build(at)
+        outcome = Outcome("dry_run", report.scheduled_time, report,
+                          framing=job.framing(report, test=True))  # fmt: skip
+        _print(outcome, args, posted=False)
+        _say_if_quiet(settings, outcome)
+        return EXIT_OK
+    channel = args.channel or settings.test_channel
+    if not channel:
+        raise ConfigError(
+            "--channel",
+            f"no test channel: pass --channel, set {names.REPORT_TEST_CHANNEL} "
+            "or test_channel in the reports file",
+        )
+    job.slack = slack_client(settings, secrets=Secrets())
+    outcome = job.run_test(at, channel=channel)
+    _print(outcome, args, posted=False)
+    print(f"\nposted a test of {settings.name} to {channel}: ts {outcome.ts}")
+    _say_if_quiet(settings, outcome)
+    return EXIT_OK
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    path = args.file or reports_path(Env())
+    if path is None:
+        if not Path(DEFAULT_FILE).is_file():
+            raise ConfigError(names.REPORTS_FILE, f"is not set and there is no ./{DEFAULT_FILE}; "
+                              "name the file: opsbundle report validate FILE")  # fmt: skip
+        path = Path(DEFAULT_FILE)
+    loaded = reports_file.load(path)
+    count = len(loaded.reports)
+    print(f"{path}: {count} report{'s' * (count != 1)}, valid")
+    for name, spec in loaded.reports.items():
+        details = [spec.schedule.describe(), spec.timezone or f"${names.REPORT_TIMEZONE}",
+                   "→ " + (", ".join(spec.channels) if spec.channels else
+                           f"${names.SLACK_CHANNEL}")]  # fmt: skip
+        if spec.thresholds:
+            count = len(spec.thresholds)
+            only = ", posts only when one holds" if spec.post_when_flagged else ""
+            details.append(f"{count} threshold{'s' * (count > 1)}{only}")
+        if spec.chart:
+            details.append("chart")
+        if spec.email:
+            details.append(f"e-mail to {len(spec.email.to)}")
+        print(f"  {name}: " + "; ".join(details))
+    return EXIT_OK
+
+
+def _print(outcome: Outcome, args: argparse.Namespace, *, posted: bool) -> None:
     report = outcome.report
+    framing = outcome.framing
+    if args.chart is not None and report is not None:
+        args.chart.write_bytes(chart.render_png(chart.chart_data(report)))
     if args.format == "json":
         payload = report.to_json() if report else {}
-        if not args.dry_run:
+        if framing and framing.flags and report:  # only for reports with thresholds
+            payload["flags"] = [_flag_json(flag) for flag in framing.flags]
+        if posted:
             payload = {"outcome": outcome.to_json(), "report": payload or None}
         print(json.dumps(payload, indent=2, ensure_ascii=False))
     elif args.format == "blocks":
-        message = render.slack_message(report) if report else None
+        message = render.slack_message(report, framing) if report else None
         print(json.dumps({"text": message.text, "blocks": message.blocks} if message else {},
                          indent=2, ensure_ascii=False))  # fmt: skip
-    else:
+    elif args.format == "email":
         if report:
-            sys.stdout.write(render.text_report(report))
-        if not args.dry_run:
-            print(f"\n{outcome.status}: channel {outcome.channel}, ts {outcome.ts}")
-    return EXIT_OK
+            mail = email_message(report, framing)
+            print(f"Subject: {mail.subject}\n\n{mail.html}")
+    elif report:
+        sys.stdout.write(render.text_report(report, framing))
+
+
+def _flag_json(flag: Any) -> dict[str, Any]:
+    return {"when": flag.threshold.condition.text, "say": flag.threshold.say,
+            "state": flag.check.state, "detail": flag.check.detail}  # fmt: skip
+
+
+def _say_if_quiet(settings: ReportSettings, outcome: Outcome) -> None:
+    if settings.post_when_flagged and outcome.framing and not outcome.framing.raised:
+        print(f"(no condition holds: on schedule, {settings.name} would have posted nothing)")
 
 
 def _parse_at(value: str | None) -> datetime:

@@ -1,11 +1,14 @@
 """Lambda entry point: EventBridge Scheduler passes the slot's scheduled time.
 
 The schedule's input is {"scheduled_time": "<aws.scheduler.scheduled-time>", ...}; an
-EventBridge rule's "Scheduled Event" (its `time`) works too.
+EventBridge rule's "Scheduled Event" (its `time`) works too. With a reports file
+(REPORTS_FILE), each report's schedule adds {"report": "<name>"}; an event without one runs
+the environment's report (or the file's only report).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -14,10 +17,12 @@ from opsbundle.log import get_logger
 from opsbundle.metrics import RunMetrics
 from opsbundle.secrets import Secrets
 from report_fn.assemble import build_job
-from report_fn.config import ReportSettings
+from report_fn.config import settings_for
 from report_fn.exceptions import EventError
+from report_fn.reports_file import NAME_PATTERN
 
 SERVICE = "report_fn"
+REPORT_NAME = re.compile(NAME_PATTERN)
 # One per warm container, so its cache spares Secrets Manager a call on every invocation.
 SECRETS = Secrets()
 
@@ -40,14 +45,25 @@ def scheduled_time(event: Any) -> datetime:
     return moment
 
 
+def report_name(event: Mapping[str, Any]) -> str | None:
+    """The report a schedule names, or None for the environment's one report."""
+    value = event.get("report")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not REPORT_NAME.match(value):
+        raise EventError(f"the event's report {value!r} is not a report name")
+    return value
+
+
 def handler(event: Any, context: Any) -> dict[str, Any]:
     logger = get_logger()
     metrics = RunMetrics(service=SERVICE)
     try:
         at = scheduled_time(event)
         logger.info("report invoked", extra={"scheduled_time": at.isoformat(),
+                                             "report": report_name(event),
                                              "attempt": _attempt(event)})  # fmt: skip
-        job = build_job(ReportSettings.load(), metrics=metrics, secrets=SECRETS)
+        job = build_job(settings_for(report_name(event)), metrics=metrics, secrets=SECRETS)
         outcome = job.run(at, deadline_seconds=_remaining_seconds(context))
         logger.info("report done", extra=outcome.to_json())
         return outcome.to_json()

@@ -5,6 +5,14 @@ message `ts` is stored once posted, so a retried or duplicated invocation finds 
 nothing. Every later update is conditional on still owning the claim. A claim left behind
 by a run that died holds its lease until the run's own deadline; after that a retry may
 take over, and first looks in the channel for a message carrying this slot's metadata.
+
+A report may post to several channels: each channel's message `ts` is recorded under
+`posts` as soon as it is posted, so a retry after a failure between two channels posts only
+to the ones still missing. A report that posts only when a condition holds records a slot in
+which none held as QUIET, so a duplicate invocation does not decide it again. The e-mail is
+sent at most once per slot: `email` is set to "sending" by a conditional write before SES is
+called ("sent" or "failed" after), and only a slot with no e-mail yet, or a failed one, is
+e-mailed.
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +31,8 @@ from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
 from report_fn.exceptions import ReportError, SlotBusyError
 
-IN_PROGRESS, POSTED, FAILED = "IN_PROGRESS", "POSTED", "FAILED"
+IN_PROGRESS, POSTED, FAILED, QUIET = "IN_PROGRESS", "POSTED", "FAILED", "QUIET"
+EMAIL_SENDING, EMAIL_SENT, EMAIL_FAILED = "sending", "sent", "failed"
 CLAIMED, TAKEN_OVER, ALREADY_POSTED = "claimed", "taken_over", "already_posted"
 DEFAULT_LEASE_SECONDS = 900  # a run without a deadline (the CLI); Lambda passes its own
 LEASE_MARGIN_SECONDS = 30
@@ -39,6 +48,9 @@ class Claim:
     channel: str | None = None  # already_posted: where and which message
     ts: str | None = None
     archived: bool = False
+    posts: dict[str, str] = field(default_factory=dict)  # channel as configured -> message ts
+    quiet: bool = False  # already_posted: nothing held, nothing was posted
+    email: str | None = None  # sending, sent, failed; None: no e-mail tried for this slot
 
 
 def slot_key(report: str, slot: datetime) -> str:
@@ -78,6 +90,7 @@ class SlotLedger:
                     "attempts": {"N": "1"},
                     "claimed_at": {"N": str(now)},
                     "expires_at": {"N": str(int(slot.timestamp()) + self._retention)},
+                    "posts": {"M": {}},
                 },
                 ConditionExpression="attribute_not_exists(pk)",
             )
@@ -86,12 +99,15 @@ class SlotLedger:
             pass
         item = self._get(key)
         status = item["status"]["S"]
-        if status == POSTED:
+        if status in (POSTED, QUIET):
             return Claim(
                 state=ALREADY_POSTED,
                 channel=item.get("channel", {}).get("S"),
                 ts=item.get("ts", {}).get("S"),
                 archived=item.get("archived", {}).get("BOOL", False),
+                posts=_posts(item),
+                quiet=status == QUIET,
+                email=item.get("email", {}).get("S"),
             )
         held_until = int(item["lease_until"]["N"])
         if status == IN_PROGRESS and held_until > now:
@@ -102,7 +118,8 @@ class SlotLedger:
             self._call(
                 "update_item",
                 Key={"pk": {"S": key}},
-                UpdateExpression="SET #s = :busy, #o = :me, lease_until = :lease ADD attempts :one",
+                UpdateExpression="SET #s = :busy, #o = :me, lease_until = :lease, "
+                "posts = if_not_exists(posts, :none) ADD attempts :one",
                 ConditionExpression="#s = :seen AND lease_until = :seen_lease",
                 ExpressionAttributeNames={"#s": "status", "#o": "owner"},
                 ExpressionAttributeValues={
@@ -112,6 +129,7 @@ class SlotLedger:
                     ":one": {"N": "1"},
                     ":seen": {"S": status},
                     ":seen_lease": {"N": str(held_until)},
+                    ":none": {"M": {}},
                 },
             )
         except _ConditionFailed:
@@ -121,19 +139,67 @@ class SlotLedger:
             owner=owner,
             previous_status=status,
             claimed_at=float(item["claimed_at"]["N"]) if "claimed_at" in item else None,
+            posts=_posts(item),
         )
 
     def mark_posted(
         self, report: str, slot: datetime, *, owner: str, channel: str, ts: str,
-        archive_key: str | None,
+        archive_key: str | None, posts: dict[str, str] | None = None,
     ) -> None:  # fmt: skip
+        """The slot is done: `channel`/`ts` the first channel's message, `posts` every one."""
         values = {":posted": {"S": POSTED}, ":channel": {"S": channel}, ":ts": {"S": ts},
-                  ":archived": {"BOOL": archive_key is not None}}  # fmt: skip
-        expression = "SET #s = :posted, channel = :channel, ts = :ts, archived = :archived"
+                  ":archived": {"BOOL": archive_key is not None},
+                  ":posts": {"M": {name: {"S": value} for name, value in (posts or {}).items()}},
+                  }  # fmt: skip
+        expression = (
+            "SET #s = :posted, channel = :channel, ts = :ts, archived = :archived, posts = :posts"
+        )
         if archive_key:
             expression += ", archive_key = :key"
             values[":key"] = {"S": archive_key}
         self._update_owned(report, slot, owner, expression, values)
+
+    def mark_channel_posted(
+        self, report: str, slot: datetime, *, owner: str, channel: str, ts: str
+    ) -> None:
+        """One of several channels has the message: a retry must not post there again."""
+        self._update_owned(
+            report, slot, owner, "SET posts.#channel = :ts", {":ts": {"S": ts}},
+            names={"#channel": channel},
+        )  # fmt: skip
+
+    def mark_quiet(self, report: str, slot: datetime, *, owner: str) -> None:
+        """No condition held in a report that posts only when one does: the slot is done."""
+        self._update_owned(report, slot, owner, "SET #s = :quiet", {":quiet": {"S": QUIET}})
+
+    def claim_email(self, report: str, slot: datetime) -> bool:
+        """Take the slot's e-mail (once, or again after a failure); False: taken already."""
+        try:
+            self._call(
+                "update_item",
+                Key={"pk": {"S": slot_key(report, slot)}},
+                UpdateExpression="SET email = :sending",
+                ConditionExpression="#s = :posted AND (attribute_not_exists(email) "
+                "OR email = :failed)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={
+                    ":sending": {"S": EMAIL_SENDING},
+                    ":posted": {"S": POSTED},
+                    ":failed": {"S": EMAIL_FAILED},
+                },
+            )
+        except _ConditionFailed:
+            return False
+        return True
+
+    def mark_email(self, report: str, slot: datetime, *, state: str) -> None:
+        """After SES answered: sent, or failed (a later retry may send it)."""
+        self._call(
+            "update_item",
+            Key={"pk": {"S": slot_key(report, slot)}},
+            UpdateExpression="SET email = :state",
+            ExpressionAttributeValues={":state": {"S": state}},
+        )
 
     def release(self, report: str, slot: datetime, *, owner: str, reason: str) -> None:
         """Give the slot back after a failure, so the platform's retry can build it."""
@@ -161,8 +227,9 @@ class SlotLedger:
             raise ReportError(f"{slot_key(report, slot)} is no longer marked posted") from None
 
     def _update_owned(
-        self, report: str, slot: datetime, owner: str, expression: str, values: dict[str, Any]
-    ) -> None:
+        self, report: str, slot: datetime, owner: str, expression: str, values: dict[str, Any],
+        *, names: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
         key = slot_key(report, slot)
         try:
             self._call(
@@ -170,7 +237,7 @@ class SlotLedger:
                 Key={"pk": {"S": key}},
                 UpdateExpression=expression,
                 ConditionExpression="#o = :me AND #s = :in_progress",
-                ExpressionAttributeNames={"#s": "status", "#o": "owner"},
+                ExpressionAttributeNames={"#s": "status", "#o": "owner", **(names or {})},
                 ExpressionAttributeValues={
                     **values,
                     ":me": {"S": owner},
@@ -207,6 +274,11 @@ class SlotLedger:
             if problem:
                 raise problem from None
             raise ReportError(f"DynamoDB table {self._table}: {error}") from None
+
+
+def _posts(item: dict[str, Any]) -> dict[str, str]:
+    posts = item.get("posts", {}).get("M", {})
+    return {channel: value["S"] for channel, value in posts.items() if "S" in value}
 
 
 class _ConditionFailed(Exception):

@@ -1,9 +1,10 @@
 """The report as Slack Block Kit, a plain-text fallback, a terminal preview and a CSV (pure).
 
 Every string that came from the CRM goes through `escape()` before it reaches Slack, so a
-lead source called "<!channel>" is shown, not obeyed. Slack's limits are kept by
-construction: at most 50 blocks, 3,000 characters a section, 10 fields, a 150-character
-header; long breakdowns end in "…and N more".
+lead source called "<!channel>" is shown, not obeyed. The only mentions in a message are the
+ones the reports file asks for when a threshold holds, built here from checked IDs. Slack's
+limits are kept by construction: at most 50 blocks, 3,000 characters a section, 10 fields,
+a 150-character header; long breakdowns end in "…and N more".
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from slack_sdk.models.blocks import (
 
 from opsbundle.slack import escape
 from report_fn.aggregate import Breakdown, Comparison, LeadReport, Totals
+from report_fn.thresholds import HOLDS, Flag
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -51,6 +53,29 @@ SKIP_REASONS = {
 
 
 @dataclass(frozen=True)
+class Framing:
+    """What the reports file adds around the numbers."""
+
+    title: str | None = None  # the report's own title; else "Lead report[: name]"
+    flags: tuple[Flag, ...] = ()  # every threshold's check, held or not
+    limited_to: str = ""  # the filters, described
+    ping: bool = True  # False (report test): mentions are shown, nobody is notified
+    test: bool = False
+
+    @property
+    def raised(self) -> list[Flag]:
+        return [flag for flag in self.flags if flag.check.state == HOLDS]
+
+
+def mention(value: str, *, ping: bool = True) -> str:
+    """Slack's mention syntax for here, channel or a user group ID (checked by the file's
+    schema), or the same as plain text when nobody should be notified."""
+    if not ping:
+        return f"@{value}" if value in ("here", "channel") else f"@usergroup:{value}"
+    return f"<!{value}>" if value in ("here", "channel") else f"<!subteam^{value}>"
+
+
+@dataclass(frozen=True)
 class SlackMessage:
     text: str  # the notification / fallback text
     blocks: list[dict[str, Any]]
@@ -73,20 +98,34 @@ def delta(current: float, previous: float | None, *, unit: str = "", pct: bool =
     return f"{arrow} {amount} ({sign}{abs(change) / previous * 100:.0f}%)"
 
 
-def title(report: LeadReport) -> str:
+def report_name(report: LeadReport, framing: Framing | None = None) -> str:
+    if framing and framing.title:
+        name = framing.title
+    else:
+        name = "Lead report" if report.name == "leads" else f"Lead report: {report.name}"
+    return f"TEST · {name}" if framing and framing.test else name
+
+
+def title(report: LeadReport, framing: Framing | None = None) -> str:
     local = report.window.local_end
-    name = "Lead report" if report.name == "leads" else f"Lead report: {report.name}"
-    return f"{name} · {local:%a %-d %b} · {local:%H:%M %Z}"
+    return f"{report_name(report, framing)} · {local:%a %-d %b} · {local:%H:%M %Z}"
 
 
-def slack_message(report: LeadReport) -> SlackMessage:
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_clip(title(report), MAX_HEADER)))]
+def slack_message(report: LeadReport, framing: Framing | None = None) -> SlackMessage:
+    framing = framing or Framing()
+    header = _clip(title(report, framing), MAX_HEADER)
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=header))]
+    if framing.raised:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_flags_text(framing))))
     if not report.data_quality.complete:
         notes = " ".join(escape(note) for note in report.data_quality.notes)
         warning = f":warning: *Partial data.* {notes}"
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(warning, MAX_SECTION_TEXT))))
     blocks.append(SectionBlock(fields=[MarkdownTextObject(text=f) for f in _total_fields(report)]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_window_context(report))]))
+    if framing.limited_to or len(framing.raised) < len(framing.flags):
+        context = _clip(escape(_framing_line(framing)), MAX_CONTEXT_TEXT)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
     blocks.append(DividerBlock())
     for breakdown in report.breakdowns:
         if breakdown.rows:
@@ -96,8 +135,11 @@ def slack_message(report: LeadReport) -> SlackMessage:
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_quality_text(report))]))
     if len(blocks) > MAX_BLOCKS:  # cannot happen with today's layout; keep the promise anyway
         blocks = [*blocks[: MAX_BLOCKS - 1], blocks[-1]]
+    text = escape(summary_line(report, framing))
+    if framing.raised:
+        text = f"{_mentions(framing)}{text}"
     return SlackMessage(
-        text=escape(summary_line(report)),
+        text=text,
         blocks=[block.to_dict() for block in blocks],  # to_dict() validates Slack's limits
         metadata={
             "event_type": METADATA_EVENT_TYPE,
@@ -109,12 +151,15 @@ def slack_message(report: LeadReport) -> SlackMessage:
     )
 
 
-def summary_line(report: LeadReport) -> str:
+def summary_line(report: LeadReport, framing: Framing | None = None) -> str:
     totals = report.totals
     yesterday = _previous(report, "yesterday")
     versus = delta(totals.leads, yesterday.leads if yesterday else None)
     local = report.window.local_end
-    line = f"Lead report {local:%H:%M %Z}: {totals.leads} new leads"
+    raised = framing.raised if framing else []
+    flagged = "⚠ " + "; ".join(flag.threshold.headline for flag in raised) + " · " if raised else ""
+    name = report_name(report, framing)
+    line = f"{flagged}{name} {local:%H:%M %Z}: {totals.leads} new leads"
     if versus:
         line += f" ({versus} vs yesterday)"
     line += f", {totals.get('signed')} signed"
@@ -123,18 +168,27 @@ def summary_line(report: LeadReport) -> str:
     return line
 
 
-def text_report(report: LeadReport) -> str:
+def text_report(report: LeadReport, framing: Framing | None = None) -> str:
     """A readable terminal preview: the same content as the Slack message."""
-    out = [title(report), "=" * len(title(report))]
+    framing = framing or Framing()
+    heading = title(report, framing)
+    out = [heading, "=" * len(heading)]
+    for flag in framing.raised:
+        who = f" ({', '.join('@' + m for m in _mention_values(framing))})" if flag is (
+            framing.raised[0]
+        ) and _mention_values(framing) else ""  # fmt: skip
+        out.append(f"FLAG: {flag.threshold.headline}: {flag.check.detail}{who}")
     if not report.data_quality.complete:
         out.append("PARTIAL DATA: " + " ".join(report.data_quality.notes))
-    out.append(_window_line(report))
+    out.append(window_line(report))
+    if framing.limited_to or len(framing.raised) < len(framing.flags):
+        out.append(_framing_line(framing))
     out.append("")
-    for name, current, prev_y, prev_w in _total_rows(report):
+    for name, current, prev_y, prev_w in total_rows(report):
         shown = f"{current:g}%" if name == "Conversion" else f"{current:g}"
         line = f"  {name:<12}{shown:>8}"
         for label, prev in (("vs yesterday", prev_y), ("vs last week", prev_w)):
-            change = _total_delta(name, current, prev)
+            change = total_delta(name, current, prev)
             if change:
                 line += f"   {change} {label}"
         out.append(line)
@@ -152,7 +206,7 @@ def text_report(report: LeadReport) -> str:
         for hour in report.per_hour:
             bar = "█" * round(hour.leads / peak * BAR_WIDTH)
             out.append(f"  {hour.label:<10}{bar:<{BAR_WIDTH}} {hour.leads}")
-    out += ["", _quality_plain(report)]
+    out += ["", quality_line(report)]
     return "\n".join(out) + "\n"
 
 
@@ -177,6 +231,35 @@ def leads_csv(report: LeadReport) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def _mention_values(framing: Framing) -> list[str]:
+    return list(dict.fromkeys(f.threshold.mention for f in framing.raised if f.threshold.mention))
+
+
+def _mentions(framing: Framing) -> str:
+    values = _mention_values(framing)
+    return "".join(mention(value, ping=framing.ping) + " " for value in values)
+
+
+def _flags_text(framing: Framing) -> str:
+    """The raised flags, first thing in the message, with the mentions the file asks for."""
+    lines = [
+        f":rotating_light: *{escape(flag.threshold.headline)}*: {escape(flag.check.detail)}"
+        for flag in framing.raised
+    ]
+    return _fit_lines(_mentions(framing).strip() or lines.pop(0), lines, MAX_SECTION_TEXT)
+
+
+def _framing_line(framing: Framing) -> str:
+    parts = [f"Only {framing.limited_to}"] if framing.limited_to else []
+    for flag in framing.flags:
+        if flag.check.state != HOLDS:
+            state = flag.check.detail if not flag.check.applies else (
+                "clear" if flag.check.state == "clear" else f"unknown: {flag.check.detail}"
+            )  # fmt: skip
+            parts.append(f"{flag.threshold.condition.text}: {state}")
+    return " · ".join(parts)
+
+
 def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
@@ -186,7 +269,7 @@ def _previous(report: LeadReport, label: str) -> Totals | None:
     return comparison.totals if comparison else None
 
 
-def _total_rows(report: LeadReport) -> list[tuple[str, float, float | None, float | None]]:
+def total_rows(report: LeadReport) -> list[tuple[str, float, float | None, float | None]]:
     y, w = _previous(report, "yesterday"), _previous(report, "last_week")
     rows: list[tuple[str, float, float | None, float | None]] = [
         ("New leads", report.totals.leads, y.leads if y else None, w.leads if w else None)
@@ -205,7 +288,7 @@ def _total_rows(report: LeadReport) -> list[tuple[str, float, float | None, floa
     return rows
 
 
-def _total_delta(name: str, current: float, previous: float | None) -> str:
+def total_delta(name: str, current: float, previous: float | None) -> str:
     if name == "Conversion":
         return delta(current, previous, unit=" pts", pct=False)
     return delta(current, previous)
@@ -215,18 +298,18 @@ def _total_fields(report: LeadReport) -> list[str]:
     weekday = report.comparison("last_week")
     last_label = f"last {weekday.window.local_end:%a}" if weekday else "last week"
     fields = []
-    for name, current, prev_y, prev_w in _total_rows(report):
+    for name, current, prev_y, prev_w in total_rows(report):
         shown = f"{current:g}%" if name == "Conversion" else f"{current:g}"
         lines = [f"*{name}*", shown]
         for label, prev in (("yesterday", prev_y), (last_label, prev_w)):
-            change = _total_delta(name, current, prev)
+            change = total_delta(name, current, prev)
             if change:
                 lines.append(f"{change} vs {label}")
         fields.append(_clip("\n".join(lines), MAX_FIELD_TEXT))
     return fields[:MAX_FIELDS]
 
 
-def _window_line(report: LeadReport) -> str:
+def window_line(report: LeadReport) -> str:
     w = report.window
     parts = [f"Window {w.local_start:%a %-d %b %H:%M}–{w.local_end:%H:%M %Z}"]
     for comparison in report.comparisons:
@@ -246,7 +329,7 @@ def _comparison_phrase(comparison: Comparison) -> str:
 
 
 def _window_context(report: LeadReport) -> str:
-    return _clip(escape(_window_line(report)), MAX_CONTEXT_TEXT)
+    return _clip(escape(window_line(report)), MAX_CONTEXT_TEXT)
 
 
 def _breakdown_text(breakdown: Breakdown) -> str:
@@ -269,7 +352,7 @@ def _hours_text(report: LeadReport) -> str:
     return _clip("*Leads per hour*\n```" + "\n".join(lines) + "```", MAX_SECTION_TEXT)
 
 
-def _quality_plain(report: LeadReport) -> str:
+def quality_line(report: LeadReport) -> str:
     quality = report.data_quality
     if quality.rows_skipped:
         reasons = ", ".join(
@@ -289,7 +372,7 @@ def _quality_plain(report: LeadReport) -> str:
 
 def _quality_text(report: LeadReport) -> str:
     icon = ":warning:" if report.data_quality.rows_skipped else ":white_check_mark:"
-    return _clip(f"{icon} {escape(_quality_plain(report))}", MAX_CONTEXT_TEXT)
+    return _clip(f"{icon} {escape(quality_line(report))}", MAX_CONTEXT_TEXT)
 
 
 def _fit_lines(head: str, lines: list[str], limit: int) -> str:

@@ -410,15 +410,17 @@ def test_a_bad_source_date_epoch_exits_2(
 
 def test_each_lambda_gets_only_the_dependencies_it_imports() -> None:
     requirements = ["aws-lambda-powertools>=3", "opensearch-py>=2.6", "Slack_SDK>=3.33",
-                    "requests>=2.32", "tzdata>=2024.1", "tqdm>=4",
-                    "prometheus-client>=0.20"]  # fmt: skip
+                    "requests>=2.32", "tzdata>=2024.1", "tqdm>=4", "jsonschema>=4.18",
+                    "Pillow>=10.1", "PyYAML>=6", "prometheus-client>=0.20"]  # fmt: skip
     chosen = packaging.lambda_requirements("report_fn", requirements)
     assert chosen == ["aws-lambda-powertools>=3", "Slack_SDK>=3.33", "requests>=2.32",
-                      "tzdata>=2024.1", "prometheus-client>=0.20"]  # fmt: skip
+                      "tzdata>=2024.1", "jsonschema>=4.18", "Pillow>=10.1", "PyYAML>=6",
+                      "prometheus-client>=0.20"]  # fmt: skip
     with pytest.raises(PackagingError, match="requires slack-sdk"):
         packaging.lambda_requirements(
-            "report_fn", ["aws-lambda-powertools", "requests", "tzdata", "prometheus-client"]
-        )
+            "report_fn", ["aws-lambda-powertools", "requests", "tzdata", "prometheus-client",
+                          "jsonschema", "pillow", "pyyaml"],
+        )  # fmt: skip
 
 
 def test_what_a_lambda_never_imports_is_left_out(

@@ -73,9 +73,9 @@ def test_checkov_passes_with_every_suppression_explained(tools: Path) -> None:
 
 @pytest.mark.timeout(600)
 def test_parliament_finds_no_privilege_escalation_path(tools: Path) -> None:
-    """Every identity policy, resolved for the dev parameter file; the deploy role's and
-    CodePipeline's findings that are there on purpose are muted in .ci/parliament-*.yaml,
-    each with its reason."""
+    """Every identity policy, resolved for the prod parameter file (every stack); the deploy
+    role's, CodePipeline's and the access groups' findings that are there on purpose are
+    muted in .ci/parliament-*.yaml, each with its reason."""
     result = subprocess.run(  # noqa: S603 - the repository's own script
         [str(ROOT / ".ci" / "iam-lint.sh")], cwd=ROOT, capture_output=True, text=True,
         timeout=300, check=False,
@@ -83,3 +83,27 @@ def test_parliament_finds_no_privilege_escalation_path(tools: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     written = list((ROOT / ".cache" / "iam-policies").rglob("*.json"))
     assert len(written) >= 10, "opsbundle.iam_policies wrote too few policies"
+
+
+@pytest.mark.timeout(600)
+def test_the_report_stack_rendered_from_the_example_reports_file_is_clean_too(
+    tools: Path, tmp_path: Path
+) -> None:
+    """What `opsbundle deploy` sends when the project has a reports file: a schedule per report."""
+    from opsbundle import report_stack
+
+    assert report_stack.main([str(ROOT / "reports.example.yml"), str(tmp_path)]) == 0
+    rendered = tmp_path / "report.json"
+    lint = subprocess.run(  # noqa: S603
+        [str(tools / "cfn-lint"), "--format", "parseable", str(rendered)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
+    scan = subprocess.run(  # noqa: S603
+        [str(tools / "checkov"), "-d", str(tmp_path), "--framework", "cloudformation",
+         "--skip-download", "--output", "json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    report = json.loads(scan.stdout)
+    assert report["results"]["failed_checks"] == [], report["results"]["failed_checks"]
+    assert report["summary"]["passed"] > 0 and scan.returncode == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import os
 import re
@@ -379,3 +381,58 @@ def test_an_endpoint_that_does_not_answer_is_one_line_and_exit_2(workspace: Work
     assert result.stderr.strip().splitlines() == [
         f"opsbundle: configuration error: AWS_ENDPOINT_URL: cannot reach {closed}/ ({closed})"
     ]
+
+
+def test_with_a_reports_file_the_report_stack_plans_a_schedule_per_report(
+    aws: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """reports.yml at the project root: the change set adds one schedule per report, and the
+    pipeline gets the rendered template; the zip must carry the same file."""
+    import json
+    import shutil
+    import zipfile
+
+    from tests.integration.deploy.conftest import BUCKET, fake_zip
+
+    templates = tmp_path / "cloudformation"
+    shutil.copytree(ROOT / "cloudformation", templates)
+    shutil.copy(ROOT / "reports.example.yml", tmp_path / "reports.yml")
+    plan = json.loads((templates / "params" / "dev.json").read_text())
+    plan["artifact_bucket"] = BUCKET
+    plan["stacks"] = {name: plan["stacks"][name] for name in ("alerting", "report")}
+    plan["stacks"]["alerting"]["parameters"]["AlertEmails"] = "ops@example.com"
+    plan["stacks"]["report"]["parameters"]["SlackChannel"] = "C0123456789"
+    (templates / "params" / "dev.json").write_text(json.dumps(plan))
+    dist = tmp_path / "dist"
+    fake_zip(dist, "report_fn")
+    base = ["deploy", "--env", "dev", "--params-dir", str(templates / "params"),
+            "--dist", str(dist)]  # fmt: skip
+    assert run([*base, "--yes", "--only", "alerting"], capsys)[0] == 0
+
+    code, out, err = run([*base, "--dry-run", "--only", "report"], capsys)
+    assert code == 2
+    assert "report_fn.zip: has no reports.yml, but the stack is rendered from" in err
+    assert err.strip().endswith("reports.yml: run make package again")
+
+    buffer = io.BytesIO()  # what make package builds with the reports file present
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("report_fn/handler.py", "def handler(event, context):\n    return None\n")
+        archive.writestr("reports.yml", (tmp_path / "reports.yml").read_bytes())
+    (dist / "report_fn.zip").write_bytes(buffer.getvalue())
+    digest = hashlib.sha256(buffer.getvalue()).digest()
+    (dist / "report_fn.zip.sha256").write_text(base64.b64encode(digest).decode() + "\n")
+
+    code, out, err = run([*base, "--dry-run", "--only", "report"], capsys)
+
+    assert code == 0, err
+    for schedule in ("ReportScheduleLeads", "ReportScheduleTxMassTorts", "ReportScheduleLeadsDrop"):
+        assert f"  + add  {schedule} (AWS::Scheduler::Schedule)" in out, out
+    assert "  + add  ReportSchedule (AWS::Scheduler::Schedule)" not in out
+    assert stack_status(aws["cloudformation"], "opsbundle-dev-report") is None
+
+    code, out, err = run([*base, "--pipeline-config", str(tmp_path / "deploy")], capsys)
+    assert code == 0, err
+    rendered = json.loads((tmp_path / "deploy" / "report.template.json").read_text())
+    assert "ReportScheduleTxMassTorts" in rendered["Resources"]
+    parameters = json.loads((tmp_path / "deploy" / "report.json").read_text())["Parameters"]
+    assert "ReportScheduleExpression" not in parameters

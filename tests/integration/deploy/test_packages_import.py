@@ -142,3 +142,63 @@ def test_every_zip_builds_to_the_same_bytes_twice(
         assert (again / f"{name}.zip.sha256").read_text() == (
             built / f"{name}.zip.sha256"
         ).read_text()
+
+
+@pytest.mark.timeout(300)
+def test_the_chart_draws_with_pillow_pruned_as_the_zip_prunes_it(
+    clean_python: Path, tmp_path: Path
+) -> None:
+    """report_fn's zip leaves out Pillow's AVIF, WebP and colour-management extensions and
+    libraries (packaging.PILLOW_UNUSED). The same Pillow for this machine, pruned the same way,
+    must still draw the chart: PNG with FreeType text."""
+    from importlib.metadata import version
+
+    site = tmp_path / "site"
+    subprocess.run(  # noqa: S603
+        [str(clean_python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+         "--target", str(site), f"pillow=={version('pillow')}"],
+        check=True, timeout=240,
+    )  # fmt: skip
+    for pattern in packaging.PILLOW_UNUSED:
+        matched = list(site.glob(pattern))  # the cpython tag and library hashes differ here
+        assert matched, f"{pattern} matches nothing in Pillow: the prune list is stale"
+        for path in matched:
+            path.unlink()
+    root = Path(packaging.__file__).resolve().parent.parent
+    script = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(site)!r}, {str(root)!r}]\n"
+        "from report_fn.chart import ChartData, Series, render_png\n"
+        "data = ChartData(title='Leads per hour · Sun 8 Mar to 21:00 EDT',\n"
+        "                 hours=tuple(f'{h:02d}' for h in range(21)),\n"
+        "                 series=(Series('Today 91', (1, 0, None) + (4,) * 18, '#0072B2',\n"
+        "                                'bars'),\n"
+        "                         Series('Yesterday 94', (2,) * 21, '#D55E00', 'line')),\n"
+        "                 note='Clocks went forward today')\n"
+        "png = render_png(data)\n"
+        "assert png[:8] == b'\\x89PNG\\r\\n\\x1a\\n', png[:8]\n"
+        "import PIL\n"
+        "assert PIL.__file__.startswith(sys.path[0]), PIL.__file__\n"
+        "print(len(png))\n"
+    )
+    result = subprocess.run(  # noqa: S603
+        [str(clean_python), "-I", "-c", script], cwd=tmp_path, capture_output=True, text=True,
+        timeout=120, check=False, env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert int(result.stdout) > 10_000
+
+
+def test_report_fn_ships_pillow_for_png_and_text_only(built: Path) -> None:
+    with zipfile.ZipFile(built / "report_fn.zip") as archive:
+        names = archive.namelist()
+    import fnmatch
+
+    for pattern in packaging.PILLOW_UNUSED:
+        assert not fnmatch.filter(names, pattern), pattern
+    for needed in ("PIL/_imaging.cpython-312-aarch64-linux-gnu.so",
+                   "PIL/_imagingft.cpython-312-aarch64-linux-gnu.so"):  # fmt: skip
+        assert needed in names
+    assert any(name.startswith("pillow.libs/libfreetype-") for name in names)
+    # The project has no reports.yml of its own (reports.example.yml is not shipped).
+    assert "reports.yml" not in names and "reports.example.yml" not in names

@@ -29,8 +29,8 @@ import pytest
 from opsbundle.iam_policies import ACCOUNT, KEY_ID, REGION, Resource, Stack, decide, environment
 
 # (environment, overrides): the committed dev file; the other branches of the templates
-# (Chatbot, Kinesis, a created OpenSearch secret, S3 log sources); prod, which also deploys the
-# audit and access stacks.
+# (Chatbot, Kinesis, a created OpenSearch secret, S3 log sources, report e-mail); prod, which
+# also deploys the audit and access stacks.
 Variant = tuple[str, tuple[tuple[str, str, str], ...]]
 DEV: Variant = ("dev", ())
 VARIANTS: tuple[Variant, ...] = (
@@ -38,10 +38,11 @@ VARIANTS: tuple[Variant, ...] = (
     ("dev", (("alerting", "SlackWorkspaceId", "T0123ABCD"),
              ("alerting", "SlackChannelId", "C0123456789"),
              ("log-shipper", "UseKinesis", "true"), ("log-shipper", "OpenSearchAuth", "basic"),
-             ("log-shipper", "S3LogBuckets", "acme-alb-logs,acme-trail"))),
+             ("log-shipper", "S3LogBuckets", "acme-alb-logs,acme-trail"),
+             ("report", "ReportEmailFrom", "reports@example.com"))),
     ("prod", ()),
 )  # fmt: skip
-VARIANT_IDS = ["dev", "dev-chatbot-kinesis-basic-s3", "prod-audit-access"]
+VARIANT_IDS = ["dev", "dev-chatbot-kinesis-basic-s3-email", "prod-audit-access"]
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}"
 
 
