@@ -12,7 +12,7 @@ from opsbundle.settings import Env
 from opsbundle.slack import SlackClient
 from report_fn.archive import ReportArchive
 from report_fn.config import ReportSettings
-from report_fn.crm.base import Connector, CRMHttp
+from report_fn.crm.base import Connector, CRMHttp, OnPage
 from report_fn.crm.export import ExportConnector
 from report_fn.crm.hubspot import HubSpotConnector
 from report_fn.crm.salesforce import SalesforceConnector
@@ -24,8 +24,13 @@ from report_fn.notify import FailureNotifier
 
 
 def build_connector(
-    settings: ReportSettings, *, secrets: Secrets | None = None, s3_client: Any = None
+    settings: ReportSettings,
+    *,
+    secrets: Secrets | None = None,
+    s3_client: Any = None,
+    on_page: OnPage | None = None,
 ) -> Connector:
+    """`on_page`: told of each page a CRM answers (Salesforce, HubSpot)."""
     kind = settings.crm_kind
     if kind == "sample":
         return SampleConnector(timezone=settings.timezone)
@@ -44,6 +49,7 @@ def build_connector(
             http=http,
             timezone=settings.timezone,
             s3_client_factory=lambda: s3_client or aws.client("s3"),
+            encoding=settings.crm_export_encoding,
         )
     assert settings.crm_secret_arn and settings.crm_object  # ReportSettings.load sets them
     secrets = secrets or Secrets()
@@ -54,6 +60,7 @@ def build_connector(
             http=http,
             object_name=settings.crm_object,
             base_url=settings.crm_base_url,
+            on_page=on_page,
         )
     return HubSpotConnector(
         token=secrets.token(settings.crm_secret_arn, setting=names.CRM_SECRET_ARN),
@@ -62,6 +69,7 @@ def build_connector(
         object_type=settings.crm_object,
         base_url=settings.crm_base_url,
         requests_per_second=settings.crm_requests_per_second or None,
+        on_page=on_page,
     )
 
 
@@ -82,6 +90,7 @@ def build_job(
     dry_run: bool = False,
     secrets: Secrets | None = None,
     clients: dict[str, Any] | None = None,
+    on_page: OnPage | None = None,
 ) -> ReportJob:
     """`clients` may hold ready boto3 clients by service name (dynamodb, s3, sns, sesv2)."""
     clients = clients or {}
@@ -89,7 +98,9 @@ def build_job(
     job = ReportJob(
         name=settings.name,
         timezone=settings.timezone,
-        connector=build_connector(settings, secrets=secrets, s3_client=clients.get("s3")),
+        connector=build_connector(
+            settings, secrets=secrets, s3_client=clients.get("s3"), on_page=on_page
+        ),
         mapping=settings.mapping,
         metrics=metrics,
         top_n=settings.top_n,

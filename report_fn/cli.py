@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,14 @@ from opsbundle import settings as names
 from opsbundle.cli import EXIT_OK
 from opsbundle.exceptions import ConfigError
 from opsbundle.metrics import RunMetrics
+from opsbundle.output import add_format, emit
+from opsbundle.progress import Progress
 from opsbundle.secrets import Secrets
 from opsbundle.settings import Env
 from report_fn import chart, render, reports_file
 from report_fn.assemble import build_job, slack_client
 from report_fn.config import CRM_KINDS, ReportSettings, reports_path, settings_for
+from report_fn.crm.base import Fetched, OnPage
 from report_fn.job import Outcome
 from report_fn.mail import email_message
 
@@ -32,12 +37,21 @@ DEFAULT_FILE = "reports.yml"
 
 
 def register(commands: Any) -> None:
-    report = commands.add_parser("report", help="the lead reports")
+    report = commands.add_parser(
+        "report",
+        help="the lead reports",
+        examples=["opsbundle report run --source sample --dry-run", "opsbundle report validate"],
+    )
     actions = report.add_subparsers(dest="action", required=True, metavar="ACTION")
     run = actions.add_parser(
         "run",
         help="build a report and post it to Slack once (or preview it with --dry-run)",
         description="Build a report for a slot and post it once, or preview it.",
+        examples=[
+            "opsbundle report run --source sample --dry-run     # the built-in sample data",
+            "CRM_EXPORT_URL=leads.csv opsbundle report run --source csv --dry-run --format json",
+            "opsbundle report run --report weekly --at 2026-11-26T14:00:00-05:00",
+        ],
     )
     run.add_argument("--report", metavar="NAME", help="a report of the reports file")
     _common(run)
@@ -52,6 +66,10 @@ def register(commands: Any) -> None:
         help="post one report of the reports file to a test channel (or print it)",
         description="Build the named report and post it to a test channel: no slot is "
         "claimed, nothing is archived or e-mailed, and mentions notify nobody.",
+        examples=[
+            "opsbundle report test daily --dry-run",
+            "opsbundle report test daily --channel C0123456789",
+        ],
     )
     test.add_argument("name", metavar="NAME", help="the report's name in the reports file")
     _common(test)
@@ -65,6 +83,10 @@ def register(commands: Any) -> None:
         help="check the reports file against its schema",
         description="Check a reports file: exit 0 when it is valid, 2 with one line naming "
         "the report and the field when it is not.",
+        examples=[
+            "opsbundle report validate reports.yml",
+            "opsbundle report validate --format json",
+        ],
     )
     validate.add_argument(
         "file",
@@ -72,16 +94,14 @@ def register(commands: Any) -> None:
         type=Path,
         help=f"the file (default: REPORTS_FILE, then ./{DEFAULT_FILE})",
     )
+    add_format(validate)
     validate.set_defaults(handler=validate_command)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--file", type=Path, help="the reports file (default: REPORTS_FILE)")
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="text",
-        help="output: text, blocks (the Slack payload), json, email (HTML)",
+    add_format(
+        parser, FORMATS, what="text (default), blocks (the Slack payload), email (HTML) or json"
     )
     parser.add_argument("--at", help="the slot's scheduled time, ISO 8601 (default: now)")
     parser.add_argument("--chart", type=Path, metavar="PNG",
@@ -94,8 +114,12 @@ def run_command(args: argparse.Namespace) -> int:
         args.report, path=args.file, crm_kind=args.source, timezone=args.timezone,
         top_n=args.top, dry_run=args.dry_run,
     )  # fmt: skip
-    job = build_job(settings, metrics=RunMetrics(service="report_fn"), dry_run=args.dry_run)
-    outcome = job.run(at, dry_run=args.dry_run)
+    with _fetching(args.progress, settings.crm_kind) as on_page:
+        job = build_job(
+            settings, metrics=RunMetrics(service="report_fn"), dry_run=args.dry_run,
+            on_page=on_page,
+        )  # fmt: skip
+        outcome = job.run(at, dry_run=args.dry_run)
     _print(outcome, args, posted=not args.dry_run)
     if not args.dry_run and args.format == "text":
         print(f"\n{outcome.status}: channel {outcome.channel}, ts {outcome.ts}")
@@ -105,9 +129,11 @@ def run_command(args: argparse.Namespace) -> int:
 def test_command(args: argparse.Namespace) -> int:
     at = _parse_at(args.at)
     settings = settings_for(args.name, path=args.file, dry_run=True)
-    job = build_job(settings, metrics=RunMetrics(service="report_fn"), dry_run=True)
-    if args.dry_run:
-        report = job.build(at)
+    with _fetching(args.progress, settings.crm_kind) as on_page:
+        job = build_job(settings, metrics=RunMetrics(service="report_fn"), dry_run=True,
+                        on_page=on_page)  # fmt: skip
+        report = job.build(at) if args.dry_run else None
+    if report is not None:
         outcome = Outcome("dry_run", report.scheduled_time, report,
                           framing=job.framing(report, test=True))  # fmt: skip
         _print(outcome, args, posted=False)
@@ -137,6 +163,9 @@ def validate_command(args: argparse.Namespace) -> int:
         path = Path(DEFAULT_FILE)
     loaded = reports_file.load(path)
     count = len(loaded.reports)
+    if args.format == "json":
+        emit({"file": str(path), "valid": True, "reports": list(loaded.reports)}, "json")
+        return EXIT_OK
     print(f"{path}: {count} report{'s' * (count != 1)}, valid")
     for name, spec in loaded.reports.items():
         details = [spec.schedule.describe(), spec.timezone or f"${names.REPORT_TIMEZONE}",
@@ -158,7 +187,10 @@ def _print(outcome: Outcome, args: argparse.Namespace, *, posted: bool) -> None:
     report = outcome.report
     framing = outcome.framing
     if args.chart is not None and report is not None:
-        args.chart.write_bytes(chart.render_png(chart.chart_data(report)))
+        try:
+            args.chart.write_bytes(chart.render_png(chart.chart_data(report)))
+        except OSError as error:
+            raise ConfigError("--chart", f"cannot write {args.chart}: {error.strerror}") from None
     if args.format == "json":
         payload = report.to_json() if report else {}
         if framing and framing.flags and report:  # only for reports with thresholds
@@ -176,6 +208,18 @@ def _print(outcome: Outcome, args: argparse.Namespace, *, posted: bool) -> None:
             print(f"Subject: {mail.subject}\n\n{mail.html}")
     elif report:
         sys.stdout.write(render.text_report(report, framing))
+
+
+@contextmanager
+def _fetching(progress: Progress, crm: str) -> Iterator[OnPage]:
+    """A bar of the leads a CRM has given so far (on a terminal), and the callback for it."""
+    with progress.bar(f"{crm}: leads", unit="leads") as bar:
+
+        def on_page(fetched: Fetched) -> None:
+            bar.set(fetched.leads)
+            bar.describe(f"{fetched.pages} pages, {fetched.windows} searches")
+
+        yield on_page
 
 
 def _flag_json(flag: Any) -> dict[str, Any]:

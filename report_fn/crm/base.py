@@ -35,6 +35,18 @@ class FetchResult:
     covers_from: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """How far a CRM's fetching has got in this run (for progress on a terminal)."""
+
+    pages: int
+    leads: int
+    windows: int = 1  # searches made; more than the report's windows when some were split
+
+
+OnPage = Callable[[Fetched], None]
+
+
 class Connector(Protocol):
     kind: str  # salesforce, hubspot, csv, json, sample
     family: str  # which default field mapping applies: salesforce, hubspot, export
