@@ -14,7 +14,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 from opsbundle import aws
 from opsbundle.console import console_url, query_region
@@ -207,6 +212,8 @@ def _why(error: BotoCoreError | ClientError, call: str) -> str:
         if code in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
             return f"{call} was denied ({code}): the role lacks this permission"
         return f"{call} failed: {code or error}"
+    if isinstance(error, EndpointConnectionError | ConnectTimeoutError):
+        return f"could not reach {error.kwargs.get('endpoint_url')} ({call})"
     return f"{call} failed: {error}"
 
 

@@ -45,22 +45,27 @@ def region_name(explicit: str | None = None) -> str | None:
 
 
 def resolved_region(explicit: str | None = None, *, flag: str = "--region") -> str:
-    """The region a command works in, checked against the regions botocore knows: a typo
-    (`mars-1`) is named here rather than failing later as a host that does not resolve."""
-    session = boto3.Session()
-    region = region_name(explicit) or session.region_name
+    """The region a command works in: `explicit` (from `flag`), AWS_REGION, or boto3's."""
+    region = region_name(explicit) or boto3.Session().region_name
     if not region:
         raise ConfigError(flag, NO_REGION)
+    setting = flag if explicit else "AWS_REGION"
+    return known_region(str(region), setting=setting)
+
+
+def known_region(region: str, *, setting: str) -> str:
+    """`region` when botocore knows it: a typo (`mars-1`) is named here, rather than failing
+    later as a host name that does not resolve."""
+    session = boto3.Session()
     known = {
         name
         for partition in session.get_available_partitions()
         for name in session.get_available_regions("sts", partition)
     }
     if region not in known:
-        setting = flag if explicit else "AWS_REGION"
         raise ConfigError(setting, f"unknown region {region!r}; e.g. us-east-1, eu-west-1 "
                           "(aws ec2 describe-regions lists the account's)")  # fmt: skip
-    return str(region)
+    return region
 
 
 def setup_problem(error: BaseException) -> ConfigError | None:

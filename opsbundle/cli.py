@@ -100,12 +100,11 @@ def build_parser(argv: Sequence[str] | None = None, *, every: bool = False) -> P
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     wanted = None if every else _command_in(argv if argv is not None else sys.argv[1:])
-    for name, (module, summary) in COMMANDS.items():
-        if name in commands.choices:
-            continue
-        if every or name == wanted:
+    for name, (module, _) in COMMANDS.items():
+        if (every or name == wanted) and name not in commands.choices:
             importlib.import_module(module).register(commands)
-        else:  # listed in --help; its module is loaded only when it runs
+    for name, (_, summary) in COMMANDS.items():
+        if name not in commands.choices:  # listed in --help; loaded only when it runs
             commands.add_parser(name, help=summary, add_help=False)
     return parser
 
