@@ -71,8 +71,9 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser(argv: Sequence[str] | None = None, *, every: bool = False) -> Parser:
-    """The parser with the command in `argv` loaded (every command's, when `every`)."""
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
+    """The whole parser; given the `argv` it will parse, only the command named there is
+    loaded, and the others are listed by name and summary."""
     parser = Parser(
         prog="opsbundle",
         description="The ops toolkit of a small AWS team. Exit status: 0 done, 1 the work "
@@ -99,9 +100,9 @@ def build_parser(argv: Sequence[str] | None = None, *, every: bool = False) -> P
         "json otherwise",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    wanted = None if every else _command_in(argv if argv is not None else sys.argv[1:])
+    wanted = None if argv is None else _command_in(argv)
     for name, (module, _) in COMMANDS.items():
-        if (every or name == wanted) and name not in commands.choices:
+        if (argv is None or name == wanted) and name not in commands.choices:
             importlib.import_module(module).register(commands)
     for name, (_, summary) in COMMANDS.items():
         if name not in commands.choices:  # listed in --help; loaded only when it runs

@@ -32,5 +32,5 @@ def completion_command(args: argparse.Namespace) -> int:
 
     from opsbundle.cli import build_parser  # noqa: PLC0415 - the whole parser, every command
 
-    print(shtab.complete(build_parser(every=True), shell=args.shell))
+    print(shtab.complete(build_parser(), shell=args.shell))
     return EXIT_OK

@@ -332,7 +332,9 @@ class Deployer:
             with self._progress.bar(
                 f"{name}.zip", total=len(body), unit="B", unit_scale=True
             ) as bar:
-                stored[name] = self._artifacts.upload(key, body, on_sent=bar.set)
+                stored[name] = self._artifacts.upload(
+                    key, body, on_sent=bar.set if bar.shown else None
+                )
             print(
                 f"{name}: {'uploaded' if stored[name].uploaded else 'unchanged'} "
                 f"s3://{self._artifacts.bucket}/{stored[name].key} "

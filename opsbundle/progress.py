@@ -20,6 +20,10 @@ class Bar:
     def __init__(self, bar: Any = None) -> None:
         self._bar = bar
 
+    @property
+    def shown(self) -> bool:
+        return self._bar is not None
+
     def update(self, count: int = 1) -> None:
         if self._bar is not None:
             self._bar.update(count)
