@@ -479,5 +479,5 @@ def test_no_aws_region_is_one_line_and_exit_2(
     assert main(["report", "run", "--at", SLOT]) == 2
     assert capsys.readouterr().err.strip() == (
         "opsbundle: configuration error: AWS_REGION: no AWS region: "
-        "set AWS_REGION or use a profile with one"
+        "set AWS_REGION (or AWS_DEFAULT_REGION), or use a profile with a region"
     )
