@@ -132,7 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.configure(stream=sys.stderr, level=args.log_level, human=human)
     args.progress = terminal
     try:
-        return int(args.handler(args))
+        status = int(args.handler(args))
+        sys.stdout.flush()  # a reader gone away is found here, not in Python's exit
+        return status
     except KeyboardInterrupt:
         _say("interrupted")
         return EXIT_INTERRUPTED

@@ -207,7 +207,6 @@ SHAPES = 'a list of objects, {"records": [...]}, or one object a line (NDJSON)'
 
 
 def _parse_json(text: str) -> list[Any]:
-    text = text.strip()
     try:
         value = json.loads(text)
     except json.JSONDecodeError as whole:
@@ -222,24 +221,33 @@ def _parse_json(text: str) -> list[Any]:
 
 
 def _ndjson(text: str, whole: json.JSONDecodeError) -> list[Any]:
-    """One object a line. The first line must be JSON, or this is no NDJSON: the error is
-    then where the whole text stopped being JSON. A later line that is not JSON is a row
-    the report counts as "not a record" (nothing is dropped unsaid)."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    try:
-        first = json.loads(lines[0])
-    except json.JSONDecodeError:
-        first = None
-    if not isinstance(first, dict) or len(lines) == 1:
-        raise ConfigError(
-            settings.CRM_EXPORT_URL,
-            f"the export is not valid JSON at line {whole.lineno}, column {whole.colno} "
-            f"(offset {whole.pos}: {whole.msg}); it must be {SHAPES}",
-        ) from None
+    """One object a line. The first line must be JSON, or this is no NDJSON (the error is
+    then where the whole text stopped being JSON), and so must the last (or the file was cut
+    off). A line between them that is not JSON is a row the report counts as "not a record"
+    (nothing is dropped unsaid)."""
+    lines, offset = [], 0
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        if line.strip():
+            lines.append((number, offset, line))
+        offset += len(line)
     rows: list[Any] = []
-    for line in lines:
+    for place, (number, start, line) in enumerate(lines):
         try:
             rows.append(json.loads(line))
-        except json.JSONDecodeError:
+        except json.JSONDecodeError as error:
+            if place == 0:
+                raise _not_json(whole.lineno, whole.colno, whole.pos, whole.msg) from None
+            if place == len(lines) - 1:
+                raise _not_json(number, error.colno, start + error.pos, error.msg) from None
             rows.append(None)  # counted as "not_an_object" by the parser
+    if len(rows) == 1 or not isinstance(rows[0], dict):
+        raise _not_json(whole.lineno, whole.colno, whole.pos, whole.msg)
     return rows
+
+
+def _not_json(line: int, column: int, offset: int, why: str) -> ConfigError:
+    return ConfigError(
+        settings.CRM_EXPORT_URL,
+        f"the export is not valid JSON at line {line}, column {column} (offset {offset}: "
+        f"{why}); it must be {SHAPES}",
+    )
