@@ -129,7 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     terminal = progress.Progress.for_stream(sys.stderr)
     human = (args.log_format or ("text" if terminal.enabled else "json")) == "text"
-    log.configure(stream=sys.stderr, level=args.log_level, human=human)
+    log.configure(
+        stream=sys.stderr, level=args.log_level, human=human, handler=terminal.log_handler()
+    )
     args.progress = terminal
     try:
         status = int(args.handler(args))

@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 
 from tests.emulators.hubspot import HubSpotEmulator, make_contacts
-from tests.integration.cli.conftest import REGION, Moto
 from tests.integration.cli_run import ROOT, clean_env, command, no_traceback, on_terminal, run
+from tests.integration.conftest import MOTO_REGION as REGION
+from tests.integration.conftest import Moto
 from tests.integration.moto_process import free_port
 
 FIXTURES = ROOT / "tests" / "fixtures" / "log_shipper"

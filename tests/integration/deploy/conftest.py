@@ -20,19 +20,13 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.integration.moto_process import moto_server, reset
+from tests.integration.moto_process import reset
 
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = ROOT / "tests" / "fixtures" / "deploy"
 REGION = "us-east-1"
 PREFIX = "ob-it"
 BUCKET = "ob-it-artifacts"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
 
 
 @pytest.fixture
