@@ -39,6 +39,7 @@ class Bar:
 
     def close(self) -> None:
         if self._bar is not None:
+            self._bar.refresh()  # its last state, even when it came sooner than a redraw
             self._bar.close()
             self._bar = None
 
