@@ -55,8 +55,8 @@ def register(commands: Any) -> None:
         help="upload the dashboards to Grafana (overwriting, with a version message)",
         description="Build every dashboard and save it in Grafana through its HTTP API.",
         examples=[
-            "GRAFANA_URL=https://grafana.example.com GRAFANA_TOKEN_SECRET_ARN=arn:aws:"
-            "secretsmanager:us-east-1:123456789012:secret:grafana opsbundle dashboards upload",
+            "opsbundle dashboards upload --grafana-url https://grafana.example.com "
+            "--token-secret-arn arn:aws:secretsmanager:us-east-1:123456789012:secret:grafana",
         ],
     )
     up.add_argument("--grafana-url", help="Grafana base URL (GRAFANA_URL)")

@@ -49,7 +49,7 @@ def register(commands: Any) -> None:
         description="Build a report for a slot and post it once, or preview it.",
         examples=[
             "opsbundle report run --source sample --dry-run     # the built-in sample data",
-            "CRM_EXPORT_URL=leads.csv opsbundle report run --source csv --dry-run --format json",
+            "opsbundle report run --source csv --dry-run --format json  # reads CRM_EXPORT_URL",
             "opsbundle report run --report weekly --at 2026-11-26T14:00:00-05:00",
         ],
     )
