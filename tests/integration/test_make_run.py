@@ -14,16 +14,10 @@ from tests.integration.cli_run import ROOT, clean_env
 
 @pytest.mark.timeout(900)
 def test_a_first_make_run_says_one_line_a_step(tmp_path: Path) -> None:
-    tracked = (
-        subprocess.run(
-            ["git", "ls-files", "-z"],
-            cwd=ROOT,
-            capture_output=True,
-            check=True,  # noqa: S607
-        )
-        .stdout.decode()
-        .split("\0")
-    )
+    listed = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True  # noqa: S607
+    )  # fmt: skip
+    tracked = listed.stdout.decode().split("\0")
     fresh = tmp_path / "opsbundle"
     for name in filter(None, tracked):
         if (ROOT / name).is_file():
@@ -31,8 +25,8 @@ def test_a_first_make_run_says_one_line_a_step(tmp_path: Path) -> None:
             shutil.copy2(ROOT / name, fresh / name)
 
     result = subprocess.run(
-        ["make", "run"], cwd=fresh, env=clean_env(), capture_output=True, text=True,  # noqa: S607
-        timeout=840, check=False,
+        ["make", "run"], cwd=fresh, env=clean_env(), capture_output=True,  # noqa: S607
+        text=True, timeout=840, check=False,
     )  # fmt: skip
 
     assert result.returncode == 0, result.stdout + result.stderr
