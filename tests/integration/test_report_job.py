@@ -411,7 +411,7 @@ def test_an_export_without_the_mapped_columns_is_a_setting_error(
     assert main(["report", "run", "--at", SLOT]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("opsbundle: configuration error: CRM_FIELD_MAP: the CSV export has no")
-    assert "'id', 'created_at'" in err and "Lead ID, Created On, Status" in err
+    assert "'id', 'created_at'" in err and "'Lead ID', 'Created On', 'Status'" in err
     assert slack.messages("lead-reports") == []
     assert len(slack.messages("ops-alerts")) == 1
 
