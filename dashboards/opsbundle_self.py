@@ -8,8 +8,8 @@ pushed `function` label, AWS_LAMBDA_FUNCTION_NAME): dev and prod of one part pus
 same `job`, and one's good runs must never hide the other's failures.
 
 The metric names follow from the names each part counts with `RunMetrics`:
-- report_fn: ReportPosted, ReportFailed, ReportDuplicate, LeadsCounted; timers CrmFetch,
-  Aggregate, SlackPost;
+- report_fn: ReportPosted, ReportQuiet, ReportFailed, ReportDuplicate, LeadsCounted; timers
+  CrmFetch, Aggregate, SlackPost;
 - log_shipper: EventsIn, EventsIndexed, EventsDeadLettered, BulkRequests; timers Ship,
   BulkLatency; and IngestLagSeconds (the age of the newest event shipped, counted once per
   run);
@@ -53,6 +53,13 @@ LEGEND = "{{function}}"
 LAST_RUN = "opsbundle_last_run_timestamp_seconds"
 BULK_LATENCY = f"opsbundle_bulk_latency_duration_seconds{{{SHIPPER}}}"
 POSTED_AT = f"opsbundle_report_posted_last_timestamp_seconds{{{REPORT}}}"
+# A good run posted, or finished its slot quietly (a report that posts only when flagged).
+# `or` matches label sets without the metric's name: each side gets a label of its own, or
+# a function's quiet time would be dropped wherever it has a post time.
+GOOD_AT = (
+    f'label_replace({POSTED_AT}, "outcome", "posted", "", "") or label_replace('
+    f'opsbundle_report_quiet_last_timestamp_seconds{{{REPORT}}}, "outcome", "quiet", "", "")'
+)
 FAILED_AT = f"opsbundle_report_failed_last_timestamp_seconds{{{REPORT}}}"
 DEAD_LETTERED_AT = f"opsbundle_events_dead_lettered_last_timestamp_seconds{{{SHIPPER}}}"
 HOURS = 3600
@@ -82,8 +89,9 @@ def _per_function(how: str, selector: str) -> str:
 def build() -> dict[str, Any]:
     overview = [
         stat("Since the last good report", "Time since each report_fn function last posted a "
-             "report; alert OpsbundleReportMissing fires after 8 hours when a run since then "
-             "failed.", [Query(f"time() - {_per_function('max', POSTED_AT)}", LEGEND)],
+             "report or finished a slot quietly (a report that posts only when flagged); alert "
+             "OpsbundleReportMissing fires after 8 hours when a run since then failed.",
+             [Query(f"time() - {_per_function('max', GOOD_AT)}", LEGEND)],
              unit="s", thresholds=LAST_GOOD_STEPS),
         stat("Report runs", "report_fn invocations in the selected range, per function.",
              [Query(_per_function("sum", f"changes({LAST_RUN}{{{REPORT}}}[$__range])"),
@@ -104,14 +112,17 @@ def build() -> dict[str, Any]:
              unit="short", decimals=0, no_value="0", thresholds=threshold_steps((1, RED))),
     ]  # fmt: skip
     report = Row("Lead report", [
-        timeseries("Outcome of the last run", "1 when the newest run posted, failed or found "
-                   "its slot already posted; each step is a new run.", [
+        timeseries("Outcome of the last run", "1 when the newest run posted, failed, found "
+                   "its slot already posted or stayed quiet (nothing flagged); each step is a "
+                   "new run.", [
                        Query(_per_function("max", f"opsbundle_report_posted{{{REPORT}}}"),
                              f"{LEGEND} posted"),
                        Query(_per_function("max", f"opsbundle_report_failed{{{REPORT}}}"),
                              f"{LEGEND} failed"),
                        Query(_per_function("max", f"opsbundle_report_duplicate{{{REPORT}}}"),
                              f"{LEGEND} duplicate"),
+                       Query(_per_function("max", f"opsbundle_report_quiet{{{REPORT}}}"),
+                             f"{LEGEND} quiet"),
                    ], unit="short", minimum=0, line_style="stepAfter"),
         timeseries("Leads counted", "Leads in each report's window, as of its run.",
                    [Query(_per_function("max", f"opsbundle_leads_counted{{{REPORT}}}"), LEGEND)],

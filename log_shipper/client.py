@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
+import botocore.session
 from opensearchpy import OpenSearch, Urllib3HttpConnection
 from opensearchpy.exceptions import ConnectionTimeout, TransportError
 from opensearchpy.helpers.signer import Urllib3AWSV4SignerAuth
@@ -38,7 +38,7 @@ def http_auth(
             raise SecretError(names.OPENSEARCH_SECRET_ARN, 'needs {"username", "password"} strings')
         return (username, password)
     if settings.auth.startswith("sigv4"):
-        credentials = (session or boto3.Session()).get_credentials()
+        credentials = (session or botocore.session.get_session()).get_credentials()
         if credentials is None:
             raise LogShipperError("no AWS credentials to sign OpenSearch requests with (SigV4)")
         service = "aoss" if settings.auth == "sigv4-aoss" else "es"

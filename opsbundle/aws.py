@@ -1,20 +1,27 @@
-"""boto3 clients with standard retries. boto3 itself honours AWS_ENDPOINT_URL and AWS_PROFILE.
+"""AWS clients with standard retries. botocore itself honours AWS_ENDPOINT_URL and AWS_PROFILE.
 
-The region: an explicit one (a `--region` flag), else AWS_REGION, else what boto3 finds
-(AWS_DEFAULT_REGION, the profile's). boto3 alone does not read AWS_REGION, which Lambda, the
-AWS CLI's users and the README all set.
+Clients come from a botocore session unless the caller hands in a boto3 one (the CLI's
+profile and region): a Lambda needs no more than botocore's client, and importing boto3 costs
+a cold start about 25 ms more (its S3 transfer manager and, through it, multiprocessing).
+
+The region: an explicit one (a `--region` flag), else AWS_REGION, else what botocore finds
+(AWS_DEFAULT_REGION, the profile's). botocore alone does not read AWS_REGION, which Lambda,
+the AWS CLI's users and the README all set.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import NoCredentialsError, NoRegionError, PartialCredentialsError
 
 from opsbundle.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    import boto3
 
 RETRIES = Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30
@@ -30,7 +37,7 @@ def client(
     config: Config | None = None,
 ) -> Any:
     """A client for `service`, built only when the caller did not hand one in."""
-    factory: Any = (session or boto3.Session()).client  # typed per service by boto3-stubs
+    factory: Any = session.client if session else botocore.session.get_session().create_client
     try:
         return factory(service, region_name=region_name(region), config=config or RETRIES)
     except NoRegionError as error:
@@ -40,13 +47,13 @@ def client(
 
 
 def region_name(explicit: str | None = None) -> str | None:
-    """explicit > AWS_REGION > None (boto3 then reads AWS_DEFAULT_REGION and the profile)."""
+    """explicit > AWS_REGION > None (botocore then reads AWS_DEFAULT_REGION and the profile)."""
     return explicit or os.environ.get("AWS_REGION", "").strip() or None
 
 
 def resolved_region(explicit: str | None = None, *, flag: str = "--region") -> str:
-    """The region a command works in: `explicit` (from `flag`), AWS_REGION, or boto3's."""
-    region = region_name(explicit) or boto3.Session().region_name
+    """The region a command works in: `explicit` (from `flag`), AWS_REGION, or botocore's."""
+    region = region_name(explicit) or botocore.session.get_session().get_config_variable("region")
     if not region:
         raise ConfigError(flag, NO_REGION)
     setting = flag if explicit else "AWS_REGION"
@@ -56,7 +63,7 @@ def resolved_region(explicit: str | None = None, *, flag: str = "--region") -> s
 def known_region(region: str, *, setting: str) -> str:
     """`region` when botocore knows it: a typo (`mars-1`) is named here, rather than failing
     later as a host name that does not resolve."""
-    session = boto3.Session()
+    session = botocore.session.get_session()
     known = {
         name
         for partition in session.get_available_partitions()

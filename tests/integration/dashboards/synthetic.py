@@ -99,14 +99,15 @@ def _runs(every: float, offset: float) -> Callable[[float], int | None]:
 
 
 # report_fn's outcomes, one per run (every 20 minutes), over and over. prod's last hour has
-# one failed run, one posted and one that found its slot already posted; dev posts every run.
+# one failed run, one posted and one that found its slot already posted; dev posts and
+# stays quiet (a report that posts only when flagged) in turn.
 REPORT_OUTCOMES = {
     REPORT_PROD: (
         300,
         ["ReportFailed", "ReportPosted", "ReportPosted", "ReportFailed", "ReportPosted",
          "ReportDuplicate"],
     ),
-    REPORT_DEV: (600, ["ReportPosted"]),
+    REPORT_DEV: (600, ["ReportPosted", "ReportQuiet"]),
 }  # fmt: skip
 REPORT_EVERY = 1200
 
@@ -142,7 +143,7 @@ def _report(s: Synthetic, function: str) -> None:
         return lambda t: None if (i := runs(t)) is None else fn(i)
 
     s.gauge(LAST_RUN, report, when(run_time))
-    for name in ("ReportPosted", "ReportFailed", "ReportDuplicate"):
+    for name in ("ReportPosted", "ReportFailed", "ReportDuplicate", "ReportQuiet"):
         s.gauge(
             count_metric(name), report, lambda t, name=name: 1 if outcome_of(t) == name else None
         )

@@ -106,7 +106,9 @@ def test_every_panel_query_returns_data_with_all_selected(
 def test_a_typo_in_any_metric_name_empties_the_query(
     loaded_prometheus: LoadedPrometheus, name: str
 ) -> None:
-    """No query returns data whatever its metrics hold (no `or vector(0)` hiding a typo)."""
+    """No query returns data whatever its metrics hold (no `or vector(0)` hiding a typo). A
+    query that reads either of two metrics (`a or b`: a report's last post or quiet slot)
+    still answers with one of them misspelt, but never the same: that must change."""
     board = BOARDS[name]
     variables = resolve_variables(loaded_prometheus, board, first_only=False)
     known = sorted(loaded_prometheus.metric_names(), key=len, reverse=True)
@@ -115,12 +117,17 @@ def test_a_typo_in_any_metric_name_empties_the_query(
             expr = variables.expand(target["expr"])
             used = [m for m in known if re.search(rf"\b{re.escape(m)}\b", expr)]
             assert used, f"{panel['title']}: no known metric in {expr}"
+            either = len(used) > 1 and " or " in expr
             for metric in used:
                 misspelt = metric[:-1] if metric[:-1] not in known else metric[:-1] + "_"
                 typo = re.sub(rf"\b{re.escape(metric)}\b", misspelt, expr)
-                assert not run(loaded_prometheus, typo, board["uid"]), (
-                    f"{panel['title']}: data despite {typo}"
-                )
+                answer = run(loaded_prometheus, typo, board["uid"])
+                if either:
+                    assert answer != run(loaded_prometheus, expr, board["uid"]), (
+                        f"{panel['title']}: the same data despite {typo}"
+                    )
+                else:
+                    assert not answer, f"{panel['title']}: data despite {typo}"
 
 
 def test_the_data_check_fails_on_a_typo(loaded_prometheus: LoadedPrometheus) -> None:
