@@ -104,9 +104,6 @@ class Progress:
     def log_handler(self) -> logging.Handler:
         return _Handler(self)
 
-    def close(self) -> None:
-        """Nothing to do: each bar closes itself; kept so the entry point can say it."""
-
 
 class _Handler(logging.Handler):
     def __init__(self, progress: Progress) -> None:
