@@ -648,7 +648,7 @@ def _client(settings: ShipperSettings, progress: Progress) -> Any:
     does), with each wait shown on a terminal."""
     client = build_client(settings)
     where = shown(settings.opensearch_url)
-    with progress.bar(f"OpenSearch at {where}", unit="tries") as bar:
+    with progress.status(f"OpenSearch at {where}") as bar:
 
         def trying(attempt: int, attempts: int, why: str) -> None:
             if why:

@@ -415,11 +415,10 @@ class Deployer:
     def _change_set(self, spec: StackSpec, parameters: Mapping[str, str]) -> ChangeSet:
         body, url = template_source(spec, self._artifacts)
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self._clock()))
-        with self._progress.bar(f"{spec.stack_name}: creating the change set", unit="s") as bar:
+        with self._progress.status(f"{spec.stack_name}: creating the change set") as bar:
 
             def waited(status: str, seconds: float) -> None:
-                bar.set(int(seconds))
-                bar.describe(status)
+                bar.describe(f"{status} after {seconds:.0f} s")
 
             return self._stacks.create_change_set(
                 spec.stack_name, name=f"opsbundle-{stamp}", template_body=body,

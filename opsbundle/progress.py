@@ -9,6 +9,7 @@ Log lines go through `log_handler()`, so they print above a bar instead of teari
 from __future__ import annotations
 
 import logging
+import sys
 from types import TracebackType
 from typing import IO, Any
 
@@ -70,18 +71,27 @@ class Progress:
 
     @classmethod
     def off(cls) -> Progress:
-        import sys  # noqa: PLC0415
-
         return cls(sys.stderr, enabled=False)
 
     def bar(
         self, desc: str, *, total: int | None = None, unit: str = "it", unit_scale: bool = False
     ) -> Bar:
+        """A bar to `total`, or a counter when there is none."""
+        shape = None if total is not None else "{desc}: {n_fmt} {unit} ({elapsed}){postfix}"
+        return self._tqdm(desc, total=total, unit=unit, unit_scale=unit_scale, shape=shape)
+
+    def status(self, desc: str) -> Bar:
+        """A line saying what is being waited on and for how long; `describe` adds the state."""
+        return self._tqdm(desc, total=None, unit="s", unit_scale=False,
+                          shape="{desc} ({elapsed}){postfix}")  # fmt: skip
+
+    def _tqdm(
+        self, desc: str, *, total: int | None, unit: str, unit_scale: bool, shape: str | None
+    ) -> Bar:
         if not self.enabled:
             return Bar()
         from tqdm import tqdm  # noqa: PLC0415 - only on a terminal
 
-        shape = None if total is not None else "{desc}: {n_fmt} {unit} ({elapsed}){postfix}"
         return Bar(
             tqdm(desc=desc, total=total, unit=unit, unit_scale=unit_scale, file=self.stream,
                  bar_format=shape, leave=False, dynamic_ncols=True)
