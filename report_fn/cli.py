@@ -129,27 +129,27 @@ def run_command(args: argparse.Namespace) -> int:
 def test_command(args: argparse.Namespace) -> int:
     at = _parse_at(args.at)
     settings = settings_for(args.name, path=args.file, dry_run=True)
-    with _fetching(args.progress, settings.crm_kind) as on_page:
-        job = build_job(settings, metrics=RunMetrics(service="report_fn"), dry_run=True,
-                        on_page=on_page)  # fmt: skip
-        report = job.build(at) if args.dry_run else None
-    if report is not None:
-        outcome = Outcome("dry_run", report.scheduled_time, report,
-                          framing=job.framing(report, test=True))  # fmt: skip
-        _print(outcome, args, posted=False)
-        _say_if_quiet(settings, outcome)
-        return EXIT_OK
     channel = args.channel or settings.test_channel
-    if not channel:
+    if not args.dry_run and not channel:
         raise ConfigError(
             "--channel",
             f"no test channel: pass --channel, set {names.REPORT_TEST_CHANNEL} "
             "or test_channel in the reports file",
         )
-    job.slack = slack_client(settings, secrets=Secrets())
-    outcome = job.run_test(at, channel=channel)
+    with _fetching(args.progress, settings.crm_kind) as on_page:
+        job = build_job(settings, metrics=RunMetrics(service="report_fn"), dry_run=True,
+                        on_page=on_page)  # fmt: skip
+        if args.dry_run:
+            report = job.build(at)
+            outcome = Outcome("dry_run", report.scheduled_time, report,
+                              framing=job.framing(report, test=True))  # fmt: skip
+        else:
+            assert channel  # checked above
+            job.slack = slack_client(settings, secrets=Secrets())
+            outcome = job.run_test(at, channel=channel)
     _print(outcome, args, posted=False)
-    print(f"\nposted a test of {settings.name} to {channel}: ts {outcome.ts}")
+    if not args.dry_run:
+        print(f"\nposted a test of {settings.name} to {channel}: ts {outcome.ts}")
     _say_if_quiet(settings, outcome)
     return EXIT_OK
 
