@@ -11,15 +11,13 @@ AWS failure is an AuditError (the run failed, and the weekly Lambda is retried).
 
 from __future__ import annotations
 
-import os
 import shlex
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from audit import credential_report, policies
@@ -36,7 +34,12 @@ from audit.snapshot import (
     TrailStatus,
 )
 from opsbundle import aws
+from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
+from opsbundle.settings import Env
+
+if TYPE_CHECKING:
+    import boto3
 
 T = TypeVar("T")
 ACCESS_CODES = frozenset(
@@ -72,7 +75,7 @@ class Clients:
 
     @classmethod
     def create(cls, *, session: boto3.Session | None = None, region: str | None = None) -> Clients:
-        session = session or boto3.Session()
+        """The clients, from the CLI's session or (in Lambda) botocore's: see opsbundle.aws."""
         return cls(
             **{
                 name: aws.client(name, session=session, region=region)
@@ -140,13 +143,13 @@ class Collector:
         try:
             return method(**kwargs)
         except ClientError as error:
-            if absent and _code(error) == absent:
+            if absent and aws.error_code(error) == absent:
                 return None
             raise _problem(error) from None
         except BotoCoreError as error:
             if problem := aws.setup_problem(error):
                 raise problem from None
-            if isinstance(error, EndpointConnectionError) and os.environ.get("AWS_ENDPOINT_URL"):
+            if isinstance(error, EndpointConnectionError) and Env().raw(names.AWS_ENDPOINT_URL):
                 raise ConfigError("AWS_ENDPOINT_URL", f"cannot reach {error}") from None
             raise AuditError(str(error)) from None
 
@@ -300,13 +303,9 @@ class _Unreadable(AuditError):
     """The caller may not read this part (AccessDenied): reported, not fatal."""
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def _problem(error: ClientError) -> Exception:
     """AccessDenied: the part is unreadable; bad credentials: a setting; else the run failed."""
-    code = _code(error)
+    code = aws.error_code(error)
     status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     if code in ACCESS_CODES or (status == 403 and code not in CREDENTIAL_CODES):
         shown = code if code in ACCESS_CODES else "AccessDenied"
@@ -317,7 +316,7 @@ def _problem(error: ClientError) -> Exception:
             f"{error.operation_name} refused them ({code}); sign in again (aws sso login) or "
             "pick another AWS_PROFILE",
         )
-    message = str(error.response.get("Error", {}).get("Message", ""))
+    message = aws.error_message(error)
     return AuditError(f"{error.operation_name} failed: {code}: {message}")
 
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from audit.findings import CHECKS, HIGH, AuditResult, Finding
-from monitors.mrkdwn import clip, context, escape, header, section
-from monitors.notify import Alert
+from opsbundle.mrkdwn import clip, code, context, escape, header, section
+from opsbundle.notify import Alert
 
 WIDTH = 100
 MAX_LISTED = 40  # findings shown one by one in a Slack message (50 blocks at most)
@@ -78,10 +78,6 @@ def json_text(result: AuditResult) -> str:
 # --- Slack --------------------------------------------------------------------------------
 
 
-def _code(command: str) -> str:
-    return "`" + escape(command).replace("`", "ˋ") + "`"
-
-
 def _finding_section(finding: Finding) -> dict[str, object]:
     icon = ":red_circle:" if finding.severity == HIGH else ":large_orange_circle:"
     if finding.unverified:
@@ -98,7 +94,7 @@ def _listed(findings: Sequence[Finding], limit: int = MAX_LISTED) -> list[dict[s
     if len(findings) > limit:
         blocks.append(
             section(
-                f"…and {len(findings) - limit} more: run {_code('opsbundle audit')} for them all."
+                f"…and {len(findings) - limit} more: run {code('opsbundle audit')} for them all."
             )
         )
     return blocks
@@ -180,7 +176,7 @@ def change_alert(changes: Changes, result: AuditResult) -> Alert:
         if len(changes.resolved) > len(shown):
             lines.append(f"…and {len(changes.resolved) - len(shown)} more")
         blocks.append(section(f"*Resolved ({len(changes.resolved)})*\n" + "\n".join(lines)))
-    blocks.append(context(escape(open_line).replace("`opsbundle audit`", _code("opsbundle audit"))))
+    blocks.append(context(escape(open_line).replace("`opsbundle audit`", code("opsbundle audit"))))
     mail = [summary + f" ({result.taken_at:%Y-%m-%d %H:%M} UTC)", ""]
     if changes.new:
         mail.append(f"New ({len(changes.new)}):")

@@ -126,7 +126,7 @@ class FindingsState:
         try:
             return getattr(self._dynamodb(), method)(**kwargs)
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", ""))
+            code = aws.error_code(error)
             if code == "ConditionalCheckFailedException":
                 raise _ConditionFailed from None
             if code in SETUP_CODES:

@@ -65,9 +65,14 @@ def child(step: str, n: int) -> dict[str, float]:
     if step == "parse+agg":
         leads = parse_records(records, mapping, naive_tz=TZ).leads
     report = aggregate(
-        name="leads", scheduled_time=AT, window=window, leads=leads or [],
-        comparisons=[], quality=quality, top_n=5,
-    )  # fmt: skip
+        name="leads",
+        scheduled_time=AT,
+        window=window,
+        leads=leads or [],
+        comparisons=[],
+        quality=quality,
+        top_n=5,
+    )
     cpu = time.process_time() - started
     assert report.totals.leads == n, report.totals.leads
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -89,12 +94,16 @@ def main() -> int:
     failed = False
     for step in ("aggregate", "parse+agg"):
         runs = [
-            json.loads(subprocess.run(
-                [sys.executable, __file__, "--child", step, "--leads", str(args.leads)],
-                check=True, capture_output=True, text=True,
-            ).stdout)
+            json.loads(
+                subprocess.run(
+                    [sys.executable, __file__, "--child", step, "--leads", str(args.leads)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                ).stdout
+            )
             for _ in range(args.repeat)
-        ]  # fmt: skip
+        ]
         cpu = [r["cpu_s"] for r in runs]
         rss = max(r["peak_rss_mb"] for r in runs)
         print(

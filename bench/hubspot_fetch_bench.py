@@ -38,8 +38,13 @@ def run(leads: int, rps: int | None, pace: float | None) -> str:
         emulator.add_objects("contacts", make_contacts(leads, window.start, window.end, seed=9))
         http = CRMHttp(crm="hubspot", secret_setting="CRM_SECRET_ARN", max_wait_seconds=600)
         mapping = FieldMapping.for_crm("hubspot")
-        connector = HubSpotConnector(token="pat-bench", mapping=mapping, http=http,
-                                     base_url=emulator.url, requests_per_second=pace)  # fmt: skip
+        connector = HubSpotConnector(
+            token="pat-bench",
+            mapping=mapping,
+            http=http,
+            base_url=emulator.url,
+            requests_per_second=pace,
+        )
         wall, cpu = time.perf_counter(), time.process_time()
         result = connector.fetch(window.start, window.end)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

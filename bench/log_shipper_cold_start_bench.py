@@ -67,10 +67,21 @@ def unpack(zip_path: Path, where: Path, python: Path) -> Path:
             (where / relative).unlink(missing_ok=True)
         wheels = where.parent / "wheels"
         subprocess.run(
-            [str(python), "-m", "pip", "download", "-q", "--disable-pip-version-check",
-             "--no-deps", "--only-binary=:all:", "-d", str(wheels), f"{distribution}=={version}"],
+            [
+                str(python),
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-d",
+                str(wheels),
+                f"{distribution}=={version}",
+            ],
             check=True,
-        )  # fmt: skip
+        )
         (wheel,) = glob.glob(str(wheels / f"{distribution}-{version}-*.whl"))
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(where)
@@ -80,8 +91,11 @@ def unpack(zip_path: Path, where: Path, python: Path) -> Path:
 def import_ms(python: Path, tree: Path) -> float:
     answer = subprocess.run(
         [str(python), "-B", "-I", "-c", MEASURE.format(path=str(tree))],
-        capture_output=True, text=True, check=True, env={"AWS_REGION": "us-east-1"},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"AWS_REGION": "us-east-1"},
+    )
     return float(answer.stdout.strip())
 
 
@@ -89,10 +103,21 @@ def instructions(python: Path, tree: Path) -> int | None:
     if not VALGRIND:
         return None
     answer = subprocess.run(
-        [VALGRIND, "--tool=callgrind", "--callgrind-out-file=/dev/null", str(python), "-B",
-         "-I", "-c", MEASURE.format(path=str(tree))],
-        capture_output=True, text=True, check=False, env={"AWS_REGION": "us-east-1"},
-    )  # fmt: skip
+        [
+            VALGRIND,
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            str(python),
+            "-B",
+            "-I",
+            "-c",
+            MEASURE.format(path=str(tree)),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"AWS_REGION": "us-east-1"},
+    )
     found = re.search(r"Collected : (\d+)", answer.stderr)
     return int(found.group(1)) if found else None
 

@@ -55,10 +55,13 @@ def events(n: int) -> list[dict[str, Any]]:
 
     start = (int(time.time()) // 86_400 * 86_400 - 7_200) * 1000  # yesterday 22:00 UTC
     return [
-        {"id": f"{38254965381409318723891094520811617286044718651219296256 + i}",
-         "timestamp": start + i * 3, "message": m}
+        {
+            "id": f"{38254965381409318723891094520811617286044718651219296256 + i}",
+            "timestamp": start + i * 3,
+            "message": m,
+        }
         for i, m in enumerate(messages(n))
-    ]  # fmt: skip
+    ]
 
 
 def cloudwatch_events(n: int) -> list[dict[str, Any]]:
@@ -70,7 +73,7 @@ def cloudwatch_events(n: int) -> list[dict[str, Any]]:
             "logGroup": f"/aws/lambda/leads-api-{start // PER_PAYLOAD % 4}",
             "logStream": f"2026/12/04/[$LATEST]{start:08x}", "subscriptionFilters": ["bench"],
             "logEvents": all_events[start : start + PER_PAYLOAD],
-        }  # fmt: skip
+        }  # fmt: skip  # laid out as a table
         data = gzip.compress(json.dumps(decoded, separators=(",", ":")).encode(), mtime=0)
         out.append({"awslogs": {"data": base64.b64encode(data).decode("ascii")}})
     return out
@@ -89,8 +92,14 @@ def finished_documents(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
         assert unit.batch is not None
         for pending in transform_batch(unit.batch, Route(), region="us-east-1", ingested=now):
             document = Document.of_pending(pending)
-            actions.append({"_op_type": "create", "_index": document.index,
-                            "_id": document.id, "_source": document.body})  # fmt: skip
+            actions.append(
+                {
+                    "_op_type": "create",
+                    "_index": document.index,
+                    "_id": document.id,
+                    "_source": document.body,
+                }
+            )
     return actions
 
 
@@ -142,9 +151,15 @@ def main() -> int:
     try:
         os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
         os.environ.pop("AWS_PROFILE", None)
-        os.environ.update({"OPENSEARCH_URL": node.url, "LOG_SHIPPER_DLQ_BUCKET": "bench-dlq",
-                           "AWS_REGION": "us-east-1", "LOG_LEVEL": "WARNING",
-                           "POWERTOOLS_METRICS_NAMESPACE": "bench"})  # fmt: skip
+        os.environ.update(
+            {
+                "OPENSEARCH_URL": node.url,
+                "LOG_SHIPPER_DLQ_BUCKET": "bench-dlq",
+                "AWS_REGION": "us-east-1",
+                "LOG_LEVEL": "WARNING",
+                "POWERTOOLS_METRICS_NAMESPACE": "bench",
+            }
+        )
         client = OpenSearch(hosts=[node.url], timeout=120, max_retries=0)
         payloads = cloudwatch_events(args.events)
         actions = finished_documents(payloads)
@@ -160,13 +175,17 @@ def main() -> int:
             f"alternating, fresh indices each run (node up in {node.started_in_s:.0f} s)"
         )
         for name, measured in rates.items():
-            print(f"  {name:15} {max(measured):9,.0f} events/s best, "
-                  f"{statistics.median(measured):9,.0f} median")  # fmt: skip
+            print(
+                f"  {name:15} {max(measured):9,.0f} events/s best, "
+                f"{statistics.median(measured):9,.0f} median"
+            )
     finally:
         node.stop()
     ours, theirs = max(rates["handler"]), max(rates["streaming_bulk"])
-    print(f"budget: handler {ours / theirs:.2f}x streaming_bulk's rate: "
-          + ("within budget" if ours >= theirs else "over budget"))  # fmt: skip
+    print(
+        f"budget: handler {ours / theirs:.2f}x streaming_bulk's rate: "
+        + ("within budget" if ours >= theirs else "over budget")
+    )
     return 0 if ours >= theirs else 1
 
 

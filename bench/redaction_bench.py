@@ -4,7 +4,7 @@ Run: `make bench` or `.venv/bin/python bench/redaction_bench.py [--events N] [--
 Each timing runs in a fresh child process pinned to one core; the best of R runs counts.
   recall     the corpus of tests/unit/redaction_corpus.py: per kind, the lowest share masked
              over the seven contexts; per look-alike category, the highest share touched
-  per line   µs per line of log_shipper.redact.redact on the shipper's usual mix (no personal
+  per line   µs per line of opsbundle.redaction.redact on the shipper's usual mix (no personal
              data: most lines are ruled out by the quick checks), on lines from the corpus
              (something to mask in each) and on hostile lines of 20,000 characters
   pipeline   decode → transform of N mixed events, with the route redacting and without
@@ -53,7 +53,7 @@ def mix(n: int, seed: int = 7) -> list[str]:
                 "timestamp": "2026-11-26 15:00:00,201+0000", "service": "leads-api",
                 "cold_start": False, "function_request_id": request,
                 "xray_trace_id": f"1-6745c8f0-{rng.getrandbits(96):024x}",
-            }  # fmt: skip
+            }  # fmt: skip  # laid out as a table
             if kind == 3:
                 document["exception"] = (
                     'Traceback (most recent call last):\n  File "/var/task/handler.py", line 42'
@@ -74,9 +74,11 @@ def mix(n: int, seed: int = 7) -> list[str]:
         elif kind == 8:
             out.append(f"START RequestId: {request} Version: $LATEST\n")
         else:
-            out.append(f"REPORT RequestId: {request}\tDuration: {rng.random() * 900:.2f} ms\t"
-                       f"Billed Duration: {rng.randrange(1, 900)} ms\tMemory Size: 512 MB\t"
-                       f"Max Memory Used: {rng.randrange(60, 200)} MB\t\n")  # fmt: skip
+            out.append(
+                f"REPORT RequestId: {request}\tDuration: {rng.random() * 900:.2f} ms\t"
+                f"Billed Duration: {rng.randrange(1, 900)} ms\tMemory Size: 512 MB\t"
+                f"Max Memory Used: {rng.randrange(60, 200)} MB\t\n"
+            )
     return out
 
 
@@ -88,13 +90,13 @@ def payload(n: int) -> str:
         "logEvents": [{"id": str(38254965381409318723891094520811617286044718651219296256 + i),
                        "timestamp": START_MS + i * 3, "message": m}
                       for i, m in enumerate(mix(n))],
-    }  # fmt: skip
+    }  # fmt: skip  # laid out as a table
     raw = json.dumps(decoded, separators=(",", ":")).encode()
     return base64.b64encode(gzip.compress(raw, mtime=0)).decode("ascii")
 
 
 def corpus_lines() -> list[str]:
-    from tests.unit.redaction_corpus import CONTEXTS, line, samples
+    from tests.unit.opsbundle.redaction_corpus import CONTEXTS, line, samples
 
     return [
         line(s.field, s.value, s.plain, context, index)
@@ -106,7 +108,7 @@ def corpus_lines() -> list[str]:
 def per_line(lines: list[str], repeat: int) -> float:
     from collections import Counter
 
-    from log_shipper.redact import redact
+    from opsbundle.redaction import redact
 
     best = float("inf")
     for _ in range(repeat):
@@ -128,8 +130,10 @@ def pipeline(data: str, redacting: bool) -> int:
     unit = decode_unit(data, None)
     assert unit.batch is not None
     route = Route(redact=redacting)
-    return sum(1 for _ in transform_batch(unit.batch, route, region="us-east-1",
-                                          ingested=datetime.now(UTC)))  # fmt: skip
+    return sum(
+        1
+        for _ in transform_batch(unit.batch, route, region="us-east-1", ingested=datetime.now(UTC))
+    )
 
 
 def child(step: str, n: int, repeat: int) -> dict[str, float]:
@@ -143,7 +147,7 @@ def child(step: str, n: int, repeat: int) -> dict[str, float]:
         from collections import Counter
 
         from opsbundle.redaction import mask
-        from tests.unit.redaction_corpus import HOSTILE
+        from tests.unit.opsbundle.redaction_corpus import HOSTILE
 
         worst = {}
         for size in (20_000, 80_000):
@@ -174,7 +178,7 @@ def child(step: str, n: int, repeat: int) -> dict[str, float]:
 
 def run_child(step: str, n: int, repeat: int) -> dict[str, float]:
     command = [sys.executable, __file__, "--child", step, "--events", str(n),
-               "--repeat", str(repeat)]  # fmt: skip
+               "--repeat", str(repeat)]  # fmt: skip  # laid out as a table
     result = subprocess.run(command, check=True, capture_output=True, text=True, cwd=ROOT)
     return json.loads(result.stdout)
 
@@ -184,17 +188,18 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument(
-        "--child", choices=("mix", "corpus", "hostile", "plain", "redacting"),
+        "--child",
+        choices=("mix", "corpus", "hostile", "plain", "redacting"),
         help=argparse.SUPPRESS,
-    )  # fmt: skip
+    )
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.events, args.repeat)))
         return 0
     from collections import Counter
 
-    from log_shipper.redact import redact
-    from tests.unit.redaction_corpus import HOSTILE, measure
+    from opsbundle.redaction import redact
+    from tests.unit.opsbundle.redaction_corpus import HOSTILE, measure
 
     figures = measure(lambda text: redact(text, Counter()))
     print("redaction: recall per kind (lowest context) and look-alikes touched (highest context)")
@@ -209,8 +214,10 @@ def main() -> int:
     n = args.events
     clean = run_child("mix", n, args.repeat)["us"]
     dirty = run_child("corpus", 0, args.repeat)["us"]
-    print(f"  per line  {clean:.1f} µs on the shipper's usual mix, {dirty:.1f} µs on corpus lines "
-          "(something to mask in each)")  # fmt: skip
+    print(
+        f"  per line  {clean:.1f} µs on the shipper's usual mix, {dirty:.1f} µs on corpus lines "
+        "(something to mask in each)"
+    )
     plain = run_child("plain", n, args.repeat)["seconds"]
     redacting = run_child("redacting", n, args.repeat)["seconds"]
     rate = n / redacting
@@ -227,13 +234,15 @@ def main() -> int:
         "at 20,000)"
     )
     failed = [
-        name for name, bad in (
+        name
+        for name, bad in (
             ("recall", min(recall.values()) < RECALL_BUDGET),
             ("look-alikes", max(touched.values()) > TOUCHED_BUDGET),
             ("rate", rate < RATE_BUDGET),
             ("hostile", hostile["20000"] > HOSTILE_BUDGET_S),
-        ) if bad
-    ]  # fmt: skip
+        )
+        if bad
+    ]
     print("budget: " + ("over budget on " + ", ".join(failed) if failed else "within budget"))
     return 1 if failed else 0
 

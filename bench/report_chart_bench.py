@@ -51,18 +51,19 @@ def rss_mb() -> float:
 
 def child(day: str, repeat: int, out: Path) -> dict[str, float]:
     from opsbundle.metrics import RunMetrics
+    from report_fn.builder import ReportBuilder
     from report_fn.crm.mapping import FieldMapping
     from report_fn.crm.sample import SampleConnector
-    from report_fn.job import ReportJob
 
-    job = ReportJob(
+    builder = ReportBuilder(
         name="leads",
         timezone=NY,
         connector=SampleConnector(timezone=NY),
         mapping=FieldMapping.for_crm("export"),
         metrics=RunMetrics(service="bench"),
+        archive=None,
     )
-    report = job.build(DAYS[day])
+    report = builder.build(DAYS[day])
     before = rss_mb()
     started = time.process_time()
     from report_fn.chart import chart_data, render_png
@@ -90,15 +91,21 @@ def zip_figures() -> dict[str, float]:
     with tempfile.TemporaryDirectory() as dist:
         subprocess.run(
             [sys.executable, "-m", "opsbundle.packaging", dist, "--only", "report_fn"],
-            check=True, capture_output=True, text=True, cwd=ROOT, timeout=900,
-        )  # fmt: skip
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=900,
+        )
         with zipfile.ZipFile(Path(dist) / "report_fn.zip") as archive:
             entries = archive.infolist()
             size = (Path(dist) / "report_fn.zip").stat().st_size
     pillow = [e for e in entries if e.filename.startswith(("PIL/", "pillow"))]
-    schema = [e for e in entries if e.filename.startswith(
-        ("jsonschema", "referencing", "rpds", "attr", "yaml/", "PyYAML")
-    )]  # fmt: skip
+    schema = [
+        e
+        for e in entries
+        if e.filename.startswith(("jsonschema", "referencing", "rpds", "attr", "yaml/", "PyYAML"))
+    ]
     return {
         "zip_mb": size / 1e6,
         "unzipped_mb": sum(e.file_size for e in entries) / 1e6,
@@ -118,23 +125,40 @@ def main() -> int:
     if args.child:
         print(json.dumps(child(args.child, args.repeat, args.out)))
         return 0
-    print(f"drawing the chart of leads per hour at 21:00, fresh process per day, "
-          f"{args.repeat} warm renders each; PNGs in {args.out}")  # fmt: skip
+    print(
+        f"drawing the chart of leads per hour at 21:00, fresh process per day, "
+        f"{args.repeat} warm renders each; PNGs in {args.out}"
+    )
     failed = False
     for day in DAYS:
-        result = json.loads(subprocess.run(
-            [sys.executable, __file__, "--child", day, "--repeat", str(args.repeat),
-             "--out", str(args.out)],
-            check=True, capture_output=True, text=True,
-        ).stdout)  # fmt: skip
+        result = json.loads(
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    day,
+                    "--repeat",
+                    str(args.repeat),
+                    "--out",
+                    str(args.out),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
         print(
             f"  {day} day: first {result['first_s']:.3f} s CPU (Pillow's import included), "
             f"warm best {result['warm_best_s']:.3f} s, median {result['warm_median_s']:.3f} s; "
             f"peak RSS {result['peak_rss_mb']:.0f} MB, drawing added "
             f"{result['drawing_mb']:.0f} MB; PNG {result['png_kb']:.0f} KB"
         )
-        failed |= (result["first_s"] > FIRST_BUDGET_S or result["warm_best_s"] > WARM_BUDGET_S
-                   or result["peak_rss_mb"] > MEMORY_BUDGET_MB)  # fmt: skip
+        failed |= (
+            result["first_s"] > FIRST_BUDGET_S
+            or result["warm_best_s"] > WARM_BUDGET_S
+            or result["peak_rss_mb"] > MEMORY_BUDGET_MB
+        )
     if not args.no_zip:
         figures = zip_figures()
         print(
@@ -145,8 +169,10 @@ def main() -> int:
         )
         failed |= figures["zip_mb"] > ZIP_BUDGET_MB
     verdict = "over budget" if failed else "within budget"
-    print(f"budget: first render under {FIRST_BUDGET_S} s, warm under {WARM_BUDGET_S} s, "
-          f"{MEMORY_BUDGET_MB} MB, zip under {ZIP_BUDGET_MB} MB: {verdict}")  # fmt: skip
+    print(
+        f"budget: first render under {FIRST_BUDGET_S} s, warm under {WARM_BUDGET_S} s, "
+        f"{MEMORY_BUDGET_MB} MB, zip under {ZIP_BUDGET_MB} MB: {verdict}"
+    )
     return 1 if failed else 0
 
 

@@ -101,9 +101,13 @@ def pipeline(path: Path) -> int:
     route, now, size = Route(), datetime.now(UTC), 0
     sender = BulkSender(client=None)
     while chunk := list(islice(lines, 5000)):
-        batch = LogBatch(owner="123456789012", log_group=ref.url, log_stream="e",
-                         events=[LogEvent(str(x.number), 0, x.text) for x in chunk],
-                         source="elb")  # fmt: skip
+        batch = LogBatch(
+            owner="123456789012",
+            log_group=ref.url,
+            log_stream="e",
+            events=[LogEvent(str(x.number), 0, x.text) for x in chunk],
+            source="elb",
+        )
         documents = transform_file_batch(batch, route, region="us-east-2", ingested=now)
         for request in sender.batches(documents):
             size += len(bulk_body(request))
@@ -157,10 +161,14 @@ def main() -> int:
     base = min(r["seconds"] for r in runs["floor"])
     best = min(r["seconds"] for r in runs["pipeline"])
     peak = max(r["peak_rss_mb"] for r in runs["pipeline"])
-    print(f"  floor     {base:6.2f} s CPU  {mb / base:7.1f} MB/s  {lines / base:10,.0f} lines/s "
-          "(gunzip + split lines)")  # fmt: skip
-    print(f"  pipeline  {best:6.2f} s CPU  {mb / best:7.1f} MB/s  {lines / best:10,.0f} events/s "
-          f"= {best / base:.1f}x the floor")  # fmt: skip
+    print(
+        f"  floor     {base:6.2f} s CPU  {mb / base:7.1f} MB/s  {lines / base:10,.0f} lines/s "
+        "(gunzip + split lines)"
+    )
+    print(
+        f"  pipeline  {best:6.2f} s CPU  {mb / best:7.1f} MB/s  {lines / best:10,.0f} events/s "
+        f"= {best / base:.1f}x the floor"
+    )
     print(f"  memory    peak RSS {peak:.0f} MB (budget {MEMORY_BUDGET_MB} MB)")
     within = peak <= MEMORY_BUDGET_MB
     print("budget: " + ("within budget" if within else "over budget on memory"))

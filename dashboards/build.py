@@ -21,14 +21,16 @@ DEFAULT_OUT_DIR = HERE / "generated"
 RULES_DIR = HERE / "rules"
 RUNBOOK_ANCHOR = "README.md#"  # runbook_url in the rule sources, relative to the repo
 
-BUILDERS: Mapping[str, Callable[[], dict[str, Any]]] = MappingProxyType({
-    "lambda_health": lambda_health.build,
-    "load_balancers": load_balancers.build,
-    "ec2_hosts": ec2_hosts.build,
-    "rds": rds.build,
-    "containers": containers.build,
-    "opsbundle_self": opsbundle_self.build,
-})  # fmt: skip
+BUILDERS: Mapping[str, Callable[[], dict[str, Any]]] = MappingProxyType(
+    {
+        "lambda_health": lambda_health.build,
+        "load_balancers": load_balancers.build,
+        "ec2_hosts": ec2_hosts.build,
+        "rds": rds.build,
+        "containers": containers.build,
+        "opsbundle_self": opsbundle_self.build,
+    }
+)
 
 
 def build_all() -> dict[str, dict[str, Any]]:

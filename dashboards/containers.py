@@ -64,7 +64,7 @@ VARIABLES = [
              'aws_ecs_cpuutilization_average{region=~"$region", '
              'dimension_ClusterName=~"$ecs_cluster"}', "dimension_ServiceName"),
     Variable("namespace", "EKS namespace", "kube_pod_info", "namespace"),
-]  # fmt: skip
+]  # fmt: skip  # laid out as a table
 
 
 def build() -> dict[str, Any]:
@@ -86,7 +86,7 @@ def build() -> dict[str, Any]:
         stat("EKS memory vs limit (worst)", "Container closest to its memory limit (OOM kill "
              "at 100%).", [Query(f"max({_memory_vs_limit()})")], unit="percentunit",
              decimals=1, thresholds=threshold_steps((0.8, YELLOW), (0.9, RED))),
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
     ecs = Row("ECS services", [
         timeseries("CPU", "CPU used as a share of each service's CPU reservation.",
                    [Query(f"max by ({ECS_BY}) (aws_ecs_cpuutilization_average{{{ECS}}})",
@@ -98,7 +98,7 @@ def build() -> dict[str, Any]:
             Query(f"sum by ({ECS_BY}) ({RUNNING})", f"{ECS_LEGEND} running"),
             Query(f"sum by ({ECS_BY}) ({DESIRED})", f"{ECS_LEGEND} desired"),
         ], unit="short", minimum=0, line_style="stepAfter"),
-    ], panel_width=8)  # fmt: skip
+    ], panel_width=8)  # fmt: skip  # panels as the row shows them
     eks = Row("EKS pods", [
         timeseries("CPU", "CPU cores used per pod (cAdvisor).",
                    [Query(f"sum by ({POD}) (rate(container_cpu_usage_seconds_total{{{CONTAINERS}}}"
@@ -128,7 +128,7 @@ def build() -> dict[str, Any]:
             Query(f"sum by ({DEPLOYMENT}) (kube_deployment_spec_replicas{{{NS}}})",
                   "{{deployment}} desired"),
         ], unit="short", minimum=0, line_style="stepAfter"),
-    ], panel_width=8)  # fmt: skip
+    ], panel_width=8)  # fmt: skip  # panels as the row shows them
     return dashboard(
         uid=UID,
         title="Containers",

@@ -41,18 +41,18 @@ DASHBOARD_KEYS = frozenset({
     "uid", "title", "description", "tags", "timezone", "editable", "graphTooltip", "time",
     "timepicker", "fiscalYearStartMonth", "liveNow", "weekStart", "refresh", "schemaVersion",
     "panels", "templating", "annotations", "links",
-})  # fmt: skip
+})  # fmt: skip  # names packed, not one a line
 PANEL_KEYS = frozenset({
     "type", "id", "targets", "title", "description", "transparent", "datasource", "gridPos",
     "links", "repeat", "repeatDirection", "maxPerRow", "transformations", "interval",
     "timeFrom", "timeShift", "options", "fieldConfig",
-})  # fmt: skip
+})  # fmt: skip  # names packed, not one a line
 ROW_KEYS = frozenset({"type", "collapsed", "title", "gridPos", "id", "panels"})
 TARGET_KEYS = frozenset({"expr", "legendFormat", "refId", "datasource", "instant", "format"})
 VARIABLE_KEYS = frozenset({
     "type", "name", "label", "hide", "description", "query", "datasource", "current",
     "multi", "options", "refresh", "sort", "includeAll", "allValue", "regex",
-})  # fmt: skip
+})  # fmt: skip  # names packed, not one a line
 
 REFRESH_ON_TIME_RANGE_CHANGE = 2
 SORT_NATURAL_ASC = 7
@@ -214,8 +214,11 @@ def layout(rows: Sequence[Row]) -> list[Any]:
     y = 0
     next_id = 1
     for row in rows:
-        panels.append(core.RowPanel(title=row.title, id=next_id,
-                                    gridPos=core.GridPos(h=1, w=GRID_WIDTH, x=0, y=y)))  # fmt: skip
+        panels.append(
+            core.RowPanel(
+                title=row.title, id=next_id, gridPos=core.GridPos(h=1, w=GRID_WIDTH, x=0, y=y)
+            )
+        )
         next_id += 1
         y += 1
         x = 0

@@ -62,7 +62,7 @@ def build() -> dict[str, Any]:
              [Query(f"sum(rate(node_network_receive_errs_total{{{NIC}}}{RI})) + "
                     f"sum(rate(node_network_transmit_errs_total{{{NIC}}}{RI}))")],
              unit="pps", thresholds=threshold_steps((0.01, RED))),
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
     cpu = Row("CPU and load", [
         timeseries("CPU busy", "Utilisation: share of CPU time not idle, per host.",
                    [Query(BUSY, "{{instance}}")], unit="percent", minimum=0, maximum=100,
@@ -79,7 +79,7 @@ def build() -> dict[str, Any]:
         timeseries("Memory used", "Utilisation: 1 − MemAvailable ÷ MemTotal, per host.",
                    [Query(MEMORY_USED, "{{instance}}")], unit="percent", minimum=0, maximum=100,
                    thresholds=PERCENT_STEPS),
-    ])  # fmt: skip
+    ])  # fmt: skip  # panels as the row shows them
     disk = Row("Disk", [
         timeseries("Filesystem used", "Space used per mount point.",
                    [Query(DISK_USED, "{{instance}} {{mountpoint}}")], unit="percent",
@@ -93,7 +93,7 @@ def build() -> dict[str, Any]:
             Query(f"sum by (instance) (rate(node_disk_written_bytes_total{{{SEL}}}{RI}))",
                   "{{instance}} write"),
         ], unit="Bps"),
-    ], panel_width=8)  # fmt: skip
+    ], panel_width=8)  # fmt: skip  # panels as the row shows them
     network = Row("Network", [
         timeseries("Network traffic", "Bytes received and sent per second (physical NICs).", [
             Query(f"sum by (instance) (rate(node_network_receive_bytes_total{{{NIC}}}{RI}))",
@@ -105,7 +105,7 @@ def build() -> dict[str, Any]:
                    [Query(f"sum by (instance) (rate(node_network_receive_errs_total{{{NIC}}}{RI})"
                           f" + rate(node_network_transmit_errs_total{{{NIC}}}{RI}))",
                           "{{instance}}")], unit="pps", thresholds=threshold_steps((0.01, RED))),
-    ])  # fmt: skip
+    ])  # fmt: skip  # panels as the row shows them
     return dashboard(
         uid=UID,
         title="EC2 hosts",

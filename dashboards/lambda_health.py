@@ -73,7 +73,7 @@ def build() -> dict[str, Any]:
              [Query(f"max(aws_lambda_duration_p99{{{SEL}}})")], unit="ms"),
         stat("Concurrency (peak)", "Highest concurrent executions of any selected function.",
              [Query(f"max(aws_lambda_concurrent_executions_maximum{{{SEL}}})")], unit="short"),
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
     traffic = Row("Traffic and errors", [
         timeseries("Invocations", "Invocations per function" + per_period,
                    [Query(f"sum by ({BY}) ({INVOCATIONS})", LEGEND)], unit="short"),
@@ -85,7 +85,7 @@ def build() -> dict[str, Any]:
         timeseries("Success rate", "100% minus the error rate, per function.",
                    [Query(f"100 - {_error_rate(BY)}", LEGEND)], unit="percent", maximum=100,
                    thresholds=SUCCESS_RATE_STEPS),
-    ])  # fmt: skip
+    ])  # fmt: skip  # panels as the row shows them
     capacity = Row("Duration and capacity", [
         timeseries("Duration", "Average, maximum and p99 duration per function.", [
             Query(f"max by ({BY}) (aws_lambda_duration_average{{{SEL}}})", f"{LEGEND} avg"),
@@ -100,7 +100,7 @@ def build() -> dict[str, Any]:
                    "account limit is 1,000 per region unless raised.",
                    [Query(f"max by ({BY}) (aws_lambda_concurrent_executions_maximum{{{SEL}}})",
                           LEGEND)], unit="short"),
-    ], panel_width=8)  # fmt: skip
+    ], panel_width=8)  # fmt: skip  # panels as the row shows them
     return dashboard(
         uid=UID,
         title="Lambda health",

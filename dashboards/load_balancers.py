@@ -59,7 +59,7 @@ VARIABLES = [
     Variable("target_group", "Target group",
              'aws_applicationelb_healthy_host_count_minimum{region=~"$region", '
              'dimension_LoadBalancer=~"$load_balancer"}', "dimension_TargetGroup"),
-]  # fmt: skip
+]  # fmt: skip  # laid out as a table
 
 
 def build() -> dict[str, Any]:
@@ -80,7 +80,7 @@ def build() -> dict[str, Any]:
         stat("Unhealthy hosts", "Unhealthy targets, highest count in the period; the "
              "unhealthy-target monitor posts the reason to Slack.", [Query(f"sum({UNHEALTHY})")],
              unit="short", thresholds=threshold_steps((1, RED))),
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
     traffic = Row("Requests and errors", [
         timeseries("Requests", "Requests per load balancer" + per_period,
                    [Query(f"sum by ({LB}) ({REQUESTS})", "{{dimension_LoadBalancer}}")],
@@ -104,7 +104,7 @@ def build() -> dict[str, Any]:
                        Query(f"max by ({TG}) ({RESPONSE_AVG})", "{{dimension_TargetGroup}} avg"),
                        Query(f"max by ({TG}) ({RESPONSE_P99})", "{{dimension_TargetGroup}} p99"),
                    ], unit="s", thresholds=RESPONSE_STEPS),
-    ])  # fmt: skip
+    ])  # fmt: skip  # panels as the row shows them
     health = Row("Target health", [
         timeseries("Healthy vs unhealthy hosts", "Per target group: healthy (minimum in the "
                    "period) and unhealthy (maximum); alert TargetsUnhealthy fires on any "
@@ -113,7 +113,7 @@ def build() -> dict[str, Any]:
                        Query(f"sum by ({TG}) ({UNHEALTHY})",
                              "{{dimension_TargetGroup}} unhealthy"),
                    ], unit="short", minimum=0, line_style="stepAfter"),
-    ], panel_width=24)  # fmt: skip
+    ], panel_width=24)  # fmt: skip  # panels as the row shows them
     return dashboard(
         uid=UID,
         title="Load balancers and targets",

@@ -110,7 +110,7 @@ def build() -> dict[str, Any]:
              "that wrote events to the dead-letter bucket.",
              [Query(_per_function("sum", f"changes({DEAD_LETTERED_AT}[$__range])"), LEGEND)],
              unit="short", decimals=0, no_value="0", thresholds=threshold_steps((1, RED))),
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
     report = Row("Lead report", [
         timeseries("Outcome of the last run", "1 when the newest run posted, failed, found "
                    "its slot already posted or stayed quiet (nothing flagged); each step is a "
@@ -134,7 +134,7 @@ def build() -> dict[str, Any]:
                        for step, legend in [("crm_fetch", "CRM fetch"), ("aggregate", "aggregate"),
                                             ("slack_post", "Slack post")]
                    ], unit="s", line_style="stepAfter"),
-    ], panel_width=8)  # fmt: skip
+    ], panel_width=8)  # fmt: skip  # panels as the row shows them
     shipper = Row("Log shipper", [
         timeseries("Events per invocation", "Log events the newest invocation received, "
                    "indexed and dead-lettered (the newest invocation only: exact totals are "
@@ -159,7 +159,7 @@ def build() -> dict[str, Any]:
                        Query(_per_function("max", f"opsbundle_ship_duration_seconds{{{SHIPPER}}}"),
                              f"{LEGEND} ship"),
                    ], unit="s", minimum=0),
-    ], panel_width=8)  # fmt: skip
+    ], panel_width=8)  # fmt: skip  # panels as the row shows them
     functions = Row("Monitors and all functions", [
         timeseries("Alerts sent", "Alerts the newest run of each monitor sent (Slack, SNS).",
                    [Query(_per_function("max", f'{metric}{{job="{job}", {JOBS_OF_MONITOR}}}'),
@@ -181,7 +181,7 @@ def build() -> dict[str, Any]:
                    "past its schedule has stopped running (or stopped pushing).",
                    [Query(f"time() - max by ({PER_RUN}) ({LAST_RUN}{{{JOBS}}})",
                           "{{job}} {{function}}")], unit="s", minimum=0),
-    ], panel_width=12)  # fmt: skip
+    ], panel_width=12)  # fmt: skip  # panels as the row shows them
     return dashboard(
         uid=UID,
         title="opsbundle",

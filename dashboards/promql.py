@@ -31,7 +31,7 @@ _GROUPING = {"by", "without", "on", "ignoring", "group_left", "group_right"}
 _AGGREGATIONS = {
     "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
     "bottomk", "topk", "quantile", "limitk", "limit_ratio",
-}  # fmt: skip
+}  # fmt: skip  # names packed, not one a line
 _KEYWORDS = (
     _GROUPING | _AGGREGATIONS | {"and", "or", "unless", "bool", "offset", "atan2", "inf", "nan"}
 )

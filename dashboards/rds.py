@@ -68,7 +68,7 @@ def build() -> dict[str, Any]:
         stat("Replica lag (worst)", "How far the most lagging read replica is behind.",
              [Query(f"max(aws_rds_replica_lag_average{{{SEL}}})")], unit="s",
              thresholds=LAG_STEPS),
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
     load = Row("Load", [
         timeseries("CPU utilisation", "Average CPU per instance.",
                    [Query(_per_db("aws_rds_cpuutilization_average"), LEGEND)], unit="percent",
@@ -85,7 +85,7 @@ def build() -> dict[str, Any]:
             Query(_per_db("aws_rds_read_latency_average"), f"{LEGEND} read"),
             Query(_per_db("aws_rds_write_latency_average"), f"{LEGEND} write"),
         ], unit="s", thresholds=LATENCY_STEPS),
-    ])  # fmt: skip
+    ])  # fmt: skip  # panels as the row shows them
     capacity = Row("Capacity and replication", [
         timeseries("Free storage", "Free storage space per instance; RdsStorageFillingUp "
                    "fires when the trend reaches zero within 4 hours.",
@@ -98,7 +98,7 @@ def build() -> dict[str, Any]:
         timeseries("Replica lag", "Seconds each read replica is behind its source.",
                    [Query(_per_db("aws_rds_replica_lag_average"), LEGEND)], unit="s",
                    minimum=0, thresholds=LAG_STEPS),
-    ], panel_width=8)  # fmt: skip
+    ], panel_width=8)  # fmt: skip  # panels as the row shows them
     return dashboard(
         uid=UID,
         title="RDS",

@@ -68,13 +68,18 @@ class DashboardUploader:
     """Writes dashboards into one Grafana; every call names what was wrong when it fails."""
 
     def __init__(
-        self, *, url: str, token: str, session: requests.Session | None = None,
+        self,
+        *,
+        url: str,
+        token: str,
+        session: requests.Session | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.url = url
         self._session = session or redirects.session()
-        self._session.headers.update({"Authorization": f"Bearer {token}",
-                                      "Accept": "application/json"})  # fmt: skip
+        self._session.headers.update(
+            {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        )
         self._timeout = timeout
 
     def folder_uid(self, title: str | None) -> str | None:
@@ -85,8 +90,9 @@ class DashboardUploader:
         for folder in folders or []:
             if isinstance(folder, dict) and folder.get("title") == title:
                 return str(folder["uid"])
-        created = self._call(f"create folder {title!r}", "POST", "/api/folders",
-                             json={"title": title})  # fmt: skip
+        created = self._call(
+            f"create folder {title!r}", "POST", "/api/folders", json={"title": title}
+        )
         return str(created["uid"])
 
     def upload(self, board: Mapping[str, Any], *, folder_uid: str | None, message: str) -> Uploaded:

@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from log_shipper import doctor, ism, lifecycle, template
-from log_shipper.assemble import build_shipper, ensure_templates
+from log_shipper.assemble import DEFAULT_REGION, WarmClients, build_shipper
 from log_shipper.client import build_client, reach
 from log_shipper.config import ShipperSettings
 from log_shipper.dead_letter import DeadLetters
@@ -212,9 +212,10 @@ def ship_command(args: argparse.Namespace) -> int:
 def _preview(invocation: Invocation) -> int:
     """`ship --dry-run`: the `_bulk` body on stdout, the counts on stderr; offline."""
     settings = ShipperSettings.load(offline=True)
+    region = settings.aws_region or settings.region or DEFAULT_REGION
     lines, outcome = preview(
-        invocation, router=settings.router, region=_region(settings),
-        ingested=datetime.now(UTC), limits=Limits(settings.max_fields, settings.max_depth),
+        invocation, router=settings.router, region=region, ingested=datetime.now(UTC),
+        limits=Limits(settings.max_fields, settings.max_depth),
     )  # fmt: skip
     sys.stdout.write("".join(lines))
     sys.stdout.flush()
@@ -605,7 +606,8 @@ def setup_command(args: argparse.Namespace) -> int:
         }
         emit({"index_templates": templates, "ism_policies": policies}, "json")
         return EXIT_OK
-    checks = ensure_templates(_client(settings, args.progress), settings, force=True)
+    client = _client(settings, args.progress)
+    checks = WarmClients(opensearch_client=client).ensure_templates(client, settings, force=True)
     emit(
         [
             {"template": c.name, "index_patterns": [c.family.wildcard], "put": c.put,
@@ -664,13 +666,10 @@ def _client(settings: ShipperSettings, progress: Progress) -> Any:
 def _shipper(progress: Progress, settings: ShipperSettings | None = None) -> Shipper:
     settings = settings or ShipperSettings.load()
     return build_shipper(
-        settings, metrics=RunMetrics(service=SERVICE), client=_client(settings, progress),
+        settings, metrics=RunMetrics(service=SERVICE),
+        warm=WarmClients(opensearch_client=_client(settings, progress)),
         sender_options={"on_retry": lambda retry: progress.note(retry.describe())},
     )  # fmt: skip
-
-
-def _region(settings: ShipperSettings) -> str:
-    return aws.region_name() or settings.region or "us-east-1"
 
 
 def _status(outcome: ShipOutcome) -> int:

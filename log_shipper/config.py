@@ -39,6 +39,7 @@ class ShipperSettings:
     dlq_bucket: str | None = None
     dlq_prefix: str = "log-shipper/dead-letters/"
     dlq_kms_key_id: str | None = None
+    aws_region: str | None = None  # where the function runs: the documents' cloud.region
 
     @property
     def layout(self) -> Layout:
@@ -78,7 +79,8 @@ class ShipperSettings:
                 names.OPENSEARCH_SECRET_ARN,
                 'is not set (OPENSEARCH_AUTH=basic reads {"username", "password"} from it)',
             )
-        region = env.string(names.OPENSEARCH_REGION) or env.string("AWS_REGION")
+        aws_region = env.string(names.AWS_REGION)
+        region = env.string(names.OPENSEARCH_REGION) or aws_region
         if auth.startswith("sigv4") and not region:
             raise ConfigError(names.OPENSEARCH_REGION, "is not set (SigV4 signs for a region)")
         bucket = env.string(names.LOG_SHIPPER_DLQ_BUCKET, dlq_bucket)
@@ -133,6 +135,7 @@ class ShipperSettings:
             dlq_bucket=bucket,
             dlq_prefix=prefix if prefix.endswith("/") else prefix + "/",
             dlq_kms_key_id=env.string(names.LOG_SHIPPER_DLQ_KMS_KEY_ID),
+            aws_region=aws_region,
         )
 
 

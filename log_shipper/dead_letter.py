@@ -89,25 +89,34 @@ class DeadLetterObject:
             source = record.get("source") if record.get("source") in FILE_FORMATS else None
             header = tuple(str(h) for h in record.get("header") or ()) if source else ()
             key = (record["owner"], record["logGroup"], record["logStream"], record.get("region"),
-                   stored_index(record), source, header)  # fmt: skip
+                   stored_index(record), source, header)  # fmt: skip  # laid out as a table
             event = record["event"]
             groups.setdefault(key, []).append(
                 LogEvent(str(event["id"]), int(event["timestamp"]), str(event["message"]))
             )
             filters[key] = tuple(record.get("subscriptionFilters") or ())
         return [
-            LogBatch(owner=o, log_group=g, log_stream=s, events=events,
-                     subscription_filters=filters[(o, g, s, r, i, f, h)], region=r, index=i,
-                     source=f, header=h)
+            LogBatch(
+                owner=o,
+                log_group=g,
+                log_stream=s,
+                events=events,
+                subscription_filters=filters[(o, g, s, r, i, f, h)],
+                region=r,
+                index=i,
+                source=f,
+                header=h,
+            )
             for (o, g, s, r, i, f, h), events in groups.items()
-        ]  # fmt: skip
+        ]
 
     def payloads(self) -> list[dict[str, Any]]:
         """Undecodable CloudWatch Logs payloads (kept as they arrived, base64)."""
         return [
-            r for r in self.records
+            r
+            for r in self.records
             if r.get("kind") == "payload" and r.get("reason") != "malformed_message"
-        ]  # fmt: skip
+        ]
 
     def objects(self) -> list[dict[str, Any]]:
         """S3 log files that could not be read (missing, denied, damaged): read again."""
@@ -117,10 +126,11 @@ class DeadLetterObject:
         """Records a replay can't act on: event records missing what it needs (a hand-edited
         or cut-off file), and SQS messages that named no S3 object in a shape we know."""
         return sum(
-            1 for r in self.records
+            1
+            for r in self.records
             if (r.get("kind") == "event" and not _readable(r))
             or (r.get("kind") == "payload" and r.get("reason") == "malformed_message")
-        )  # fmt: skip
+        )
 
 
 # An index name as the routes make them (lower-case ASCII, nothing a `_bulk` action line would
@@ -163,13 +173,17 @@ class DeadLetters:
             extra["SSEKMSKeyId"] = self._kms_key_id
         try:
             self._client.put_object(
-                Bucket=self.bucket, Key=key, Body=body,
-                ContentType="application/x-ndjson", ContentEncoding="gzip", **extra,
-            )  # fmt: skip
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/x-ndjson",
+                ContentEncoding="gzip",
+                **extra,
+            )
         except (BotoCoreError, ClientError) as error:
             raise DeadLetterError(
                 f"could not write {len(records)} dead letters to s3://{self.bucket}/{key}: "
-                f"{_code(error)}"
+                f"{aws.error_name(error)}"
             ) from None
         return key
 
@@ -182,7 +196,7 @@ class DeadLetters:
                         yield item["Key"]
         except (BotoCoreError, ClientError) as error:
             raise DeadLetterError(
-                f"could not list s3://{self.bucket}/{prefix}: {_code(error)}"
+                f"could not list s3://{self.bucket}/{prefix}: {aws.error_name(error)}"
             ) from None
 
     def read(self, key: str) -> DeadLetterObject:
@@ -190,7 +204,7 @@ class DeadLetters:
             body = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
         except (BotoCoreError, ClientError) as error:
             raise DeadLetterError(
-                f"could not read s3://{self.bucket}/{key}: {_code(error)}"
+                f"could not read s3://{self.bucket}/{key}: {aws.error_name(error)}"
             ) from None
         try:
             text = gunzip(body, limit=MAX_OBJECT_BYTES) if body[:2] == b"\x1f\x8b" else body
@@ -206,15 +220,8 @@ class DeadLetters:
             self._client.delete_object(Bucket=self.bucket, Key=key)
         except (BotoCoreError, ClientError) as error:
             raise DeadLetterError(
-                f"could not delete s3://{self.bucket}/{key}: {_code(error)}"
+                f"could not delete s3://{self.bucket}/{key}: {aws.error_name(error)}"
             ) from None
-
-
-def _code(error: Exception) -> str:
-    response = getattr(error, "response", None)
-    if isinstance(response, dict):
-        return str(response.get("Error", {}).get("Code") or type(error).__name__)
-    return type(error).__name__
 
 
 def _readable(record: dict[str, Any]) -> bool:

@@ -99,11 +99,16 @@ def decode_invocation(event: Any) -> Invocation:
     shape = sorted(event)[:5] if isinstance(event, Mapping) else type(event).__name__
     return Invocation(
         "unknown",
-        [Unit(None, malformed=Malformed(
-            f"not a CloudWatch Logs or Kinesis event (keys: {shape})",
-            _raw_json(event),
-        ))],
-    )  # fmt: skip
+        [
+            Unit(
+                None,
+                malformed=Malformed(
+                    f"not a CloudWatch Logs or Kinesis event (keys: {shape})",
+                    _raw_json(event),
+                ),
+            )
+        ],
+    )
 
 
 def _kinesis_unit(record: Any) -> Unit:

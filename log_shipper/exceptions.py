@@ -7,10 +7,6 @@ class LogShipperError(OpsbundleError):
     """The log shipper could not do its work."""
 
 
-class PayloadError(LogShipperError):
-    """A payload (a CloudWatch Logs subscription message or a Kinesis record) is malformed."""
-
-
 class DeadLetterError(LogShipperError):
     """Events could neither be indexed nor written to the dead-letter bucket: not durable."""
 

@@ -104,7 +104,7 @@ def transform_file_batch(
         except FormatError as error:
             timestamp, own_id = ingested_ms, None
             fields = {"tags": ["unparsed"], "error": {"message": str(error)[:500]},
-                      "event": {"dataset": f"aws.{source}"}}  # fmt: skip
+                      "event": {"dataset": f"aws.{source}"}}  # fmt: skip  # laid out as a table
         if first_kept is not None and timestamp // 86_400_000 < first_kept:
             stats.expired += 1
             continue
@@ -114,8 +114,9 @@ def transform_file_batch(
         document["event"] = {**fields.get("event", {}), "ingested": ingested_text}
         document["cloud"] = {**cloud, **fields["cloud"]} if "cloud" in fields else cloud
         document["aws"] = {**fields.get("aws", {}), "s3": s3}
-        document["log"] = {"file": file} if source == "cloudtrail" else {
-            "file": file, "offset": int(event.id)}  # fmt: skip
+        document["log"] = (
+            {"file": file} if source == "cloudtrail" else {"file": file, "offset": int(event.id)}
+        )
         document_id = _own_id(source, own_id) or prefix + event.id
         index = batch.index or name(timestamp)
         body = orjson.dumps(document).decode()

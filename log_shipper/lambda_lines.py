@@ -67,10 +67,21 @@ _WORD_FIELDS = {"Status": "status", "Phase": "phase", "Error Type": "error_type"
 _DECIMAL = r"((?:0|[1-9][0-9]{0,11})(?:\.[0-9]{1,6})?)"
 _WHOLE = r"(0|[1-9][0-9]{0,8})"
 _USUAL_REPORT = re.compile(
-    r"REPORT RequestId: (" + _ID + r")\tDuration: " + _DECIMAL + r" ms\tBilled Duration: "
-    + _DECIMAL + r" ms\tMemory Size: " + _WHOLE + r" MB\tMax Memory Used: " + _WHOLE + r" MB"
-    + r"(?:\tInit Duration: " + _DECIMAL + r" ms)?"
-)  # fmt: skip
+    r"REPORT RequestId: ("
+    + _ID
+    + r")\tDuration: "
+    + _DECIMAL
+    + r" ms\tBilled Duration: "
+    + _DECIMAL
+    + r" ms\tMemory Size: "
+    + _WHOLE
+    + r" MB\tMax Memory Used: "
+    + _WHOLE
+    + r" MB"
+    + r"(?:\tInit Duration: "
+    + _DECIMAL
+    + r" ms)?"
+)
 # What may follow the usual fields for them to be all there is: blanks, and X-Ray's line.
 _PLAIN_TAIL = re.compile(r"\s*(?:XRAY TraceId: [^\n]*\s*)?\Z")
 _TIMESTAMP = r"\d{4}-\d\d-\d\dT[0-9:.]+Z"

@@ -158,9 +158,15 @@ def _route(item: Any, position: int, default: Route) -> tuple[str, Route]:
     if not isinstance(item, dict) or not isinstance(item.get("log_group"), str):
         raise ConfigError(where, 'must be an object with a "log_group" glob')
     unknown = set(item) - {
-        "log_group", "index", "redact", "include", "exclude", "retention_days", "format",
+        "log_group",
+        "index",
+        "redact",
+        "include",
+        "exclude",
+        "retention_days",
+        "format",
         "multiline",
-    }  # fmt: skip
+    }
     if unknown:
         raise ConfigError(where, f"unknown keys {sorted(unknown)}")
     index = item.get("index", default.index)

@@ -46,9 +46,17 @@ class ObjectRef:
         return self.version_id or (self.etag or "").strip('"') or "unversioned"
 
     def resume_body(self, line: int) -> str:
-        return json.dumps({RESUME: {"bucket": self.bucket, "key": self.key,
-                                    "version_id": self.version_id, "etag": self.etag,
-                                    "line": line}})  # fmt: skip
+        return json.dumps(
+            {
+                RESUME: {
+                    "bucket": self.bucket,
+                    "key": self.key,
+                    "version_id": self.version_id,
+                    "etag": self.etag,
+                    "line": line,
+                }
+            }
+        )
 
 
 @dataclass

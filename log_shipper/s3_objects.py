@@ -24,6 +24,7 @@ from log_shipper.exceptions import LogShipperError
 from log_shipper.formats import cloudfront, cloudtrail, vpc_flow
 from log_shipper.formats.common import FormatError
 from log_shipper.s3_events import ObjectRef
+from opsbundle import aws
 
 MAX_LINE_BYTES = 1024 * 1024
 MAX_JSON_BYTES = 256 * 1024 * 1024
@@ -79,11 +80,16 @@ def open_object(s3: Any, ref: ObjectRef) -> io.BufferedIOBase:
         body = s3.get_object(**request)["Body"]
         head = body.read(2)
     except ClientError as error:
-        code = str(error.response.get("Error", {}).get("Code", "ClientError"))
-        reason = {"NoSuchKey": "s3_object_missing", "NoSuchVersion": "s3_object_missing",
-                  "PreconditionFailed": "s3_object_replaced", "AccessDenied": "s3_access_denied",
-                  "403": "s3_access_denied", "404": "s3_object_missing",
-                  "412": "s3_object_replaced"}.get(code, "s3_error")  # fmt: skip
+        code = aws.error_code(error, "ClientError")
+        reason = {
+            "NoSuchKey": "s3_object_missing",
+            "NoSuchVersion": "s3_object_missing",
+            "PreconditionFailed": "s3_object_replaced",
+            "AccessDenied": "s3_access_denied",
+            "403": "s3_access_denied",
+            "404": "s3_object_missing",
+            "412": "s3_object_replaced",
+        }.get(code, "s3_error")
         raise ObjectError(reason, f"GetObject {ref.url}: {code}") from None
     except BotoCoreError as error:
         raise ObjectError("s3_error", f"GetObject {ref.url}: {type(error).__name__}") from None

@@ -89,9 +89,17 @@ class S3Source:
         """Whether everything the message asked for is indexed or dead-lettered."""
         if message.malformed:
             return self._dead_letter(
-                [{"kind": "payload", "reason": "malformed_message", "detail": message.malformed,
-                  "item_id": message.message_id, "data": message.body}], request_id,
-            )  # fmt: skip
+                [
+                    {
+                        "kind": "payload",
+                        "reason": "malformed_message",
+                        "detail": message.malformed,
+                        "item_id": message.message_id,
+                        "data": message.body,
+                    }
+                ],
+                request_id,
+            )
         for ref in message.objects:
             outcome.objects += 1
             done = self.ship_object(ref, request_id=request_id, outcome=outcome, queue=queue)
@@ -153,11 +161,19 @@ class S3Source:
             while chunk := list(itertools.islice(iterator, self.chunk_lines)):
                 events = [LogEvent(str(line.number), 0, line.text) for line in chunk if line.text]
                 if events:
-                    yield done, LogBatch(
-                        owner=owner, log_group=ref.url, log_stream=ref.revision, events=events,
-                        subscription_filters=("s3",), region=region, source=source,
-                        header=header,
-                    )  # fmt: skip
+                    yield (
+                        done,
+                        LogBatch(
+                            owner=owner,
+                            log_group=ref.url,
+                            log_stream=ref.revision,
+                            events=events,
+                            subscription_filters=("s3",),
+                            region=region,
+                            source=source,
+                            header=header,
+                        ),
+                    )
                 done = chunk[-1].number
         finally:
             stream.close()

@@ -49,9 +49,19 @@ class ShipOutcome:
 
     def add(self, other: ShipOutcome) -> None:
         """Another run's counts added to these (a backfill's pages, a file's chunks)."""
-        for name in ("events_in", "indexed", "duplicates", "filtered", "expired", "merged",
-                     "retried", "as_text", "control_messages", "malformed",
-                     "bytes_sent"):  # fmt: skip
+        for name in (
+            "events_in",
+            "indexed",
+            "duplicates",
+            "filtered",
+            "expired",
+            "merged",
+            "retried",
+            "as_text",
+            "control_messages",
+            "malformed",
+            "bytes_sent",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.redacted.update(other.redacted)
         self.dead_lettered.update(other.dead_lettered)

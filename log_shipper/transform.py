@@ -41,8 +41,8 @@ import orjson
 from log_shipper import lambda_lines, multiline
 from log_shipper.events import LogBatch, LogEvent
 from log_shipper.layout import utc_day
-from log_shipper.redact import redact
 from log_shipper.routing import IndexNamer, Route, first_kept_day
+from opsbundle.redaction import redact
 
 _LEVEL_KEYS = ("level", "levelname", "severity", "log.level")
 
@@ -176,15 +176,25 @@ def transform_batch(
     stats = stats if stats is not None else TransformStats()
     if route.multiline is None:
         return _documents(
-            batch, batch.events, route=route, region=region, ingested=ingested, limits=limits,
+            batch,
+            batch.events,
+            route=route,
+            region=region,
+            ingested=ingested,
+            limits=limits,
             stats=stats,
-        )  # fmt: skip
+        )
     merged = multiline.merge(batch.events, route.multiline)
     stats.merged += len(batch.events) - len(merged.events)
     documents = _documents(
-        batch, merged.events, route=route, region=region, ingested=ingested, limits=limits,
+        batch,
+        merged.events,
+        route=route,
+        region=region,
+        ingested=ingested,
+        limits=limits,
         stats=stats,
-    )  # fmt: skip
+    )
     return _flagged(documents, merged.flags)
 
 
@@ -314,10 +324,14 @@ def _batch_parts(batch: LogBatch, region: str, ingested: datetime) -> tuple[str,
     head = '","event":{"ingested":"' + iso_millis(int(ingested.timestamp() * 1000))
     head += '"},"message":'
     static = (
-        ',"cloud":' + _dumps(cloud)
-        + ',"aws":{"cloudwatch":{"log_group":' + encode_basestring(batch.log_group)
-        + ',"log_stream":' + encode_basestring(batch.log_stream) + ',"event_id":'
-    )  # fmt: skip
+        ',"cloud":'
+        + _dumps(cloud)
+        + ',"aws":{"cloudwatch":{"log_group":'
+        + encode_basestring(batch.log_group)
+        + ',"log_stream":'
+        + encode_basestring(batch.log_stream)
+        + ',"event_id":'
+    )
     return head, static
 
 
@@ -329,7 +343,9 @@ def _redacted(message: str, stats: TransformStats) -> tuple[str, str]:
         return message, ""
     stats.redacted.update(counts)
     extra = ',"redaction":{"count":%d,"kinds":%s}' % (  # noqa: UP031
-        sum(counts.values()), _dumps(sorted(counts)))  # fmt: skip
+        sum(counts.values()),
+        _dumps(sorted(counts)),
+    )
     return message, extra
 
 
@@ -575,9 +591,13 @@ def as_text(document: Document, reason: str) -> Document:
     source["tags"] = [*[t for t in source.get("tags", []) if t != "json_truncated"], "json_as_text"]
     source["error"] = {"message": reason[:1000]}
     return Document.of(
-        document.id, document.index, _dumps(source), document.event, document.batch,
+        document.id,
+        document.index,
+        _dumps(source),
+        document.event,
+        document.batch,
         json_dropped=True,
-    )  # fmt: skip
+    )
 
 
 def serialize(source: Mapping[str, Any]) -> str:

@@ -9,7 +9,3 @@ class MonitorError(OpsbundleError):
 
 class EventError(MonitorError):
     """The invocation event is not one of the shapes the monitor reads; says which part."""
-
-
-class DeliveryError(MonitorError):
-    """An alert reached none of its destinations (SNS and Slack both failed)."""

@@ -16,13 +16,25 @@ from typing import TYPE_CHECKING, Any
 
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import NoCredentialsError, NoRegionError, PartialCredentialsError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
 
 from opsbundle.exceptions import ConfigError
 
 if TYPE_CHECKING:
     import boto3
 
+THROTTLED = frozenset(
+    {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+)
+DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
 RETRIES = Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30
 )
@@ -85,3 +97,41 @@ def setup_problem(error: BaseException) -> ConfigError | None:
             "none found: use a role, AWS_PROFILE or SSO (never static keys in files)",
         )
     return None
+
+
+def error_code(error: BaseException, default: str = "") -> str:
+    """The AWS error code of a ClientError (`AccessDenied`), else `default`."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code") or default)
+    return default
+
+
+def error_name(error: BaseException) -> str:
+    """The AWS error code, else the exception's class name (`EndpointConnectionError`)."""
+    return error_code(error, type(error).__name__)
+
+
+def error_message(error: BaseException) -> str:
+    """The service's own message of a ClientError ("" when it sent none), else the error's
+    text."""
+    response = getattr(error, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Message") or "")
+    return str(error)
+
+
+def call_failed(error: BotoCoreError | ClientError, call: str) -> str:
+    """What went wrong with `call`, in a line for an alert. Missing credentials or region are
+    settings, not an alert's business: raised as ConfigError."""
+    problem = setup_problem(error)
+    if problem:
+        raise problem
+    code = error_code(error)
+    if code in THROTTLED:
+        return f"{call} was throttled by AWS even after retries ({code}); try again later"
+    if code in DENIED:
+        return f"{call} was denied ({code}): the role lacks this permission"
+    if isinstance(error, EndpointConnectionError | ConnectTimeoutError):
+        return f"could not reach {error.kwargs.get('endpoint_url')} ({call})"
+    return f"{call} failed: {code or error}"

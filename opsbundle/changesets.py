@@ -17,7 +17,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
-from opsbundle.exceptions import OpsbundleError
+from opsbundle import aws
+from opsbundle.exceptions import DeployError
 
 EMPTY_REASONS = ("didn't contain changes", "No updates are to be performed")
 # States from which a change set can be made; REVIEW_IN_PROGRESS: created by a change set
@@ -26,7 +27,7 @@ NEW = frozenset({"REVIEW_IN_PROGRESS"})
 UPDATABLE = frozenset({
     "CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE",
     "IMPORT_COMPLETE", "IMPORT_ROLLBACK_COMPLETE",
-})  # fmt: skip
+})  # fmt: skip  # names packed, not one a line
 DONE = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"})
 # What to do about a stack that can't take a change set, by its status.
 BLOCKED_HINTS = {
@@ -41,10 +42,6 @@ BLOCKED_HINTS = {
 }
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
-
-
-class DeployError(OpsbundleError):
-    """A stack could not be changed; the message says which and where it stopped."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +69,13 @@ class ResourceChange:
             return "replace"
         if self.action == "Modify" and self.replacement == "Conditional":
             return "modify (may replace)"
-        return {"Add": "add", "Modify": "modify", "Remove": "remove", "Import": "import",
-                "Dynamic": "dynamic"}.get(self.action, self.action.lower())  # fmt: skip
+        return {
+            "Add": "add",
+            "Modify": "modify",
+            "Remove": "remove",
+            "Import": "import",
+            "Dynamic": "dynamic",
+        }.get(self.action, self.action.lower())
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class ChangeSet:
 
 
 MARKS = {"add": "+", "modify": "~", "replace": "!", "modify (may replace)": "?",
-         "remove": "-", "import": ">", "dynamic": "*"}  # fmt: skip
+         "remove": "-", "import": ">", "dynamic": "*"}  # fmt: skip  # names packed, not one a line
 
 
 def render_diff(change_set: ChangeSet) -> list[str]:
@@ -110,8 +112,10 @@ def render_diff(change_set: ChangeSet) -> list[str]:
         )
     replaced = [c.logical_id for c in change_set.changes if c.verb == "replace"]
     if replaced:
-        lines.append(f"  ! replaced resources get a new physical ID; data in them is not moved: "
-                     f"{', '.join(replaced)}")  # fmt: skip
+        lines.append(
+            f"  ! replaced resources get a new physical ID; data in them is not moved: "
+            f"{', '.join(replaced)}"
+        )
     return lines
 
 
@@ -139,7 +143,7 @@ class Stacks:
         try:
             stacks = self._cfn.describe_stacks(StackName=stack_name)["Stacks"]
         except ClientError as error:
-            if _code(error) == "ValidationError" and "does not exist" in _message(error):
+            if aws.error_code(error) == "ValidationError" and "does not exist" in _message(error):
                 return None
             raise
         return dict(stacks[0]) if stacks else None
@@ -220,12 +224,16 @@ class Stacks:
                 )
             self._sleep(self._poll)
         change_set = ChangeSet(
-            stack_name=stack_name, name=name, arn=arn, kind=kind, status=status,
+            stack_name=stack_name,
+            name=name,
+            arn=arn,
+            kind=kind,
+            status=status,
             reason=str(pages[0].get("StatusReason", "")),
             changes=tuple(
                 ResourceChange.from_api(c) for page in pages for c in page.get("Changes", [])
             ),
-        )  # fmt: skip
+        )
         if status == "FAILED" and not change_set.empty:
             raise DeployError(f"{stack_name}: the change set failed: {change_set.reason}")
         return change_set
@@ -308,12 +316,8 @@ def _event_line(event: Mapping[str, Any]) -> str:
     return f"{text}: {reason}" if reason and "FAILED" in str(event.get("ResourceStatus")) else text
 
 
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
 def _message(error: Exception) -> str:
     """The service's own message, on one line."""
     if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Message", error))
+        return aws.error_message(error) or str(error)
     return " ".join(str(error).split())

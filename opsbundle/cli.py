@@ -29,7 +29,7 @@ LOG_FORMATS = ("text", "json")
 # (shown by `opsbundle --help` without importing the module; a test holds the two equal).
 COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report_fn.cli", "the lead reports"),
-    "targets": ("monitors.cli", "load balancer targets"),
+    "targets": ("monitors.unhealthy_targets.cli", "load balancer targets"),
     "dashboards": ("dashboards.cli", "Grafana dashboards and Prometheus rules"),
     "logs": ("log_shipper.cli", "the log shipper (CloudWatch Logs → OpenSearch)"),
     "audit": (

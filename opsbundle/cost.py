@@ -79,9 +79,19 @@ class Inputs:
         return inputs
 
     def check(self) -> None:
-        for name in ("runs", "duration_ms", "memory_mb", "log_gb", "alarms", "secrets",
-                     "opensearch_nodes", "opensearch_storage_gb", "pipeline_runs",
-                     "build_minutes", "log_retention_months"):  # fmt: skip
+        for name in (
+            "runs",
+            "duration_ms",
+            "memory_mb",
+            "log_gb",
+            "alarms",
+            "secrets",
+            "opensearch_nodes",
+            "opensearch_storage_gb",
+            "pipeline_runs",
+            "build_minutes",
+            "log_retention_months",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')}", "must not be negative")
         if not 128 <= self.memory_mb <= 10_240 or not 128 <= self.shipper_memory_mb <= 10_240:
@@ -136,11 +146,14 @@ def estimate(inputs: Inputs) -> Estimate:
     requests = inputs.runs + shipper_requests
     billable_gbs = max(0.0, gb_seconds - FREE["lambda_gb_seconds"])
     billable_requests = max(0, requests - FREE["lambda_requests"])
-    lambda_cost = (billable_gbs * PRICES["lambda_arm_gb_second"]
-                   + billable_requests * PRICES["lambda_request"])  # fmt: skip
+    lambda_cost = (
+        billable_gbs * PRICES["lambda_arm_gb_second"] + billable_requests * PRICES["lambda_request"]
+    )
     stored_gb = inputs.log_gb * inputs.log_retention_months
-    logs_cost = (max(0.0, inputs.log_gb - FREE["logs_gb"]) * PRICES["logs_ingest_gb"]
-                 + stored_gb * PRICES["logs_store_gb_month"])  # fmt: skip
+    logs_cost = (
+        max(0.0, inputs.log_gb - FREE["logs_gb"]) * PRICES["logs_ingest_gb"]
+        + stored_gb * PRICES["logs_store_gb_month"]
+    )
     alarms_cost = max(0, inputs.alarms - FREE["alarms"]) * PRICES["alarm_month"]
 
     lines = [
@@ -162,7 +175,7 @@ def estimate(inputs: Inputs) -> Estimate:
         Line("Everything else",
              "SNS, SQS, DynamoDB, S3, Scheduler, EventBridge, CloudTrail (first trail), "
              "Chatbot: within free tiers or cents at this volume", 0.0),
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
     notes = (
         f"Prices: {PRICES_READ}. Check them on aws.amazon.com/pricing before relying on them.",
         f"Log shipper compute assumes {inputs.shipper_mb_per_second:g} MB/s at "
@@ -185,8 +198,10 @@ def _opensearch(inputs: Inputs) -> Line:
         free_gb = FREE["opensearch_ebs_gb"]
         if inputs.opensearch_instance == "t3.small.search":
             free_hours = FREE["opensearch_t3_small_hours"]
-    cost = (max(0.0, hours - free_hours) * hourly
-            + max(0.0, storage - free_gb) * PRICES["ebs_gp3_gb_month"])  # fmt: skip
+    cost = (
+        max(0.0, hours - free_hours) * hourly
+        + max(0.0, storage - free_gb) * PRICES["ebs_gp3_gb_month"]
+    )
     return Line(
         "OpenSearch Service",
         f"{inputs.opensearch_nodes} × {inputs.opensearch_instance} ({hours:g} h at ${hourly}/h), "
@@ -199,12 +214,17 @@ def _pipeline(inputs: Inputs) -> Line:
     # Build minutes count twice: CodeBuild bills them and the V2 pipeline bills the action time.
     minutes = inputs.pipeline_runs * inputs.build_minutes
     action_minutes = minutes * 1.5  # build plus the CloudFormation and approval actions' own time
-    cost = (minutes * PRICES["codebuild_general1_medium_minute"]
-            + max(0.0, action_minutes - FREE["codepipeline_action_minutes"])
-            * PRICES["codepipeline_v2_action_minute"])  # fmt: skip
-    return Line("CodePipeline V2 + CodeBuild",
-                f"{inputs.pipeline_runs} runs × {inputs.build_minutes:g} build min "
-                "(100 action minutes free)", cost)  # fmt: skip
+    cost = (
+        minutes * PRICES["codebuild_general1_medium_minute"]
+        + max(0.0, action_minutes - FREE["codepipeline_action_minutes"])
+        * PRICES["codepipeline_v2_action_minute"]
+    )
+    return Line(
+        "CodePipeline V2 + CodeBuild",
+        f"{inputs.pipeline_runs} runs × {inputs.build_minutes:g} build min "
+        "(100 action minutes free)",
+        cost,
+    )
 
 
 def render(result: Estimate) -> str:
@@ -223,13 +243,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--memory-mb", type=int, default=d.memory_mb, help=f"report memory (default {d.memory_mb})")
     add("--log-gb", type=float, default=d.log_gb, help="GB of logs shipped a month")
     add("--log-retention-months", type=float, default=d.log_retention_months)
-    add("--shipper-mb-per-second", type=float, default=d.shipper_mb_per_second,
-        help="log shipper throughput (measure it)")  # fmt: skip
+    add(
+        "--shipper-mb-per-second",
+        type=float,
+        default=d.shipper_mb_per_second,
+        help="log shipper throughput (measure it)",
+    )
     add("--shipper-memory-mb", type=int, default=d.shipper_memory_mb)
     add("--alarms", type=int, default=d.alarms, help="CloudWatch alarms")
     add("--secrets", type=int, default=d.secrets, help="Secrets Manager secrets")
-    add("--opensearch-instance", default=d.opensearch_instance,
-        help=f"instance type ({', '.join(OPENSEARCH_HOURLY)})")  # fmt: skip
+    add(
+        "--opensearch-instance",
+        default=d.opensearch_instance,
+        help=f"instance type ({', '.join(OPENSEARCH_HOURLY)})",
+    )
     add("--opensearch-nodes", type=int, default=d.opensearch_nodes, help="0 = no domain")
     add("--opensearch-storage-gb", type=float, default=d.opensearch_storage_gb, help="per node")
     add("--pipeline-runs", type=int, default=d.pipeline_runs, help="pipeline executions a month")

@@ -25,9 +25,9 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from opsbundle import report_stack
-from opsbundle.changesets import ChangeSet, DeployError, Stacks, render_diff
-from opsbundle.exceptions import ConfigError
+from opsbundle import aws, report_stack
+from opsbundle.changesets import ChangeSet, Stacks, render_diff
+from opsbundle.exceptions import ConfigError, DeployError
 from opsbundle.progress import Progress
 from opsbundle.stacks import Context, Plan, StackSpec, load_template, resolve
 from report_fn import reports_file
@@ -46,7 +46,7 @@ class Target:
 
 
 @dataclass
-class Outcome:
+class DeployOutcome:
     deployed: list[str] = field(default_factory=list)  # executed
     unchanged: list[str] = field(default_factory=list)  # empty change sets
     reviewed: list[str] = field(default_factory=list)  # dry run: printed, not executed
@@ -90,7 +90,7 @@ class Artifacts:
         try:
             self._s3.head_bucket(Bucket=self.bucket, ExpectedBucketOwner=self._owner)
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", ""))
+            code = aws.error_code(error)
             if code == "403":
                 raise ConfigError(
                     "artifact_bucket",
@@ -120,7 +120,7 @@ class Artifacts:
         try:
             self._s3.create_bucket(**create)
         except ClientError as error:
-            if str(error.response.get("Error", {}).get("Code", "")) == "BucketAlreadyExists":
+            if aws.error_code(error) == "BucketAlreadyExists":
                 raise ConfigError(
                     "artifact_bucket",
                     f"{self.bucket} was just created by another account; name another in "
@@ -131,10 +131,13 @@ class Artifacts:
         self._s3.put_public_access_block(
             Bucket=self.bucket,
             PublicAccessBlockConfiguration={
-                "BlockPublicAcls": True, "IgnorePublicAcls": True,
-                "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
-            }, **owner,
-        )  # fmt: skip
+                "BlockPublicAcls": True,
+                "IgnorePublicAcls": True,
+                "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True,
+            },
+            **owner,
+        )
         self._s3.put_bucket_versioning(
             Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"}, **owner
         )
@@ -147,25 +150,47 @@ class Artifacts:
         )
         self._s3.put_bucket_lifecycle_configuration(
             Bucket=self.bucket,
-            LifecycleConfiguration={"Rules": [{
-                "ID": "old-artifacts", "Status": "Enabled", "Filter": {"Prefix": ""},
-                "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
-                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
-            }]}, **owner,
-        )  # fmt: skip
+            LifecycleConfiguration={
+                "Rules": [
+                    {
+                        "ID": "old-artifacts",
+                        "Status": "Enabled",
+                        "Filter": {"Prefix": ""},
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+                    }
+                ]
+            },
+            **owner,
+        )
         arn = f"arn:aws:s3:::{self.bucket}"
-        self._s3.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-                "Action": "s3:*", "Resource": [arn, f"{arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }, {
-                "Sid": "DenyTlsOlderThan12", "Effect": "Deny", "Principal": "*",
-                "Action": "s3:*", "Resource": [arn, f"{arn}/*"],
-                "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
-            }],
-        }), **owner)  # fmt: skip
+        self._s3.put_bucket_policy(
+            Bucket=self.bucket,
+            Policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [arn, f"{arn}/*"],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        },
+                        {
+                            "Sid": "DenyTlsOlderThan12",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [arn, f"{arn}/*"],
+                            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+                        },
+                    ],
+                }
+            ),
+            **owner,
+        )
 
     def upload(
         self, key: str, body: bytes, *, on_sent: Callable[[int], None] | None = None
@@ -183,9 +208,11 @@ class Artifacts:
                 Bucket=self.bucket, Key=full, ChecksumMode="ENABLED", **owner
             )
         except ClientError as error:
-            if str(error.response.get("Error", {}).get("Code", "")) not in (
-                "404", "NoSuchKey", "NotFound",
-            ):  # fmt: skip
+            if aws.error_code(error) not in (
+                "404",
+                "NoSuchKey",
+                "NotFound",
+            ):
                 raise
             head = None
         if head is not None and self._same(full, head, checksum, digest):
@@ -317,13 +344,15 @@ class Deployer:
         self, outputs: Mapping[str, Mapping[str, str]], packages: Mapping[str, Stored]
     ) -> Context:
         return Context(
-            environment=self._plan.environment, stack_prefix=self._plan.stack_prefix,
+            environment=self._plan.environment,
+            stack_prefix=self._plan.stack_prefix,
             region=self._target.region,
-            account=self._target.account, artifact_bucket=self._artifacts.bucket,
+            account=self._target.account,
+            artifact_bucket=self._artifacts.bucket,
             package_keys={name: stored.key for name, stored in packages.items()},
             package_versions={name: stored.version for name, stored in packages.items()},
             outputs=outputs,
-        )  # fmt: skip
+        )
 
     def upload_packages(self) -> dict[str, Stored]:
         stored = {}
@@ -351,17 +380,20 @@ class Deployer:
                 found[name] = self._stacks.outputs(spec.stack_name)
         return found
 
-    def run(self, *, dry_run: bool) -> Outcome:
+    def run(self, *, dry_run: bool) -> DeployOutcome:
         self.preflight(dry_run=dry_run)
         self._artifacts.ensure(self._out)
         packages = self.upload_packages()
         outputs = self.deployed_outputs()
-        outcome = Outcome()
+        outcome = DeployOutcome()
         for index, spec in enumerate(self._plan.stacks):
             if dry_run and any(need not in outputs for need in spec.needs):
                 waiting = [need for need in spec.needs if need not in outputs]
-                print(f"{spec.stack_name}: change set not made: it needs the outputs of "
-                      f"{', '.join(waiting)}, not deployed yet", file=self._out)  # fmt: skip
+                print(
+                    f"{spec.stack_name}: change set not made: it needs the outputs of "
+                    f"{', '.join(waiting)}, not deployed yet",
+                    file=self._out,
+                )
                 continue
             try:
                 parameters = resolve(spec, self.context(outputs, packages))
@@ -421,14 +453,18 @@ class Deployer:
                 bar.describe(f"{status} after {seconds:.0f} s")
 
             return self._stacks.create_change_set(
-                spec.stack_name, name=f"opsbundle-{stamp}", template_body=body,
-                template_url=url, parameters=parameters, capabilities=spec.capabilities,
+                spec.stack_name,
+                name=f"opsbundle-{stamp}",
+                template_body=body,
+                template_url=url,
+                parameters=parameters,
+                capabilities=spec.capabilities,
                 tags={**self._plan.tags, "opsbundle:environment": self._plan.environment},
                 description=f"opsbundle deploy --env {self._plan.environment} ({spec.name})",
                 on_wait=waited,
-            )  # fmt: skip
+            )  # fmt: skip - the change set's arguments, packed
 
-    def _stopped(self, outcome: Outcome, index: int, *, failed: bool = False) -> str:
+    def _stopped(self, outcome: DeployOutcome, index: int, *, failed: bool = False) -> str:
         """Where the run stopped: what is deployed, what failed, what was not started."""
         done = ", ".join(outcome.deployed + outcome.unchanged) or "none"
         names = [s.name for s in self._plan.stacks]
@@ -460,9 +496,11 @@ class Deployer:
                 # The pipeline deploys the report stack from here: rendered from the reports
                 # file when there is one, else the committed template as it is.
                 path = directory / f"{spec.name}.template.json"
-                body = template_body(spec) if spec.reports else (
-                    json.dumps(load_template(spec.template), indent=1) + "\n"
-                ).encode("utf-8")  # fmt: skip
+                body = (
+                    template_body(spec)
+                    if spec.reports
+                    else (json.dumps(load_template(spec.template), indent=1) + "\n").encode("utf-8")
+                )
                 path.write_bytes(body)
                 written.append(path)
         return written
@@ -476,11 +514,14 @@ def _check_reports_in_zip(reports: Path, zip_path: Path) -> None:
         except KeyError:
             shipped = None
     if shipped is None:
-        raise ConfigError(str(zip_path), f"has no reports.yml, but the stack is rendered from "
-                          f"{reports}: run make package again")  # fmt: skip
+        raise ConfigError(
+            str(zip_path),
+            f"has no reports.yml, but the stack is rendered from {reports}: run make package again",
+        )
     if shipped != reports.read_bytes():
-        raise ConfigError(str(zip_path), f"carries another reports.yml than {reports}: "
-                          "run make package again")  # fmt: skip
+        raise ConfigError(
+            str(zip_path), f"carries another reports.yml than {reports}: run make package again"
+        )
 
 
 def _args(error: Exception, stopped: str) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 from opsbundle import cost, packaging
 from opsbundle.aws import RETRIES
 from opsbundle.changesets import Stacks
-from opsbundle.deploy import Artifacts, Deployer, Outcome, Target, default_bucket
+from opsbundle.deploy import Artifacts, Deployer, DeployOutcome, Target, default_bucket
 from opsbundle.exceptions import ConfigError
 from opsbundle.failures import aws_problem
 from opsbundle.progress import Progress
@@ -161,7 +161,7 @@ def _prompt(stdin: TextIO, out: TextIO) -> Callable[[str], bool]:
     return confirm
 
 
-def _summary(outcome: Outcome, out: TextIO, *, dry_run: bool) -> None:
+def _summary(outcome: DeployOutcome, out: TextIO, *, dry_run: bool) -> None:
     if dry_run:
         changed = ", ".join(outcome.reviewed) or "nothing"
         print(f"dry run: nothing executed; would change: {changed}; "

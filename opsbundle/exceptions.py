@@ -1,4 +1,8 @@
-"""One error base for the shared package; the CLI maps them to exit codes."""
+"""One error base for every part; the CLI maps them to exit codes.
+
+The errors the shared package raises live here, the deploy tooling's too (their classes
+are a few lines, so shipping them in every Lambda costs nothing).
+"""
 
 
 class OpsbundleError(Exception):
@@ -31,3 +35,15 @@ class SlackError(OpsbundleError):
         self.method = method
         self.error = error
         self.uncertain = uncertain
+
+
+class DeliveryError(OpsbundleError):
+    """A notification reached none of its destinations (SNS and Slack both failed)."""
+
+
+class DeployError(OpsbundleError):
+    """A stack could not be changed; the message says which and where it stopped."""
+
+
+class PackagingError(OpsbundleError):
+    """A Lambda zip could not be built."""

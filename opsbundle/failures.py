@@ -58,8 +58,9 @@ def aws_problem(error: BaseException) -> OpsbundleError:
 
 def _refused(error: Any) -> OpsbundleError:
     """An AWS answer that said no: credentials that do not work are settings (exit 2)."""
-    code = str(error.response.get("Error", {}).get("Code", ""))
-    message = str(error.response.get("Error", {}).get("Message", error))
+    from opsbundle.aws import error_code, error_message  # noqa: PLC0415 - only when AWS failed
+
+    code, message = error_code(error), error_message(error) or str(error)
     if code in CREDENTIAL_ERRORS:
         return ConfigError(
             "AWS credentials",

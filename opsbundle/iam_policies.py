@@ -89,6 +89,7 @@ _MATCHERS: dict[str, Matcher] = {
     "NumericGreaterThan": lambda p, v: float(v) > float(p),
     "NumericGreaterThanEquals": lambda p, v: float(v) >= float(p),
 }
+# fmt: skip below: names packed, not one a line
 _NEGATED = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike",
             "ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike",
             "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase"}  # fmt: skip
@@ -118,8 +119,9 @@ def condition_holds(operator: str, key: str, expected: Any, context: Mapping[str
     return any(one(v) for v in values)
 
 
-def conditions_hold(conditions: Mapping[str, Mapping[str, Any]] | None,
-                    context: Mapping[str, Any]) -> bool:  # fmt: skip
+def conditions_hold(
+    conditions: Mapping[str, Mapping[str, Any]] | None, context: Mapping[str, Any]
+) -> bool:
     return all(
         condition_holds(operator, key, expected, context)
         for operator, block in (conditions or {}).items()
@@ -198,7 +200,7 @@ _TYPES: dict[str, tuple[str | None, str, str]] = {
     "AWS::Chatbot::SlackChannelConfiguration": (
         "ConfigurationName", "arn:{p}:chatbot::{a}:chat-configuration/slack-channel/{name}", "arn"
     ),
-}  # fmt: skip
+}  # fmt: skip  # laid out as a table
 
 
 @dataclass
@@ -229,9 +231,11 @@ class Stack:
         for key, declaration in declared.items():
             raw = parameters.get(key, declaration.get("Default", ""))
             raw = "" if raw is None else str(raw)
-            values[key] = raw.split(",") if declaration["Type"].startswith(
-                ("CommaDelimitedList", "List<")
-            ) else raw  # fmt: skip
+            values[key] = (
+                raw.split(",")
+                if declaration["Type"].startswith(("CommaDelimitedList", "List<"))
+                else raw
+            )
         stack = cls(name=name, template=template, parameters=values)
         for condition in template.get("Conditions") or {}:
             stack.condition(condition)
@@ -262,7 +266,7 @@ class Stack:
     def ref(self, name: str) -> Any:
         pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION,
                   "AWS::StackName": self.name, "AWS::NoValue": NO_VALUE,
-                  "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip
+                  "AWS::URLSuffix": "amazonaws.com"}  # fmt: skip  # laid out as a table
         if name in pseudo:
             return pseudo[name]
         if name in self.parameters:
@@ -300,8 +304,11 @@ class Stack:
         """Names and ARNs first (properties refer to them), then properties resolved."""
         raw: dict[str, dict[str, Any]] = {}
         for logical_id, resource in self.template["Resources"].items():
-            expanded = (self._for_each(resource) if logical_id.startswith("Fn::ForEach::")
-                        else {logical_id: resource})  # fmt: skip
+            expanded = (
+                self._for_each(resource)
+                if logical_id.startswith("Fn::ForEach::")
+                else {logical_id: resource}
+            )
             for name, body in expanded.items():
                 if "Condition" not in body or self.condition(body["Condition"]):
                     raw[name] = body
@@ -348,8 +355,11 @@ class Stack:
         path = str(self.resolve(properties.get("Path", "/")))
         group = str(self.resolve(properties.get("GroupName", "default")))
         arn = pattern.format(p=PARTITION, r=REGION, a=ACCOUNT, name=name, path=path, group=group)
-        ref = {"arn": arn, "name": name,
-               "url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"}[ref_kind]  # fmt: skip
+        ref = {
+            "arn": arn,
+            "name": name,
+            "url": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
+        }[ref_kind]
         return Resource(logical_id, kind, {}, name, arn, ref)
 
     # -- policies ------------------------------------------------------------------------------
@@ -372,8 +382,11 @@ class Stack:
                 yield logical_id, "identity", props["PolicyDocument"]
             elif resource.type == "AWS::KMS::Key":
                 yield logical_id, "resource", props["KeyPolicy"]
-            elif resource.type in ("AWS::S3::BucketPolicy", "AWS::SNS::TopicPolicy",
-                                   "AWS::SQS::QueuePolicy"):  # fmt: skip
+            elif resource.type in (
+                "AWS::S3::BucketPolicy",
+                "AWS::SNS::TopicPolicy",
+                "AWS::SQS::QueuePolicy",
+            ):
                 yield logical_id, "resource", props["PolicyDocument"]
 
     def role_statements(self, logical_id: str) -> list[dict[str, Any]]:
@@ -440,7 +453,7 @@ SAMPLES = {
     "AuditOperationsContact": "Ops Team | Operations | ops@example.com | +1 555 0100",
     "AuditBillingContact": "Finance | Billing | billing@example.com | +1 555 0101",
     "AuditSecurityContact": "Security | Security | security@example.com | +1 555 0102",
-}  # fmt: skip
+}  # fmt: skip  # laid out as a table
 LAMBDA_PACKAGES = ("report_fn", "monitors", "log_shipper", "audit")
 PACKAGE_SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
@@ -462,18 +475,22 @@ def environment(
         data["stacks"][stack_name]["parameters"][key] = value
     with tempfile.TemporaryDirectory() as directory:
         (Path(directory) / f"{name}.json").write_text(json.dumps(data), encoding="utf-8")
-        plan = load_plan(name, params_dir=Path(directory), templates_dir=TEMPLATES_DIR,
-                         lambdas=LAMBDA_PACKAGES)  # fmt: skip
+        plan = load_plan(
+            name, params_dir=Path(directory), templates_dir=TEMPLATES_DIR, lambdas=LAMBDA_PACKAGES
+        )
     outputs: dict[str, dict[str, str]] = {}
     stacks: dict[str, Stack] = {}
     for spec in dependency_order(plan.all_stacks.values()):
         context = Context(
-            environment=name, stack_prefix=plan.stack_prefix, region=REGION, account=ACCOUNT,
+            environment=name,
+            stack_prefix=plan.stack_prefix,
+            region=REGION,
+            account=ACCOUNT,
             artifact_bucket=f"opsbundle-artifacts-{ACCOUNT}-{REGION}",
             package_keys={p: f"{name}/lambda/{p}/{PACKAGE_SHA}.zip" for p in LAMBDA_PACKAGES},
             package_versions={p: "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY" for p in LAMBDA_PACKAGES},
             outputs=outputs,
-        )  # fmt: skip
+        )
         values = resolve(spec, context)
         stack = Stack.load(TEMPLATES_DIR / spec.template.name, spec.stack_name, values)
         stacks[spec.name] = stack

@@ -45,9 +45,9 @@ class Inflater:
         if encoding not in self.ENCODINGS:
             raise ValueError(f"unsupported Content-Encoding {encoding!r}")
         # 32 + MAX_WBITS: a gzip or zlib header, told apart by zlib; "deflate" is zlib data
-        self._inflater = None if encoding in ("", "identity") else zlib.decompressobj(
-            32 + zlib.MAX_WBITS
-        )  # fmt: skip
+        self._inflater = (
+            None if encoding in ("", "identity") else zlib.decompressobj(32 + zlib.MAX_WBITS)
+        )
         self.limit = limit
         self.size = 0
 

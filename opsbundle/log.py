@@ -9,13 +9,13 @@ error=...`), written through the handler it passes (one that does not tear a pro
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from typing import IO, Any
 
 from aws_lambda_powertools import Logger
 
 from opsbundle import settings
+from opsbundle.settings import Env
 
 _logger: Logger | None = None
 # Keys of a Powertools record that say where and when, not what: left out of a human line.
@@ -34,7 +34,8 @@ def configure(
     handler: logging.Handler | None = None,
 ) -> Logger:
     global _logger  # noqa: PLW0603 - one logger per process, configured at the entry point
-    service = os.environ.get(settings.SERVICE_NAME) or "opsbundle"
+    env = Env()
+    service = env.string(settings.SERVICE_NAME, default="opsbundle") or "opsbundle"
     # Powertools keeps the first handler of a named logger: drop it to honour this call.
     named = logging.getLogger(service)
     named.handlers.clear()
@@ -43,7 +44,7 @@ def configure(
             delattr(named, marker)
     _logger = Logger(
         service=service,
-        level=level or os.environ.get(settings.LOG_LEVEL) or "INFO",
+        level=level or env.string(settings.LOG_LEVEL, default="INFO"),
         stream=stream or sys.stdout,
         logger_handler=handler,
         json_serializer=human_line if human else None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from opsbundle import settings
+from opsbundle.settings import Env
 
 DEFAULT_NAMESPACE = "opsbundle"
 
@@ -22,7 +22,7 @@ class RunMetrics:
 
     service: str
     namespace: str = field(
-        default_factory=lambda: os.environ.get(settings.METRICS_NAMESPACE) or DEFAULT_NAMESPACE
+        default_factory=lambda: Env().string(settings.METRICS_NAMESPACE) or DEFAULT_NAMESPACE
     )
     counts: dict[str, float] = field(default_factory=dict)
     durations_ms: dict[str, float] = field(default_factory=dict)
@@ -46,7 +46,7 @@ class RunMetrics:
         """Push to the Pushgateway if PUSHGATEWAY_URL is set, and print one EMF document
         (CloudWatch turns it into metrics); then start afresh. A failed push is counted in
         the EMF as PushgatewayFailed and never fails the run."""
-        gateway = os.environ.get(settings.PUSHGATEWAY_URL, "").strip()
+        gateway = Env().string(settings.PUSHGATEWAY_URL)
         if gateway and not _pushgateway().push_run(
             gateway=gateway,
             service=self.service,

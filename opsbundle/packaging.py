@@ -100,7 +100,7 @@ from urllib.request import url2pathname
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from opsbundle.exceptions import ConfigError, OpsbundleError
+from opsbundle.exceptions import ConfigError, OpsbundleError, PackagingError
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ PILLOW_UNUSED = (
     "PIL/_avif.*.so", "pillow.libs/libavif-*",
     "PIL/_webp.*.so", "pillow.libs/libwebp*", "pillow.libs/libsharpyuv-*",
     "PIL/_imagingcms.*.so", "pillow.libs/liblcms2-*",
-)  # fmt: skip
+)  # fmt: skip  # names packed, not one a line
 
 LAMBDAS: dict[str, Lambda] = {
     "report_fn": Lambda(
@@ -146,9 +146,8 @@ LAMBDAS: dict[str, Lambda] = {
         packages=("monitors", "opsbundle"),
         requires=("aws-lambda-powertools", "prometheus-client", "slack-sdk"),
     ),
-    # The weekly audit sends its digest through the monitors' notifier (Slack and SNS).
     "audit": Lambda(
-        packages=("audit", "monitors", "opsbundle"),
+        packages=("audit", "opsbundle"),
         requires=("aws-lambda-powertools", "prometheus-client", "slack-sdk"),
     ),
     "log_shipper": Lambda(
@@ -169,7 +168,7 @@ PIP_PLATFORM = (
     "--implementation", "cp",
     "--python-version", "3.12",
     "--only-binary=:all:",
-)  # fmt: skip
+)  # fmt: skip  # names packed, not one a line
 # The same platform as environment markers see it.
 LAMBDA_MARKERS: dict[str, str] = {
     "implementation_name": "cpython",
@@ -211,14 +210,10 @@ BUILD_ONLY = frozenset({
     "opsbundle/stacks.py", "opsbundle/changesets.py", "opsbundle/cost.py",
     "opsbundle/iam_policies.py",
     "opsbundle/report_stack.py",
-})  # fmt: skip
+})  # fmt: skip  # names packed, not one a line
 
 Entry = tuple[str, Path]  # (name in the zip, file on disk)
 Pip = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
-
-
-class PackagingError(OpsbundleError):
-    """A zip could not be built."""
 
 
 @dataclass(frozen=True)
@@ -287,7 +282,7 @@ def zip_date_time(environ: Mapping[str, str]) -> tuple[int, int, int, int, int, 
     if moment.tm_year > 2107:
         raise ConfigError(SOURCE_DATE_EPOCH, f"{value} is after 2107, the last year a zip holds")
     stamp = (moment.tm_year, moment.tm_mon, moment.tm_mday, moment.tm_hour, moment.tm_min,
-             moment.tm_sec)  # fmt: skip
+             moment.tm_sec)  # fmt: skip  # laid out as a table
     return max(ZIP_EPOCH, stamp)
 
 
@@ -497,9 +492,10 @@ def install_dependencies(
     resolved = resolved_from_report(report)
     left_out = {canonical_name(name) for name in omits}
     bundled = [
-        r for r in resolved if canonical_name(r.name) not in provided
-        and canonical_name(r.name) not in left_out
-    ]  # fmt: skip
+        r
+        for r in resolved
+        if canonical_name(r.name) not in provided and canonical_name(r.name) not in left_out
+    ]
 
     requested = [(t, ()) for t in wanted] + [(t, r.extras) for r in resolved for t in r.requires]
     if unlike := host_dependent(requested, report.get("environment", {})):
@@ -584,14 +580,20 @@ def build(
             wanted = lambda_requirements(name, requirements)
             provided = LAMBDAS[name].runtime_provided()
             install_dependencies(
-                wanted, site, cache, offline=offline, pip=pip, provided=provided,
+                wanted,
+                site,
+                cache,
+                offline=offline,
+                pip=pip,
+                provided=provided,
                 omits=LAMBDAS[name].omits,
-            )  # fmt: skip
+            )
             prunes = LAMBDAS[name].prunes
             dependencies = [
-                entry for entry in collect_tree(site)
+                entry
+                for entry in collect_tree(site)
                 if not any(fnmatch.fnmatchcase(entry[0], pattern) for pattern in prunes)
-            ]  # fmt: skip
+            ]
             sources = collect_sources(root / package for package in LAMBDAS[name].packages)
             data = [(file, root / file) for file in LAMBDAS[name].data if (root / file).is_file()]
             entries = [e for e in sources if e[0] not in BUILD_ONLY] + data + dependencies
@@ -635,8 +637,11 @@ def find_python312(environ: Mapping[str, str] = os.environ) -> str | None:
         try:
             answer = subprocess.run(  # noqa: S603 - a python the builder chose
                 [candidate, "-c", "import sys; print(sys.implementation.cache_tag)"],
-                capture_output=True, text=True, timeout=30, check=False,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
         except OSError:
             continue
         if answer.returncode == 0 and answer.stdout.strip() == "cpython-312":
@@ -657,9 +662,13 @@ def compile_bytecode(entries: Sequence[Entry], python: str, scratch: Path) -> li
         jobs.append((str(path), str(target), f"{LAMBDA_ROOT}/{arcname}"))
         added.append((cached, target))
     result = subprocess.run(  # noqa: S603 - the python find_python312 checked
-        [python, "-I", "-c", _COMPILE], input=json.dumps(jobs), capture_output=True,
-        text=True, timeout=600, check=False,
-    )  # fmt: skip
+        [python, "-I", "-c", _COMPILE],
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if result.returncode != 0:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise PackagingError(f"python3.12 could not compile the sources: {tail}")
@@ -672,13 +681,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("dist", type=Path, metavar="DIST_DIR", help="where the zips go")
     parser.add_argument(
-        "--only", action="append", choices=sorted(LAMBDAS), metavar="NAME",
+        "--only",
+        action="append",
+        choices=sorted(LAMBDAS),
+        metavar="NAME",
         help=f"build only this Lambda (repeatable): {', '.join(sorted(LAMBDAS))}",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--wheel-cache", type=Path, default=DEFAULT_WHEEL_CACHE, metavar="DIR",
+        "--wheel-cache",
+        type=Path,
+        default=DEFAULT_WHEEL_CACHE,
+        metavar="DIR",
         help="downloaded wheels, reused by the next build (default: .cache/wheels)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--offline", action="store_true", help="use only the wheel cache; never reach PyPI"
     )
@@ -698,9 +713,13 @@ def main(argv: Sequence[str] | None = None, *, pip: Pip = run_pip) -> int:
     names = sorted(set(args.only or LAMBDAS))
     try:
         built = build(
-            names, args.dist, cache=args.wheel_cache, offline=args.offline, pip=pip,
+            names,
+            args.dist,
+            cache=args.wheel_cache,
+            offline=args.offline,
+            pip=pip,
             bytecode=not args.no_bytecode,
-        )  # fmt: skip
+        )
     except ConfigError as error:
         print(f"opsbundle.packaging: configuration error: {error}", file=sys.stderr)
         return 2

@@ -28,7 +28,6 @@ caller counts it (`PushgatewayFailed` in the run's EMF metrics).
 
 from __future__ import annotations
 
-import os
 import re
 import time
 import urllib.parse
@@ -38,7 +37,9 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.exposition import default_handler, push_to_gateway, pushadd_to_gateway
 
+from opsbundle import settings
 from opsbundle.log import get_logger
+from opsbundle.settings import Env
 from opsbundle.urls import is_loopback
 
 PREFIX = "opsbundle_"
@@ -81,8 +82,9 @@ def last_run_registry(
     for name, value in sorted(counts.items()):
         Gauge(count_metric(name), f"{name} in the last run (count)", registry=registry).set(value)
     for name, millis in sorted(durations_ms.items()):
-        Gauge(duration_metric(name), f"{name} time in the last run (seconds)",
-              registry=registry).set(millis / 1000)  # fmt: skip
+        Gauge(
+            duration_metric(name), f"{name} time in the last run (seconds)", registry=registry
+        ).set(millis / 1000)
     Gauge(LAST_RUN, "Unix time of the last run's push (seconds)", registry=registry).set(now)
     return registry
 
@@ -94,8 +96,11 @@ def last_seen_registry(counts: Mapping[str, float], *, now: float) -> CollectorR
         return None
     registry = CollectorRegistry()
     for name in seen:
-        Gauge(last_seen_metric(name), f"Unix time {name} was last above zero (seconds)",
-              registry=registry).set(now)  # fmt: skip
+        Gauge(
+            last_seen_metric(name),
+            f"Unix time {name} was last above zero (seconds)",
+            registry=registry,
+        ).set(now)
     return registry
 
 
@@ -115,7 +120,7 @@ def push_run(
     now = clock()
     # Grouped by function too, so two deployed functions of one part (dev and prod, say)
     # never overwrite each other's last run.
-    function = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "").strip()
+    function = Env().string(settings.AWS_LAMBDA_FUNCTION_NAME)
     base = {"function": function} if function else {}
     pushes: list[tuple[str, dict[str, str], CollectorRegistry, Callable[..., None]]] = [
         ("last_run", base, last_run_registry(counts, durations_ms, now=now), push_to_gateway)
@@ -129,15 +134,25 @@ def push_run(
     for group, grouping_key, registry, push in pushes:
         try:
             check_gateway(gateway)
-            push(gateway, job=service, registry=registry, grouping_key=grouping_key,
-                 timeout=timeout, handler=handler)  # fmt: skip
+            push(
+                gateway,
+                job=service,
+                registry=registry,
+                grouping_key=grouping_key,
+                timeout=timeout,
+                handler=handler,
+            )
         except (OSError, ValueError) as error:  # URLError/HTTPError/timeouts are OSErrors
             ok = False
             log.warning(
                 "pushgateway push failed; the run's metrics are in EMF only",
-                extra={"pushgateway": redact(gateway), "group": group, "job": service,
-                       "error": f"{type(error).__name__}: {error}"},
-            )  # fmt: skip
+                extra={
+                    "pushgateway": redact(gateway),
+                    "group": group,
+                    "job": service,
+                    "error": f"{type(error).__name__}: {error}",
+                },
+            )
     return ok
 
 

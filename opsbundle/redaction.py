@@ -1,8 +1,9 @@
 """Finds personal data and credentials in text and masks them: one rule set for every part.
 
-The log shipper masks every kind (`PERSONAL | CREDENTIALS`) as `[REDACTED:<kind>]`; the
-pipeline-failure monitor masks credentials in build logs, stack events and commit messages as
-`[REDACTED]`. What is found, by kind:
+The log shipper masks every kind (`PERSONAL | CREDENTIALS`) as `[REDACTED:<kind>]` (`redact`);
+the pipeline-failure monitor masks credentials in build logs, stack events and commit messages,
+and the report masks them in a CRM's error answers, as `[REDACTED]` (`redact_credentials`,
+`redact_credential_lines`). What is found, by kind:
 
     email           local@domain.tld
     phone           North American numbers written with separators ((212) 555-0187,
@@ -54,7 +55,7 @@ PERSONAL = frozenset({"email", "phone", "ssn", "card"})
 CREDENTIALS = frozenset({
     "aws_access_key", "aws_secret_key", "jwt", "bearer", "basic", "secret", "private_key",
     "slack_token", "github_token", "token",
-})  # fmt: skip
+})  # fmt: skip  # names packed, not one a line
 ALL = PERSONAL | CREDENTIALS
 MAX_LEVELS = 3  # JSON in a string in a string in a line: as deep as logs go in practice
 
@@ -116,9 +117,12 @@ def _ssn(value: str, match: re.Match[str]) -> bool:
     digits = _digits(value)
     area, group, serial = digits[:3], digits[3:5], digits[5:]
     return (
-        len(digits) == 9 and area not in ("000", "666") and area[0] != "9"
-        and group != "00" and serial != "0000"
-    )  # fmt: skip
+        len(digits) == 9
+        and area not in ("000", "666")
+        and area[0] != "9"
+        and group != "00"
+        and serial != "0000"
+    )
 
 
 def _nanp(value: str, match: re.Match[str]) -> bool:
@@ -161,9 +165,10 @@ def _secret(value: str, match: re.Match[str]) -> bool:
     if name.lower() == "token" and not quoted and value.isalpha():
         return False  # prose: "unexpected token: FROM"
     return (
-        bool(value) and not _NOT_A_SECRET.fullmatch(value)
+        bool(value)
+        and not _NOT_A_SECRET.fullmatch(value)
         and not (name and _NOT_SECRET_NAMES.search(name))
-    )  # fmt: skip
+    )
 
 
 def _secret_kind(match: re.Match[str]) -> str:
@@ -220,9 +225,14 @@ def _rule(
     folded: bool = False,
 ) -> Rule:
     return Rule(
-        family=family, kinds=frozenset(kinds or (kind,)), pattern=re.compile(pattern),
-        kind_of=kind_of or (lambda match: kind), check=check, needs=needs, folded=folded,
-    )  # fmt: skip
+        family=family,
+        kinds=frozenset(kinds or (kind,)),
+        pattern=re.compile(pattern),
+        kind_of=kind_of or (lambda match: kind),
+        check=check,
+        needs=needs,
+        folded=folded,
+    )
 
 
 _B64 = r"A-Za-z0-9+/"
@@ -331,7 +341,7 @@ def rules() -> tuple[Rule, ...]:
         # +44 20 7946 0958, +44 (0)20 7946 0958, +442079460958
         _rule("plus", "phone", r"(?P<value>\+(?<![\w+]\+)[1-9](?:[ .()-]{0,2}\d){7,14})(?!\d)",
               check=_international),
-    )  # fmt: skip
+    )  # fmt: skip  # laid out as a table
 
 
 # When two matches overlap, the first kind here wins (a password that is an email address
@@ -339,7 +349,7 @@ def rules() -> tuple[Rule, ...]:
 PRIORITY = (
     "private_key", "jwt", "slack_token", "github_token", "token", "aws_access_key",
     "aws_secret_key", "bearer", "basic", "secret", "email", "ssn", "card", "phone",
-)  # fmt: skip
+)  # fmt: skip  # names packed, not one a line
 _KIND_ORDER = {kind: index for index, kind in enumerate(PRIORITY)}
 _PRIVATE_BEGIN = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----")
 _PRIVATE_END = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----")
@@ -413,7 +423,7 @@ def _levels(text: str) -> list[_Level]:
 
 
 _FIXED_ESCAPES = (("\\n", "\n"), ('\\"', '"'), ("\\t", "\t"), ("\\/", "/"), ("\\r", "\r"),
-                  ("\\b", "\b"), ("\\f", "\f"))  # fmt: skip
+                  ("\\b", "\b"), ("\\f", "\f"))  # fmt: skip  # laid out as a table
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")
 
 
@@ -441,22 +451,29 @@ def _decoded(text: str) -> str:
 # and non-ASCII bytes (an en dash) left out: bytes.translate is fast, and a number kind needs
 # one of these shapes (nine digits after no letter, an SSN, a phone, card groups).
 _SHAPES = bytes(
-    ord("0") if 48 <= byte <= 57
-    else ord("a") if 65 <= byte <= 90 or 97 <= byte <= 122
-    else byte if byte in b"()"
+    ord("0")
+    if 48 <= byte <= 57
+    else ord("a")
+    if 65 <= byte <= 90 or 97 <= byte <= 122
+    else byte
+    if byte in b"()"
     else ord("-")
     for byte in range(256)
-)  # fmt: skip
+)
 _NON_ASCII = bytes(range(128, 256))
 
 
 def _could_hold_numbers(view: str) -> bool:
     shapes = view.encode("utf-8", "surrogatepass").translate(_SHAPES, _NON_ASCII)
     return (
-        b"-000000000" in shapes or b"000-00-0000" in shapes or b"000-000-0000" in shapes
-        or b"(000)" in shapes or b"0000-0000-0000-0" in shapes or b"0000-000000-0000" in shapes
+        b"-000000000" in shapes
+        or b"000-00-0000" in shapes
+        or b"000-000-0000" in shapes
+        or b"(000)" in shapes
+        or b"0000-0000-0000-0" in shapes
+        or b"0000-000000-0000" in shapes
         or shapes[:9] == b"000000000"
-    )  # fmt: skip
+    )
 
 
 _PLUS_PHONE = re.compile(r"\+[1-9]")
@@ -472,16 +489,29 @@ def _families(view: str, kinds: frozenset[str]) -> set[str]:
     if "-u" in view or "-p" in view:
         found.add("dash")
     if (
-        "eyJ" in view or "xox" in view or "xapp-" in view or "hooks.slack" in view
-        or "glpat-" in view or "npm_" in view or "k_live_" in view or "k_test_" in view
-        or _AWS_KEY_ID.search(view) or _GITHUB.search(view)
-    ):  # fmt: skip
+        "eyJ" in view
+        or "xox" in view
+        or "xapp-" in view
+        or "hooks.slack" in view
+        or "glpat-" in view
+        or "npm_" in view
+        or "k_live_" in view
+        or "k_test_" in view
+        or _AWS_KEY_ID.search(view)
+        or _GITHUB.search(view)
+    ):
         found.add("vendor")
     folded = view.lower()
     if (
-        "pass" in folded or "pwd" in folded or "secret" in folded or "token" in folded
-        or "key" in folded or "credential" in folded or "bearer" in folded or "basic" in folded
-    ):  # fmt: skip
+        "pass" in folded
+        or "pwd" in folded
+        or "secret" in folded
+        or "token" in folded
+        or "key" in folded
+        or "credential" in folded
+        or "bearer" in folded
+        or "basic" in folded
+    ):
         found.add("named")
     if kinds & PERSONAL:
         if _could_hold_numbers(view):
@@ -609,3 +639,57 @@ def _json_number_quote(text: str, start: int, end: int) -> str:
         return ""
     backslashes = len(key_end[:-1]) - len(key_end[:-1].rstrip("\\"))
     return "\\" * backslashes + '"'
+
+
+# --- what the parts call ------------------------------------------------------------------
+
+MASK = "[REDACTED]"
+# A private key's marker lines, also when the line was cut after the words.
+_KEY_BEGIN_LINE = re.compile(r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY")
+_KEY_END_LINE = re.compile(r"-----END [A-Z0-9 ]{0,40}PRIVATE KEY")
+# A line of a PEM body: base64 and nothing else (64 characters but the last).
+_KEY_BODY_LINE = re.compile(r"\s*[A-Za-z0-9+/]{16,76}={0,2}\s*")
+
+
+def redact(text: str, counts: Counter[str] | None = None) -> str:
+    """Personal data and credentials masked as "[REDACTED:<kind>]" (the log shipper's routes
+    that redact); `counts` gains one per masked value, so the document says what was masked,
+    never what it was."""
+    return mask(text, counts, kinds=ALL)
+
+
+def redact_credentials(text: str) -> str:
+    """Credentials masked as "[REDACTED]": an error message, a stack event, a commit message,
+    a CRM's answer. Personal data is left alone (it is what those texts are about)."""
+    return mask(text, kinds=CREDENTIALS, label=lambda kind: MASK)
+
+
+def redact_credential_lines(lines: list[str]) -> list[str]:
+    """Each line with its credentials masked (build logs). A private key block is masked from
+    its BEGIN line to its END line, and lines that start the list inside a block (its BEGIN
+    line was cut off) are masked up to its END line, or while they look like key material
+    when no END line follows."""
+    out = list(lines)
+    first_begin = next(
+        (i for i, line in enumerate(lines) if _KEY_BEGIN_LINE.search(line)), len(lines)
+    )
+    first_end = next((i for i, line in enumerate(lines) if _KEY_END_LINE.search(line)), None)
+    start = 0
+    if first_end is not None and first_end < first_begin:  # began before the first line
+        out[: first_end + 1] = [MASK] * (first_end + 1)
+        start = first_end + 1
+    else:
+        while start < first_begin and _KEY_BODY_LINE.fullmatch(lines[start]):
+            out[start] = MASK
+            start += 1
+    in_key = False
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if in_key:
+            out[index] = MASK
+            in_key = not _KEY_END_LINE.search(line)
+            continue
+        if _KEY_BEGIN_LINE.search(line) and not _KEY_END_LINE.search(line):
+            in_key = True
+        out[index] = redact_credentials(line)
+    return out

@@ -62,10 +62,10 @@ def render(template: dict[str, Any], reports: reports_file.ReportsFile) -> dict[
     function["Environment"]["Variables"]["REPORTS_FILE"] = REPORTS_FILE
     rendered.get("Parameters", {}).pop(EXPRESSION_PARAMETER, None)
     for group in (
-        rendered.get("Metadata", {}).get("AWS::CloudFormation::Interface", {}).get(
-            "ParameterGroups", []
-        )
-    ):  # fmt: skip
+        rendered.get("Metadata", {})
+        .get("AWS::CloudFormation::Interface", {})
+        .get("ParameterGroups", [])
+    ):
         group["Parameters"] = [p for p in group["Parameters"] if p != EXPRESSION_PARAMETER]
     outputs = rendered.get("Outputs", {})
     if "ReportScheduleArn" in outputs and first:

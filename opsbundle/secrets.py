@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_AGE_SECONDS = 300
 # Secrets Manager errors a retry cannot fix: the setting (or the role, or the key) is wrong.
+# fmt: skip below: names packed, not one a line
 SETUP_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException",
                          "DecryptionFailure", "InvalidRequestException",
                          "InvalidParameterException", "ValidationException"})  # fmt: skip
@@ -85,9 +86,6 @@ class Secrets:
 def _reason(error: GetParameterError) -> str:
     """The AWS error code without the secret's content (Powertools wraps the botocore error)."""
     cause = error.__cause__ or error.__context__
-    response = getattr(cause, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        if code:
-            return str(code)
-    return type(cause).__name__ if cause else "unknown error"
+    if cause is None:
+        return "unknown error"
+    return aws.error_code(cause, type(cause).__name__)

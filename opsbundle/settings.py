@@ -15,6 +15,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from opsbundle.exceptions import ConfigError
 
 # Shared
+AWS_REGION = "AWS_REGION"  # set by Lambda; boto3 reads it too
+AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"  # a local endpoint for every AWS service (tests, moto)
+AWS_LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"  # set by Lambda
 LOG_LEVEL = "LOG_LEVEL"
 SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"

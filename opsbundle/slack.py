@@ -24,12 +24,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from opsbundle import settings
+from opsbundle.console import HOSTS
 from opsbundle.exceptions import ConfigError, SlackError
 from opsbundle.redirects import RedirectRefused, SameHostRedirects
 from opsbundle.urls import require_https
 
 DEFAULT_BASE_URL = "https://slack.com/api/"
 # Slack errors that no retry fixes, and the setting that does.
+# fmt: skip below: names packed, not one a line
 TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
                           "token_expired", "missing_scope"})  # fmt: skip
 CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
@@ -62,8 +64,7 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 _HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
 # Hosts a link may go to with our label on it: the AWS console and the code hosts a pipeline
 # reads from. Any other URL is shown as it is, so nobody clicks a label that hides it.
-LINK_HOSTS = ("console.aws.amazon.com", "console.amazonaws.cn", "console.amazonaws-us-gov.com",
-              "github.com", "gitlab.com", "bitbucket.org")  # fmt: skip
+LINK_HOSTS = (*HOSTS.values(), "github.com", "gitlab.com", "bitbucket.org")
 
 
 def link_url(url: str) -> str | None:

@@ -181,10 +181,14 @@ def load_plan(
         _check_references(spec, specs, source)
     chosen = _choose(dependency_order(specs.values()), list(only), source)
     return Plan(
-        environment=environment, source=source, stack_prefix=prefix, artifact_bucket=bucket,
-        tags=_string_map(data.get("tags", {}), f"{source} tags"), stacks=chosen,
+        environment=environment,
+        source=source,
+        stack_prefix=prefix,
+        artifact_bucket=bucket,
+        tags=_string_map(data.get("tags", {}), f"{source} tags"),
+        stacks=chosen,
         all_stacks=specs,
-    )  # fmt: skip
+    )
 
 
 def _read_plan_file(source: Path) -> dict[str, Any]:
@@ -285,16 +289,21 @@ def _stack_spec(
     packages: list[str] = []
     for key, value in parameters.items():
         for kind, argument in REFERENCE.findall(value):
-            target = _reference(kind, argument, stack=name, lambdas=lambdas,
-                                where=f"{where}.parameters.{key}")  # fmt: skip
+            target = _reference(
+                kind, argument, stack=name, lambdas=lambdas, where=f"{where}.parameters.{key}"
+            )
             (needs if kind == "output" else packages).extend([target] if target else [])
     _check_against_template(template, parameters, where)
     return StackSpec(
-        name=name, stack_name=f"{prefix}-{name}", template=template, parameters=parameters,
-        capabilities=tuple(capabilities), needs=tuple(dict.fromkeys(needs)),
+        name=name,
+        stack_name=f"{prefix}-{name}",
+        template=template,
+        parameters=parameters,
+        capabilities=tuple(capabilities),
+        needs=tuple(dict.fromkeys(needs)),
         packages=tuple(dict.fromkeys(packages)),
         reports=_reports_file(template, templates_dir.parent, parameters, where),
-    )  # fmt: skip
+    )
 
 
 def _reports_file(
@@ -443,7 +452,7 @@ def resolve(spec: StackSpec, context: Context) -> dict[str, str]:
             return context.package_versions[argument]
         simple = {"artifacts": context.artifact_bucket, "env": context.environment,
                   "prefix": context.stack_prefix, "region": context.region,
-                  "account": context.account}  # fmt: skip
+                  "account": context.account}  # fmt: skip  # laid out as a table
         return simple[kind]
 
     return {

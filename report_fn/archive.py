@@ -61,7 +61,7 @@ class ReportArchive:
         try:
             body = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if aws.error_code(error) in ("NoSuchKey", "404"):
                 return None
             raise self._problem(error, f"could not read s3://{self._bucket}/{key}") from None
         except BotoCoreError as error:
@@ -76,7 +76,7 @@ class ReportArchive:
         if setup:
             return setup
         if isinstance(error, ClientError):
-            code = error.response.get("Error", {}).get("Code", "")
+            code = aws.error_code(error)
             if code == "NoSuchBucket":
                 return ConfigError(settings.REPORT_ARCHIVE_BUCKET, f"{self._bucket} does not exist")
         return ReportError(f"{doing}: {error}")

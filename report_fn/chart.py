@@ -68,9 +68,11 @@ def chart_data(report: LeadReport) -> ChartData:
     ):
         if comparison is None or comparison.per_hour is None or comparison.totals is None:
             continue
-        name = "Yesterday" if comparison.label == "yesterday" else (
-            f"Last {comparison.window.local_end:%a}"
-        )  # fmt: skip
+        name = (
+            "Yesterday"
+            if comparison.label == "yesterday"
+            else (f"Last {comparison.window.local_end:%a}")
+        )
         windows.append((f"{name} {comparison.totals.leads}", comparison.per_hour, colour, style))
     keyed = [{_key(h.start, zone): h.leads for h in hours} for _, hours, _, _ in windows]
     axis = sorted({key for counts in keyed for key in counts})
@@ -96,9 +98,10 @@ def alt_text(data: ChartData) -> str:
     """The chart in words, for screen readers (Slack's alt text: at most 1,000 characters)."""
     today = data.series[0]
     hours = ", ".join(
-        f"{label} {value}" for label, value in zip(data.hours, today.values, strict=True)
+        f"{label} {value}"
+        for label, value in zip(data.hours, today.values, strict=True)
         if value is not None
-    )  # fmt: skip
+    )
     others = "; ".join(series.label for series in data.series[1:])
     text = f"{data.title}. {today.label} by hour: {hours}." + (
         f" {others} in all." if others else ""
@@ -110,8 +113,9 @@ def _clock_change(report: LeadReport) -> str:
     """What happened to the clock today, if anything: the axis has a gap or a repeat."""
     window = report.window
     midnight = window.local_start
-    next_midnight = datetime.combine(midnight.date() + timedelta(days=1), time(0),
-                                     tzinfo=window.timezone)  # fmt: skip
+    next_midnight = datetime.combine(
+        midnight.date() + timedelta(days=1), time(0), tzinfo=window.timezone
+    )
     length = (next_midnight.astimezone(UTC) - window.start).total_seconds() / 3600
     if length < 24:
         return f"Clocks went forward today: a {length:g}-hour day, so one hour has no bar"
@@ -215,8 +219,9 @@ class _Canvas:
         for index, value in _points(series.values):
             if value:
                 x = self._x(index)
-                self.d.rectangle((x - half, self._y(value), x + half, self.bottom),
-                                 fill=series.colour)  # fmt: skip
+                self.d.rectangle(
+                    (x - half, self._y(value), x + half, self.bottom), fill=series.colour
+                )
 
     def _line(self, series: Series) -> None:
         points = [(self._x(i), self._y(v)) for i, v in _points(series.values)]

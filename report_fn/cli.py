@@ -26,11 +26,11 @@ from opsbundle.progress import Progress
 from opsbundle.secrets import Secrets
 from opsbundle.settings import Env
 from report_fn import chart, render, reports_file
-from report_fn.assemble import build_job, slack_client
+from report_fn.assemble import build_job, build_preview, build_test, slack_client
 from report_fn.config import CRM_KINDS, ReportSettings, reports_path, settings_for
 from report_fn.crm.base import Fetched, OnPage
-from report_fn.job import Outcome
 from report_fn.mail import email_message
+from report_fn.outcome import ReportOutcome
 
 FORMATS = ("text", "blocks", "json", "email")
 DEFAULT_FILE = "reports.yml"
@@ -114,12 +114,12 @@ def run_command(args: argparse.Namespace) -> int:
         args.report, path=args.file, crm_kind=args.source, timezone=args.timezone,
         top_n=args.top, dry_run=args.dry_run,
     )  # fmt: skip
+    metrics = RunMetrics(service="report_fn")
     with _fetching(args.progress, settings.crm_kind) as on_page:
-        job = build_job(
-            settings, metrics=RunMetrics(service="report_fn"), dry_run=args.dry_run,
-            on_page=on_page,
-        )  # fmt: skip
-        outcome = job.run(at, dry_run=args.dry_run)
+        if args.dry_run:
+            outcome = build_preview(settings, metrics=metrics, on_page=on_page).preview(at)
+        else:
+            outcome = build_job(settings, metrics=metrics, on_page=on_page).run(at)
     _print(outcome, args, posted=not args.dry_run)
     if not args.dry_run and args.format == "text":
         print(f"\n{outcome.status}: channel {outcome.channel}, ts {outcome.ts}")
@@ -136,17 +136,16 @@ def test_command(args: argparse.Namespace) -> int:
             f"no test channel: pass --channel, set {names.REPORT_TEST_CHANNEL} "
             "or test_channel in the reports file",
         )
+    metrics = RunMetrics(service="report_fn")
     with _fetching(args.progress, settings.crm_kind) as on_page:
-        job = build_job(settings, metrics=RunMetrics(service="report_fn"), dry_run=True,
-                        on_page=on_page)  # fmt: skip
         if args.dry_run:
-            report = job.build(at)
-            outcome = Outcome("dry_run", report.scheduled_time, report,
-                              framing=job.framing(report, test=True))  # fmt: skip
+            builder = build_preview(settings, metrics=metrics, on_page=on_page)
+            outcome = builder.preview(at, test=True)
         else:
             assert channel  # checked above
-            job.slack = slack_client(settings, secrets=Secrets())
-            outcome = job.run_test(at, channel=channel)
+            slack = slack_client(settings, secrets=Secrets())
+            test = build_test(settings, metrics=metrics, slack=slack, on_page=on_page)
+            outcome = test.run(at, channel=channel)
     _print(outcome, args, posted=False)
     if not args.dry_run:
         print(f"\nposted a test of {settings.name} to {channel}: ts {outcome.ts}")
@@ -183,7 +182,7 @@ def validate_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print(outcome: Outcome, args: argparse.Namespace, *, posted: bool) -> None:
+def _print(outcome: ReportOutcome, args: argparse.Namespace, *, posted: bool) -> None:
     report = outcome.report
     framing = outcome.framing
     if args.chart is not None and report is not None:
@@ -227,7 +226,7 @@ def _flag_json(flag: Any) -> dict[str, Any]:
             "state": flag.check.state, "detail": flag.check.detail}  # fmt: skip
 
 
-def _say_if_quiet(settings: ReportSettings, outcome: Outcome) -> None:
+def _say_if_quiet(settings: ReportSettings, outcome: ReportOutcome) -> None:
     if settings.post_when_flagged and outcome.framing and not outcome.framing.raised:
         print(f"(no condition holds: on schedule, {settings.name} would have posted nothing)")
 

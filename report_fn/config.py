@@ -27,6 +27,7 @@ from report_fn.reports_file import ReportSpec
 from report_fn.thresholds import Threshold
 
 CRM_KINDS = ("sample", "salesforce", "hubspot", "csv", "json")
+# fmt: skip below: names packed, not one a line
 FAMILIES = {"sample": "export", "csv": "export", "json": "export",
             "salesforce": "salesforce", "hubspot": "hubspot"}  # fmt: skip
 DEFAULT_OBJECTS = {"salesforce": "Lead", "hubspot": "contacts"}

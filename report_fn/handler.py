@@ -1,4 +1,4 @@
-"""Lambda entry point: EventBridge Scheduler passes the slot's scheduled time.
+"""Lambda `report_fn.handler.handler`: EventBridge Scheduler passes the slot's scheduled time.
 
 The schedule's input is {"scheduled_time": "<aws.scheduler.scheduled-time>", ...}; an
 EventBridge rule's "Scheduled Event" (its `time`) works too. With a reports file
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from opsbundle.lambda_entry import Invocation, lambda_entry
 from opsbundle.log import get_logger
-from opsbundle.metrics import RunMetrics
 from opsbundle.secrets import Secrets
 from report_fn.assemble import build_job
 from report_fn.config import settings_for
@@ -55,32 +55,20 @@ def report_name(event: Mapping[str, Any]) -> str | None:
     return value
 
 
-def handler(event: Any, context: Any) -> dict[str, Any]:
-    logger = get_logger()
-    metrics = RunMetrics(service=SERVICE)
-    try:
-        at = scheduled_time(event)
-        logger.info("report invoked", extra={"scheduled_time": at.isoformat(),
-                                             "report": report_name(event),
-                                             "attempt": _attempt(event)})  # fmt: skip
-        job = build_job(settings_for(report_name(event)), metrics=metrics, secrets=SECRETS)
-        outcome = job.run(at, deadline_seconds=_remaining_seconds(context))
-        logger.info("report done", extra=outcome.to_json())
-        return outcome.to_json()
-    except Exception:
-        logger.exception("report failed")
-        if not metrics.counts.get("ReportFailed"):
-            metrics.count("ReportFailed")
-        raise
-    finally:
-        metrics.publish()
+@lambda_entry(service=SERVICE, failure_metric="ReportFailed", failure_message="report failed")
+def handler(invocation: Invocation) -> dict[str, Any]:
+    event = invocation.event
+    at, name = scheduled_time(event), report_name(event)
+    get_logger().info(
+        "report invoked",
+        extra={"scheduled_time": at.isoformat(), "report": name, "attempt": _attempt(event)},
+    )
+    job = build_job(settings_for(name), metrics=invocation.metrics, secrets=SECRETS)
+    outcome = job.run(at, deadline_seconds=invocation.remaining_seconds()).to_json()
+    get_logger().info("report done", extra=outcome)
+    return outcome
 
 
 def _attempt(event: Mapping[str, Any]) -> str | None:
     value = event.get("attempt")
     return str(value) if value is not None else None
-
-
-def _remaining_seconds(context: Any) -> float | None:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return remaining() / 1000 if callable(remaining) else None

@@ -143,14 +143,21 @@ class SlotLedger:
         )
 
     def mark_posted(
-        self, report: str, slot: datetime, *, owner: str, channel: str, ts: str,
-        archive_key: str | None, posts: dict[str, str] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        report: str,
+        slot: datetime,
+        *,
+        owner: str,
+        channel: str,
+        ts: str,
+        archive_key: str | None,
+        posts: dict[str, str] | None = None,
+    ) -> None:
         """The slot is done: `channel`/`ts` the first channel's message, `posts` every one."""
         values = {":posted": {"S": POSTED}, ":channel": {"S": channel}, ":ts": {"S": ts},
                   ":archived": {"BOOL": archive_key is not None},
                   ":posts": {"M": {name: {"S": value} for name, value in (posts or {}).items()}},
-                  }  # fmt: skip
+                  }  # fmt: skip  # laid out as a table
         expression = (
             "SET #s = :posted, channel = :channel, ts = :ts, archived = :archived, posts = :posts"
         )
@@ -164,9 +171,13 @@ class SlotLedger:
     ) -> None:
         """One of several channels has the message: a retry must not post there again."""
         self._update_owned(
-            report, slot, owner, "SET posts.#channel = :ts", {":ts": {"S": ts}},
+            report,
+            slot,
+            owner,
+            "SET posts.#channel = :ts",
+            {":ts": {"S": ts}},
             names={"#channel": channel},
-        )  # fmt: skip
+        )
 
     def mark_quiet(self, report: str, slot: datetime, *, owner: str) -> None:
         """No condition held in a report that posts only when one does: the slot is done."""
@@ -204,9 +215,12 @@ class SlotLedger:
     def release(self, report: str, slot: datetime, *, owner: str, reason: str) -> None:
         """Give the slot back after a failure, so the platform's retry can build it."""
         self._update_owned(
-            report, slot, owner, "SET #s = :failed, lease_until = :zero, last_error = :reason",
+            report,
+            slot,
+            owner,
+            "SET #s = :failed, lease_until = :zero, last_error = :reason",
             {":failed": {"S": FAILED}, ":zero": {"N": "0"}, ":reason": {"S": reason[:1000]}},
-        )  # fmt: skip
+        )
 
     def mark_archived(self, report: str, slot: datetime, *, key: str) -> None:
         """After a late archive of a posted slot (no claim is held for that)."""
@@ -227,9 +241,15 @@ class SlotLedger:
             raise ReportError(f"{slot_key(report, slot)} is no longer marked posted") from None
 
     def _update_owned(
-        self, report: str, slot: datetime, owner: str, expression: str, values: dict[str, Any],
-        *, names: dict[str, str] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        report: str,
+        slot: datetime,
+        owner: str,
+        expression: str,
+        values: dict[str, Any],
+        *,
+        names: dict[str, str] | None = None,
+    ) -> None:
         key = slot_key(report, slot)
         try:
             self._call(
@@ -260,7 +280,7 @@ class SlotLedger:
         try:
             return getattr(self._client, operation)(TableName=self._table, **kwargs)
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "unknown error"))
+            code = aws.error_code(error, "unknown error")
             if code == "ConditionalCheckFailedException":
                 raise _ConditionFailed from None
             if code == "ResourceNotFoundException":

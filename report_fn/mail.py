@@ -25,6 +25,7 @@ from report_fn.aggregate import LeadReport
 from report_fn.exceptions import ReportError
 
 MAX_RECIPIENTS = 50  # SES: at most 50 addresses in one message
+# fmt: skip below: names packed, not one a line
 SETUP_ERRORS = frozenset({"MailFromDomainNotVerifiedException", "NotFoundException",
                           "AccessDeniedException", "AccountSuspendedException"})  # fmt: skip
 
@@ -140,8 +141,8 @@ class Mailer:
                 },
             )
         except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", "unknown error"))
-            text = str(error.response.get("Error", {}).get("Message", ""))
+            code = aws.error_code(error, "unknown error")
+            text = aws.error_message(error)
             if code in SETUP_ERRORS or (code == "MessageRejected" and "not verified" in text):
                 raise ConfigError(
                     names.REPORT_EMAIL_FROM,

@@ -1,51 +1,31 @@
-"""A short failure notice to ops (a Slack channel and/or an SNS topic) when a report fails."""
+"""The short failure notice ops get (a Slack channel and/or an SNS topic) when a report fails.
+
+Sent through opsbundle.notify, like every other alert: the subject is cleaned for SNS there.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
-
-from opsbundle.exceptions import SlackError
+from opsbundle.exceptions import DeliveryError
 from opsbundle.log import get_logger
-from opsbundle.slack import SlackClient, escape
+from opsbundle.notify import Alert, Notifier
+from opsbundle.slack import escape
 
 
-class FailureNotifier:
-    def __init__(
-        self,
-        *,
-        slack: SlackClient | None = None,
-        ops_channel: str | None = None,
-        sns_client: Any = None,
-        topic_arn: str | None = None,
-    ) -> None:
-        self._slack = slack if ops_channel else None
-        self._channel = ops_channel
-        self._sns = sns_client if topic_arn else None
-        self._topic = topic_arn
+def failure_notice(*, subject: str, reason: str) -> Alert:
+    return Alert(
+        subject=subject,
+        sns_message=f"{subject}\n\n{reason}",
+        slack_text=f":rotating_light: *{escape(subject)}*\n{escape(reason)}",
+    )
 
-    def notify(self, *, subject: str, reason: str) -> list[str]:
-        """Send to every configured place; return where it went. Never raises."""
-        sent: list[str] = []
-        logger = get_logger()
-        if self._slack and self._channel:
-            try:
-                self._slack.post_message(
-                    channel=self._channel,
-                    text=f":rotating_light: *{escape(subject)}*\n{escape(reason)}",
-                )
-                sent.append(f"slack:{self._channel}")
-            except SlackError as error:
-                logger.error("failure notice not posted to Slack", extra={"error": str(error)})
-        if self._sns and self._topic:
-            try:
-                self._sns.publish(
-                    TopicArn=self._topic, Subject=subject[:99], Message=f"{subject}\n\n{reason}"
-                )
-                sent.append(f"sns:{self._topic}")
-            except (BotoCoreError, ClientError) as error:
-                logger.error("failure notice not published to SNS", extra={"error": str(error)})
-        if not sent:
-            logger.error("failure notice reached nobody", extra={"subject": subject})
-        return sent
+
+def tell_ops(notifier: Notifier, *, subject: str, reason: str) -> list[str]:
+    """Send the notice to every configured place; return where it went. Never raises: the
+    report's own failure is what fails the run."""
+    try:
+        return notifier.send(failure_notice(subject=subject, reason=reason)).sent
+    except DeliveryError as error:
+        get_logger().error(
+            "failure notice reached nobody", extra={"subject": subject, "error": str(error)}
+        )
+        return []

@@ -24,16 +24,20 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from opsbundle.slack import escape
+from opsbundle.mrkdwn import (
+    MAX_CONTEXT_TEXT,
+    MAX_HEADER,
+    MAX_SECTION_TEXT,
+    clip,
+    escape,
+    fit_lines,
+)
 from report_fn.aggregate import Breakdown, Comparison, LeadReport, Totals
 from report_fn.thresholds import HOLDS, Flag
 
 MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
 MAX_FIELDS = 10
 MAX_FIELD_TEXT = 2000
-MAX_HEADER = 150
-MAX_CONTEXT_TEXT = 2000
 METADATA_EVENT_TYPE = "opsbundle_lead_report"
 BAR_WIDTH = 24
 
@@ -113,18 +117,18 @@ def title(report: LeadReport, framing: Framing | None = None) -> str:
 
 def slack_message(report: LeadReport, framing: Framing | None = None) -> SlackMessage:
     framing = framing or Framing()
-    header = _clip(title(report, framing), MAX_HEADER)
+    header = clip(title(report, framing), MAX_HEADER)
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=header))]
     if framing.raised:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_flags_text(framing))))
     if not report.data_quality.complete:
         notes = " ".join(escape(note) for note in report.data_quality.notes)
         warning = f":warning: *Partial data.* {notes}"
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(warning, MAX_SECTION_TEXT))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=clip(warning, MAX_SECTION_TEXT))))
     blocks.append(SectionBlock(fields=[MarkdownTextObject(text=f) for f in _total_fields(report)]))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_window_context(report))]))
     if framing.limited_to or len(framing.raised) < len(framing.flags):
-        context = _clip(escape(_framing_line(framing)), MAX_CONTEXT_TEXT)
+        context = clip(escape(_framing_line(framing)), MAX_CONTEXT_TEXT)
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=context)]))
     blocks.append(DividerBlock())
     for breakdown in report.breakdowns:
@@ -174,9 +178,11 @@ def text_report(report: LeadReport, framing: Framing | None = None) -> str:
     heading = title(report, framing)
     out = [heading, "=" * len(heading)]
     for flag in framing.raised:
-        who = f" ({', '.join('@' + m for m in _mention_values(framing))})" if flag is (
-            framing.raised[0]
-        ) and _mention_values(framing) else ""  # fmt: skip
+        who = (
+            f" ({', '.join('@' + m for m in _mention_values(framing))})"
+            if flag is (framing.raised[0]) and _mention_values(framing)
+            else ""
+        )
         out.append(f"FLAG: {flag.threshold.headline}: {flag.check.detail}{who}")
     if not report.data_quality.complete:
         out.append("PARTIAL DATA: " + " ".join(report.data_quality.notes))
@@ -246,16 +252,18 @@ def _flags_text(framing: Framing) -> str:
         f":rotating_light: *{escape(flag.threshold.headline)}*: {escape(flag.check.detail)}"
         for flag in framing.raised
     ]
-    return _fit_lines(_mentions(framing).strip() or lines.pop(0), lines, MAX_SECTION_TEXT)
+    return fit_lines(_mentions(framing).strip() or lines.pop(0), lines, MAX_SECTION_TEXT)
 
 
 def _framing_line(framing: Framing) -> str:
     parts = [f"Only {framing.limited_to}"] if framing.limited_to else []
     for flag in framing.flags:
         if flag.check.state != HOLDS:
-            state = flag.check.detail if not flag.check.applies else (
-                "clear" if flag.check.state == "clear" else f"unknown: {flag.check.detail}"
-            )  # fmt: skip
+            state = (
+                flag.check.detail
+                if not flag.check.applies
+                else ("clear" if flag.check.state == "clear" else f"unknown: {flag.check.detail}")
+            )
             parts.append(f"{flag.threshold.condition.text}: {state}")
     return " · ".join(parts)
 
@@ -276,15 +284,23 @@ def total_rows(report: LeadReport) -> list[tuple[str, float, float | None, float
     ]
     for status in ("contacted", "qualified", "signed", "rejected"):
         rows.append(
-            (status.capitalize(), report.totals.get(status),
-             y.get(status) if y else None, w.get(status) if w else None)
-        )  # fmt: skip
+            (
+                status.capitalize(),
+                report.totals.get(status),
+                y.get(status) if y else None,
+                w.get(status) if w else None,
+            )
+        )
     conversion = report.totals.conversion_pct
     if conversion is not None:
         rows.append(
-            ("Conversion", conversion,
-             y.conversion_pct if y else None, w.conversion_pct if w else None)
-        )  # fmt: skip
+            (
+                "Conversion",
+                conversion,
+                y.conversion_pct if y else None,
+                w.conversion_pct if w else None,
+            )
+        )
     return rows
 
 
@@ -305,7 +321,7 @@ def _total_fields(report: LeadReport) -> list[str]:
             change = total_delta(name, current, prev)
             if change:
                 lines.append(f"{change} vs {label}")
-        fields.append(_clip("\n".join(lines), MAX_FIELD_TEXT))
+        fields.append(clip("\n".join(lines), MAX_FIELD_TEXT))
     return fields[:MAX_FIELDS]
 
 
@@ -329,7 +345,7 @@ def _comparison_phrase(comparison: Comparison) -> str:
 
 
 def _window_context(report: LeadReport) -> str:
-    return _clip(escape(window_line(report)), MAX_CONTEXT_TEXT)
+    return clip(escape(window_line(report)), MAX_CONTEXT_TEXT)
 
 
 def _breakdown_text(breakdown: Breakdown) -> str:
@@ -340,7 +356,7 @@ def _breakdown_text(breakdown: Breakdown) -> str:
         name = f"_{row.name} ({row.members})_" if row.folded else escape(row.name)
         signed = f" · {row.signed} signed" if row.signed else ""
         lines.append(f"• {name}: *{row.leads}*{signed}")
-    return _fit_lines(head, lines, MAX_SECTION_TEXT)
+    return fit_lines(head, lines, MAX_SECTION_TEXT)
 
 
 def _hours_text(report: LeadReport) -> str:
@@ -349,7 +365,7 @@ def _hours_text(report: LeadReport) -> str:
         f"{hour.label:<9} {'▇' * round(hour.leads / peak * BAR_WIDTH):<{BAR_WIDTH}} {hour.leads}"
         for hour in report.per_hour
     ]
-    return _clip("*Leads per hour*\n```" + "\n".join(lines) + "```", MAX_SECTION_TEXT)
+    return clip("*Leads per hour*\n```" + "\n".join(lines) + "```", MAX_SECTION_TEXT)
 
 
 def quality_line(report: LeadReport) -> str:
@@ -372,23 +388,7 @@ def quality_line(report: LeadReport) -> str:
 
 def _quality_text(report: LeadReport) -> str:
     icon = ":warning:" if report.data_quality.rows_skipped else ":white_check_mark:"
-    return _clip(f"{icon} {escape(quality_line(report))}", MAX_CONTEXT_TEXT)
-
-
-def _fit_lines(head: str, lines: list[str], limit: int) -> str:
-    """Head and as many lines as fit in `limit` characters, then "…and N more"."""
-    text = head
-    for index, line in enumerate(lines):
-        remaining = len(lines) - index - 1
-        tail = f"\n…and {remaining} more" if remaining else ""
-        if len(text) + 1 + len(line) + len(tail) > limit:
-            return text + f"\n…and {len(lines) - index} more"
-        text += "\n" + line
-    return text
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(f"{icon} {escape(quality_line(report))}", MAX_CONTEXT_TEXT)
 
 
 def _most_first(item: tuple[str, int]) -> tuple[int, str]:

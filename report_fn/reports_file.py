@@ -274,8 +274,9 @@ def parse(raw: bytes, path: Path) -> ReportsFile:
         where, problem = _describe(error)
         raise ConfigError(f"{path}: {where}", problem)
     defaults = data.get("defaults") or {}
-    reports = {name: _report(name, _merged(defaults, body), path)
-               for name, body in data["reports"].items()}  # fmt: skip
+    reports = {
+        name: _report(name, _merged(defaults, body), path) for name, body in data["reports"].items()
+    }
     return ReportsFile(
         path=path,
         reports=reports,
@@ -305,9 +306,9 @@ def _report(name: str, body: Mapping[str, Any], path: Path) -> ReportSpec:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise fail(
-                "timezone", f"unknown time zone {timezone!r}; use an IANA name such as "
-                "America/New_York"
-            ) from None  # fmt: skip
+                "timezone",
+                f"unknown time zone {timezone!r}; use an IANA name such as America/New_York",
+            ) from None
     default_mention = body.get("mention")
     thresholds = []
     for index, item in enumerate(body.get("thresholds", [])):
@@ -318,9 +319,10 @@ def _report(name: str, body: Mapping[str, Any], path: Path) -> ReportSpec:
             where = f"thresholds[{index}]" + (".when" if isinstance(item, dict) else "")
             raise fail(where, str(error)) from None
         thresholds.append(
-            Threshold(condition, say=entry.get("say"),
-                      mention=entry.get("mention", default_mention))
-        )  # fmt: skip
+            Threshold(
+                condition, say=entry.get("say"), mention=entry.get("mention", default_mention)
+            )
+        )
     post_when_flagged = body.get("post") == "when_flagged"
     if post_when_flagged and not thresholds:
         raise fail("post", "when_flagged needs thresholds: nothing could ever be posted")
@@ -420,7 +422,7 @@ class _Loader(yaml.SafeLoader):
 
 
 _PLAIN_TAGS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-               "tag:yaml.org,2002:timestamp"}  # fmt: skip
+               "tag:yaml.org,2002:timestamp"}  # fmt: skip  # names packed, not one a line
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag not in _PLAIN_TAGS]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()

@@ -36,7 +36,7 @@ TOTALS = ("leads", *STATUSES, OTHER_STATUS, "conversion_pct")
 COMPARISONS = ("yesterday", "last_week")
 MEASURES = ("leads", "signed")
 OPERATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!=",
-             "≤": "<=", "≥": ">=", "≠": "!="}  # fmt: skip
+             "≤": "<=", "≥": ">=", "≠": "!="}  # fmt: skip  # names packed, not one a line
 HOLDS, CLEAR, UNKNOWN = "holds", "clear", "unknown"
 COMPARISON_WORDS = {"yesterday": "yesterday", "last_week": "last week"}
 
@@ -84,8 +84,10 @@ class Condition:
         operator = _OPERATOR.match(body, subject.end())
         if operator is None:
             found = body[subject.end() :].strip() or "nothing"
-            raise ConditionError(f"{source!r}: expected <, <=, >, >=, == or != after "
-                                 f"{subject.group(0)!r}, found {found!r}")  # fmt: skip
+            raise ConditionError(
+                f"{source!r}: expected <, <=, >, >=, == or != after "
+                f"{subject.group(0)!r}, found {found!r}"
+            )
         value = _VALUE.match(body[operator.end() :].strip())
         if value is None:
             raise ConditionError(f"{source!r}: the value must be a number, 40%, or 0.6 × last_week")
@@ -114,14 +116,18 @@ class Condition:
             self._check_row(source)
         for word in (self.versus, self.against):
             if word is not None and word not in COMPARISONS:
-                raise ConditionError(f"{source!r}: unknown window {word!r}; "
-                                     "use yesterday or last_week")  # fmt: skip
+                raise ConditionError(
+                    f"{source!r}: unknown window {word!r}; use yesterday or last_week"
+                )
         if self.versus and self.against:
-            raise ConditionError(f"{source!r}: compare a change with a number, "
-                                 f"e.g. '{self.metric} vs {self.versus} <= -40%'")  # fmt: skip
+            raise ConditionError(
+                f"{source!r}: compare a change with a number, "
+                f"e.g. '{self.metric} vs {self.versus} <= -40%'"
+            )
         if self.percent and not self.versus:
-            raise ConditionError(f"{source!r}: a per cent compares a change: "
-                                 f"'{self.metric} vs last_week <= -40%'")  # fmt: skip
+            raise ConditionError(
+                f"{source!r}: a per cent compares a change: '{self.metric} vs last_week <= -40%'"
+            )
         if self.factor < 0:
             raise ConditionError(f"{source!r}: the share of {self.against} must not be negative")
 
@@ -130,23 +136,26 @@ class Condition:
             hint = f" (a breakdown row is written {self.metric}[name])" * (
                 self.metric in DIMENSIONS
             )
-            raise ConditionError(f"{source!r}: unknown total {self.metric!r}{hint}; "
-                                 f"use one of {', '.join(TOTALS)}")  # fmt: skip
+            raise ConditionError(
+                f"{source!r}: unknown total {self.metric!r}{hint}; use one of {', '.join(TOTALS)}"
+            )
         if self.measure != "leads":
             raise ConditionError(f"{source!r}: .{self.measure} only follows a breakdown row")
 
     def _check_row(self, source: str) -> None:
         if self.metric not in DIMENSIONS:
-            raise ConditionError(f"{source!r}: {self.metric!r} has no rows; "
-                                 f"use one of {', '.join(DIMENSIONS)}")  # fmt: skip
+            raise ConditionError(
+                f"{source!r}: {self.metric!r} has no rows; use one of {', '.join(DIMENSIONS)}"
+            )
         if not self.row:
             raise ConditionError(f"{source!r}: name the row inside the brackets")
         if self.measure not in MEASURES:
-            raise ConditionError(f"{source!r}: a row has .leads or .signed, "
-                                 f"not .{self.measure}")  # fmt: skip
+            raise ConditionError(f"{source!r}: a row has .leads or .signed, not .{self.measure}")
         if self.versus or self.against:
-            raise ConditionError(f"{source!r}: yesterday and last_week hold totals only, "
-                                 "so a breakdown row compares with a number")  # fmt: skip
+            raise ConditionError(
+                f"{source!r}: yesterday and last_week hold totals only, "
+                "so a breakdown row compares with a number"
+            )
 
     # -- evaluation ----------------------------------------------------------------------
 
@@ -172,8 +181,10 @@ class Condition:
         limit = self.factor * previous
         share = f"{_show(self.factor)} × " if self.factor != 1 else ""
         scaled = f" → {_show(limit, 1)}" if share else ""
-        detail = (f"{self._label()} {_show(current)} {self.op} {share}"
-                  f"{COMPARISON_WORDS[window]} ({_show(previous)}{scaled})")  # fmt: skip
+        detail = (
+            f"{self._label()} {_show(current)} {self.op} {share}"
+            f"{COMPARISON_WORDS[window]} ({_show(previous)}{scaled})"
+        )
         return self._result(current, limit, detail)
 
     def _outside(self, local: time) -> str | None:

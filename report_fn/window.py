@@ -78,8 +78,9 @@ def report_windows(at: datetime, timezone: ZoneInfo) -> ReportWindows:
             end = local.astimezone(UTC)
         return Window(label=label, start=start, end=max(start, end), timezone=timezone)
 
-    return ReportWindows(today=window("today", 0), yesterday=window("yesterday", 1),
-                         last_week=window("last_week", 7))  # fmt: skip
+    return ReportWindows(
+        today=window("today", 0), yesterday=window("yesterday", 1), last_week=window("last_week", 7)
+    )
 
 
 def hour_starts(window: Window) -> list[datetime]:

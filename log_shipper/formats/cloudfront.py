@@ -19,7 +19,7 @@ ENCODED = frozenset({"cs-uri-stem", "cs-uri-query", "cs(User-Agent)", "cs(Refere
 NUMBERS = frozenset({
     "sc-bytes", "cs-bytes", "sc-status", "c-port", "time-taken", "time-to-first-byte",
     "sc-content-len", "sc-range-start", "sc-range-end",
-})  # fmt: skip
+})  # fmt: skip  # names packed, not one a line
 ECS = {
     "c-ip": "source.ip",
     "c-port": "source.port",

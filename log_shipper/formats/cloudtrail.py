@@ -16,6 +16,7 @@ from typing import Any
 
 from log_shipper.formats.common import FormatError, Parsed, ip, iso_ms, keep_rest, put, snake
 
+# fmt: skip below: names packed, not one a line
 FREE_FORM = ("requestParameters", "responseElements", "additionalEventData",
              "serviceEventDetails", "resources", "tlsDetails", "insightDetails")  # fmt: skip
 
@@ -48,8 +49,13 @@ def parse(record: Any) -> Parsed:
     put(fields, "error.code", error)
     put(fields, "error.message", record.get("errorMessage"))
     put(fields, "event.outcome", "failure" if error else "success")
-    keep_rest(fields, "aws.cloudtrail", record, skip=("userIdentity", "errorCode", "errorMessage"),
-              as_text=FREE_FORM)  # fmt: skip
+    keep_rest(
+        fields,
+        "aws.cloudtrail",
+        record,
+        skip=("userIdentity", "errorCode", "errorMessage"),
+        as_text=FREE_FORM,
+    )
     event_id = record.get("eventID")
     return Parsed(
         iso_ms(record["eventTime"]), fields, event_id if isinstance(event_id, str) else None

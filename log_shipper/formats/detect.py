@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 FORMATS = ("elb", "elb_connection", "vpcflow", "cloudtrail", "waf", "cloudfront")
 SERVICES = {"elasticloadbalancing": "elb", "vpcflowlogs": "vpcflow", "CloudTrail": "cloudtrail",
-            "WAFLogs": "waf"}  # fmt: skip
+            "WAFLogs": "waf"}  # fmt: skip  # names packed, not one a line
 SKIPPED = frozenset({"CloudTrail-Digest", "CloudTrail-Insight"})  # no log events in them
 _CLOUDFRONT = re.compile(r"[A-Z0-9]{8,20}\.\d{4}-\d{2}-\d{2}-\d{2}\.[0-9a-z]+(\.gz)?")
 _ACCOUNT = re.compile(r"\d{12}")

@@ -37,7 +37,7 @@ ALB_FIELDS = (
     "redirect_url", "error_reason", "target:port_list", "target_status_code_list",
     "classification", "classification_reason", "conn_trace_id", "transformed_host",
     "transformed_uri", "request_transform_status",
-)  # fmt: skip
+)  # fmt: skip  # names packed, not one a line
 ALB_REQUIRED = 12  # through sent_bytes: what every ALB entry has had since the start
 ALB_TYPES = frozenset({"http", "https", "h2", "grpcs", "ws", "wss"})
 
@@ -47,20 +47,20 @@ NLB_FIELDS = (
     "incoming_tls_alert", "chosen_cert_arn", "chosen_cert_serial", "tls_cipher",
     "tls_protocol_version", "tls_named_group", "domain_name", "alpn_fe_protocol",
     "alpn_be_protocol", "alpn_client_preference_list", "tls_connection_creation_time",
-)  # fmt: skip
+)  # fmt: skip  # names packed, not one a line
 
 CLB_FIELDS = (
     "time", "elb", "client:port", "backend:port", "request_processing_time",
     "backend_processing_time", "response_processing_time", "elb_status_code",
     "backend_status_code", "received_bytes", "sent_bytes", "request", "user_agent",
     "ssl_cipher", "ssl_protocol",
-)  # fmt: skip
+)  # fmt: skip  # names packed, not one a line
 
 CONNECTION_FIELDS = (
     "time", "client_ip", "client_port", "listener_port", "tls_protocol", "tls_cipher",
     "tls_handshake_latency", "leaf_client_cert_subject", "leaf_client_cert_validity",
     "leaf_client_cert_serial_number", "tls_verify_status", "conn_trace_id",
-)  # fmt: skip
+)  # fmt: skip  # names packed, not one a line
 
 
 def parse_access(line: str) -> Parsed:
@@ -108,9 +108,10 @@ def _request(fields: dict[str, Any], request: str | None) -> None:
         path, _, query = ("/" + path).partition("?")
         port_number = number(port) if host else None
         found.update(
-            _clean(scheme=scheme, domain=host or authority, port=port_number, path=path,
-                   query=query)
-        )  # fmt: skip
+            _clean(
+                scheme=scheme, domain=host or authority, port=port_number, path=path, query=query
+            )
+        )
     if found:
         fields["url"] = found
 
@@ -124,33 +125,78 @@ def _alb(values: list[str]) -> Parsed:
     """Built as one dict (not a field at a time: a 100 MB log has 200,000 lines)."""
     if len(values) < ALB_REQUIRED:
         raise FormatError(f"{len(values)} fields, fewer than the {ALB_REQUIRED} documented")
-    (kind, time, name, client, target, request_time, target_time, response_time, status,
-     target_status, received, sent, request, agent, cipher, protocol, group, trace, domain,
-     cert, priority, created, actions, redirect, error, targets, statuses, classification,
-     why, conn, host, uri, transform) = (values + [ABSENT] * len(ALB_FIELDS))[:33]  # fmt: skip
+    (
+        kind,
+        time,
+        name,
+        client,
+        target,
+        request_time,
+        target_time,
+        response_time,
+        status,
+        target_status,
+        received,
+        sent,
+        request,
+        agent,
+        cipher,
+        protocol,
+        group,
+        trace,
+        domain,
+        cert,
+        priority,
+        created,
+        actions,
+        redirect,
+        error,
+        targets,
+        statuses,
+        classification,
+        why,
+        conn,
+        host,
+        uri,
+        transform,
+    ) = (values + [ABSENT] * len(ALB_FIELDS))[:33]
     fields: dict[str, Any] = {"event": {"dataset": "aws.elb"}, "network": {"protocol": kind}}
     _endpoints(fields, client, target)
-    _set(fields, "http", response=_clean(status_code=number(status), bytes=number(sent)),
-         request=_clean(bytes=number(received)))  # fmt: skip
+    _set(
+        fields,
+        "http",
+        response=_clean(status_code=number(status), bytes=number(sent)),
+        request=_clean(bytes=number(received)),
+    )
     _request(fields, request)
     _set(fields, "user_agent", original=present(agent))
     _set(fields, "tls", cipher=present(cipher), version_protocol=present(protocol))
     _set(fields, "trace", id=present(trace))
     elb = _clean(
-        type=kind, name=name, target_group_arn=present(group), trace_id=present(trace),
-        domain_name=present(domain), chosen_cert_arn=present(cert),
-        actions_executed=present(actions), redirect_url=present(redirect),
-        error_reason=present(error), classification=present(classification),
-        classification_reason=present(why), conn_trace_id=present(conn),
-        transformed_host=present(host), transformed_uri=present(uri),
+        type=kind,
+        name=name,
+        target_group_arn=present(group),
+        trace_id=present(trace),
+        domain_name=present(domain),
+        chosen_cert_arn=present(cert),
+        actions_executed=present(actions),
+        redirect_url=present(redirect),
+        error_reason=present(error),
+        classification=present(classification),
+        classification_reason=present(why),
+        conn_trace_id=present(conn),
+        transformed_host=present(host),
+        transformed_uri=present(uri),
         request_transform_status=present(transform),
-        target_status_code=number(target_status), matched_rule_priority=number(priority),
+        target_status_code=number(target_status),
+        matched_rule_priority=number(priority),
         request_creation_time=present(created),
         request_processing_time=_seconds(request_time),
         target_processing_time=_seconds(target_time),
         response_processing_time=_seconds(response_time),
-        target_port_list=_listed(targets), target_status_code_list=_listed(statuses),
-    )  # fmt: skip
+        target_port_list=_listed(targets),
+        target_status_code_list=_listed(statuses),
+    )
     if len(values) > len(ALB_FIELDS):
         elb["unparsed_tail"] = " ".join(values[len(ALB_FIELDS) :])
     fields["aws"] = {"elb": elb}
@@ -202,9 +248,16 @@ def _nlb(values: list[str]) -> Parsed:
     put(fields, "tls.cipher", present(named.get("tls_cipher")))
     put(fields, "tls.version_protocol", present(named.get("tls_protocol_version")))
     put(fields, "tls.client.server_name", present(named.get("domain_name")))
-    for name in ("incoming_tls_alert", "chosen_cert_arn", "chosen_cert_serial",
-                 "tls_named_group", "alpn_fe_protocol", "alpn_be_protocol",
-                 "alpn_client_preference_list", "tls_connection_creation_time"):  # fmt: skip
+    for name in (
+        "incoming_tls_alert",
+        "chosen_cert_arn",
+        "chosen_cert_serial",
+        "tls_named_group",
+        "alpn_fe_protocol",
+        "alpn_be_protocol",
+        "alpn_client_preference_list",
+        "tls_connection_creation_time",
+    ):
         put(fields, f"aws.elb.{name}", present(named.get(name)))
     _tail(values, NLB_FIELDS, fields)
     return Parsed(iso_ms(_utc(named["time"])), fields)

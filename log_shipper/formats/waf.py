@@ -15,7 +15,7 @@ from log_shipper.formats.common import FormatError, Parsed, ip, keep_rest, numbe
 
 DETAIL = ("ruleGroupList", "rateBasedRuleList", "nonTerminatingMatchingRules",
           "terminatingRuleMatchDetails", "captchaResponse", "challengeResponse",
-          "requestHeadersInserted", "responseCodeSent")  # fmt: skip
+          "requestHeadersInserted", "responseCodeSent")  # fmt: skip  # names packed, not one a line
 
 
 def parse(line: str) -> Parsed:

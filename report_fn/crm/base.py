@@ -16,7 +16,7 @@ from requests.exceptions import InvalidSchema, InvalidURL, MissingSchema
 
 from opsbundle import redirects
 from opsbundle.exceptions import ConfigError
-from opsbundle.redaction import CREDENTIALS, mask
+from opsbundle.redaction import MASK, redact_credentials
 from opsbundle.redirects import RedirectRefused
 from opsbundle.urls import shown
 from report_fn.exceptions import CRMAuthError, CRMError
@@ -165,6 +165,7 @@ def _retry_after(response: requests.Response) -> float | None:
 
 # Request headers and form fields that carry a credential: never quoted back in an error.
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "cookie"})
+# fmt: skip below: names packed, not one a line
 _SECRET_FIELDS = frozenset({"client_secret", "password", "refresh_token", "access_token",
                             "token", "code", "assertion", "hapikey"})  # fmt: skip
 MAX_ERROR_BODY = 64 * 1024  # what is read of an error body (it may be huge, or a bomb)
@@ -232,5 +233,5 @@ def _summary(
 
 def _clean(text: str, hide: tuple[str, ...]) -> str:
     for secret in hide:
-        text = text.replace(secret, "[REDACTED]")
-    return mask(text, kinds=CREDENTIALS, label=lambda kind: "[REDACTED]")
+        text = text.replace(secret, MASK)
+    return redact_credentials(text)

@@ -46,11 +46,11 @@ STATES: tuple[tuple[str, int], ...] = (
     ("TX", 17), ("CA", 15), ("FL", 14), ("GA", 8), ("NY", 7), ("IL", 5), ("AZ", 5),
     ("NV", 4), ("LA", 4), ("NC", 4), ("PA", 4), ("OH", 3), ("TN", 3), ("SC", 2), ("AL", 2),
     ("CO", 2), ("NJ", 1),
-)  # fmt: skip
+)  # fmt: skip  # laid out as a table
 # Leads an hour, local time, as a share of the day (people search after work, and TV ads air).
 HOURLY: tuple[int, ...] = (
     2, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 7, 7, 7, 7, 6, 6, 6, 7, 8, 7, 5, 4, 3,
-)  # fmt: skip
+)  # fmt: skip  # names packed, not one a line
 DAILY_VOLUME = {0: 210, 1: 225, 2: 220, 3: 215, 4: 200, 5: 115, 6: 95}  # by weekday
 
 

@@ -99,7 +99,7 @@ KEYWORDS = frozenset(
         "DESC", "NULLS", "FIRST", "LAST", "LIMIT", "OFFSET", "NULL", "TRUE", "FALSE",
         "GROUP", "HAVING", "WITH", "FOR", "USING", "INCLUDES", "EXCLUDES", "TYPEOF",
     }
-)  # fmt: skip
+)  # fmt: skip  # names packed, not one a line
 TOKEN = re.compile(
     r"""
     (?P<ws>\s+)

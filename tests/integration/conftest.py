@@ -46,7 +46,7 @@ class Aws:
 
     def clients(self) -> dict[str, Any]:
         return {"dynamodb": self.dynamodb, "s3": self.s3, "sns": self.sns,
-                "secretsmanager": self.secretsmanager}  # fmt: skip
+                "secretsmanager": self.secretsmanager}  # fmt: skip  # laid out as a table
 
     def notices(self) -> list[dict[str, Any]]:
         """What was published to the ops topic (through its SQS subscription)."""
@@ -89,15 +89,27 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
-                      Attributes={"RawMessageDelivery": "false"})  # fmt: skip
+        sns.subscribe(
+            TopicArn=topic,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "false"},
+        )
         yield Aws(
-            dynamodb=dynamodb, s3=s3, secretsmanager=secrets, sns=sns, sqs=sqs,
-            table="report-slots", bucket="report-archive",
-            slack_secret=slack["ARN"], hubspot_secret=hubspot["ARN"],
-            salesforce_secret=salesforce["ARN"], topic_arn=topic, topic_queue_url=queue_url,
+            dynamodb=dynamodb,
+            s3=s3,
+            secretsmanager=secrets,
+            sns=sns,
+            sqs=sqs,
+            table="report-slots",
+            bucket="report-archive",
+            slack_secret=slack["ARN"],
+            hubspot_secret=hubspot["ARN"],
+            salesforce_secret=salesforce["ARN"],
+            topic_arn=topic,
+            topic_queue_url=queue_url,
             kms_key_arn=key_arn,
-        )  # fmt: skip
+        )
 
 
 @pytest.fixture

@@ -13,20 +13,38 @@ from audit.config import Baseline
 from tests.integration.audit.conftest import (
     ACCOUNT,
     MONITORS_STACK,
-    NOW,
     REGION,
     Account,
 )
+from tests.integration.audit.fixtures import (
+    admin_policy_on_a_group,
+    console_user_without_mfa,
+    key_unused_for_long,
+    never_used_key,
+    no_password_policy,
+    no_trail,
+    old_key,
+    operations_contact_personal,
+    pass_any_role,
+    pipeline_rule_gone,
+    root_alarm_gone,
+    root_alarm_muted,
+    root_row_missing,
+    root_used_recently,
+    root_with_key,
+    root_without_mfa,
+    security_contact_missing,
+    single_region_trail,
+    targets_rule_disabled,
+    trail_stopped,
+    trail_unencrypted,
+    trail_unvalidated,
+    unattached_admin_policy_is_not_in_effect,
+    user_attached_policy,
+    user_inline_policy,
+    weak_password_policy,
+)
 from tests.moto_iam import enforcing_iam
-
-ADMIN = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
-}
-PASS_ANY = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}],
-}
 
 
 def test_an_account_that_meets_the_baseline_has_no_findings(account: Account) -> None:
@@ -37,138 +55,6 @@ def test_an_account_that_meets_the_baseline_has_no_findings(account: Account) ->
 
 
 # --- one rule broken at a time --------------------------------------------------------------
-
-
-def root_without_mfa(a: Account) -> None:
-    a.root.mfa = False
-
-
-def root_with_key(a: Account) -> None:
-    a.root.key_active = True
-
-
-def root_used_recently(a: Account) -> None:
-    from datetime import timedelta
-
-    a.root.password_last_used = NOW - timedelta(days=3)
-
-
-def root_row_missing(a: Account) -> None:
-    a.root.in_report = False
-
-
-def no_password_policy(a: Account) -> None:
-    a.iam.delete_account_password_policy()
-
-
-def weak_password_policy(a: Account) -> None:
-    a.iam.update_account_password_policy(MinimumPasswordLength=8, PasswordReusePrevention=5)
-
-
-def security_contact_missing(a: Account) -> None:
-    a.client("account").delete_alternate_contact(AlternateContactType="SECURITY")
-
-
-def operations_contact_personal(a: Account) -> None:
-    a.client("account").put_alternate_contact(
-        AlternateContactType="OPERATIONS",
-        Name="Jo",
-        Title="Ops",
-        EmailAddress="jo@gmail.com",
-        PhoneNumber="+1 555 0199",
-    )
-
-
-def no_trail(a: Account) -> None:
-    a.client("cloudtrail").delete_trail(Name="main")
-
-
-def single_region_trail(a: Account) -> None:
-    trails = a.client("cloudtrail")
-    trails.update_trail(Name="main", IsMultiRegionTrail=False)
-
-
-def trail_stopped(a: Account) -> None:
-    a.client("cloudtrail").stop_logging(Name="main")
-
-
-def trail_unvalidated(a: Account) -> None:
-    a.client("cloudtrail").update_trail(Name="main", EnableLogFileValidation=False)
-
-
-def trail_unencrypted(a: Account) -> None:
-    trails = a.client("cloudtrail")
-    trails.delete_trail(Name="main")
-    trails.create_trail(
-        Name="main",
-        S3BucketName="opsbundle-prod-trail-trailbucket-1",
-        IsMultiRegionTrail=True,
-        EnableLogFileValidation=True,
-    )
-    trails.start_logging(Name="main")
-
-
-def console_user_without_mfa(a: Account) -> None:
-    a.iam.create_user(UserName="bob")
-    a.iam.create_login_profile(UserName="bob", Password="Correct-Horse-Battery-9")
-    a.iam.add_user_to_group(GroupName="developers", UserName="bob")
-
-
-def old_key(a: Account) -> None:
-    a.backdate_key("deploy-bot", created_days=120, used_days=1)
-
-
-def never_used_key(a: Account) -> None:
-    a.backdate_key("deploy-bot", created_days=100)
-    a.backend().users["deploy-bot"].access_keys[0].last_used = None
-
-
-def key_unused_for_long(a: Account) -> None:
-    a.backdate_key("deploy-bot", created_days=200, used_days=95)
-
-
-def user_inline_policy(a: Account) -> None:
-    from tests.integration.audit.conftest import LEAST_PRIVILEGE
-
-    a.iam.put_user_policy(
-        UserName="alice", PolicyName="extra", PolicyDocument=json.dumps(LEAST_PRIVILEGE)
-    )
-
-
-def user_attached_policy(a: Account) -> None:
-    arn = f"arn:aws:iam::{ACCOUNT}:policy/read-reports"
-    a.iam.attach_user_policy(UserName="alice", PolicyArn=arn)
-
-
-def admin_policy_on_a_group(a: Account) -> None:
-    arn = a.iam.create_policy(PolicyName="AdminAll", PolicyDocument=json.dumps(ADMIN))["Policy"]
-    a.iam.attach_group_policy(GroupName="developers", PolicyArn=arn["Arn"])
-
-
-def unattached_admin_policy_is_not_in_effect(a: Account) -> None:
-    a.iam.create_policy(PolicyName="Unused", PolicyDocument=json.dumps(ADMIN))
-
-
-def pass_any_role(a: Account) -> None:
-    a.iam.put_role_policy(RoleName="ci", PolicyName="deploy", PolicyDocument=json.dumps(PASS_ANY))
-
-
-def root_alarm_gone(a: Account) -> None:
-    a.client("cloudwatch").delete_alarms(AlarmNames=[f"{MONITORS_STACK}-root-account-usage"])
-
-
-def root_alarm_muted(a: Account) -> None:
-    a.client("cloudwatch").disable_alarm_actions(
-        AlarmNames=[f"{MONITORS_STACK}-root-account-usage"]
-    )
-
-
-def targets_rule_disabled(a: Account) -> None:
-    a.client("events").disable_rule(Name=f"{MONITORS_STACK}-targets")
-
-
-def pipeline_rule_gone(a: Account) -> None:
-    a.client("events").delete_rule(Name=f"{MONITORS_STACK}-pipeline-failure")
 
 
 ALARM = f"{MONITORS_STACK}-root-account-usage"

@@ -15,26 +15,17 @@ from audit.collect import Clients, Collector
 from opsbundle import cli
 from tests.integration.audit.conftest import (
     CONTACTS,
-    MONITORS_STACK,
     NOW,
     REGION,
     Account,
 )
-from tests.integration.audit.test_audit_moto import (
+from tests.integration.audit.fixtures import (
+    ENV,
     console_user_without_mfa,
     operations_contact_personal,
     security_contact_missing,
     weak_password_policy,
 )
-
-ENV = {
-    "AUDIT_CONTACT_DOMAINS": "example.com",
-    "AUDIT_MONITORS_STACK": MONITORS_STACK,
-    **{
-        f"AUDIT_{kind}_CONTACT": f"{c.name} | {c.title} | {c.email} | {c.phone}"
-        for kind, c in CONTACTS.items()
-    },
-}
 
 
 class Terminal(io.StringIO):
@@ -59,9 +50,12 @@ def run(
     stdin: io.StringIO = Terminal(answer) if answer is not None else io.StringIO()
     clients = Clients.create(session=account.session, region=REGION)
     code = audit_cli.audit_command(
-        args, stdin=stdin, out=out, clients=clients,
+        args,
+        stdin=stdin,
+        out=out,
+        clients=clients,
         collector_factory=lambda c: Collector(clients=c, clock=lambda: NOW, sleep=lambda _: None),
-    )  # fmt: skip
+    )
     return code, out.getvalue()
 
 
@@ -110,8 +104,14 @@ def test_json_and_slack_formats(account: Account, monkeypatch: pytest.MonkeyPatc
     assert data["counts"] == {"total": 1, "high": 1, "medium": 0, "unverified": 0}
     assert data["findings"][0]["check"] == "user-console-no-mfa"
     assert set(data["findings"][0]) == {
-        "check", "resource", "severity", "what", "why", "fix", "unverified"
-    }  # fmt: skip
+        "check",
+        "resource",
+        "severity",
+        "what",
+        "why",
+        "fix",
+        "unverified",
+    }
     code, out = run(account, ["--format", "slack"], monkeypatch)
     payload = json.loads(out)
     assert payload["text"] == "Account baseline: 1 findings in 123456789012"
@@ -198,16 +198,22 @@ def test_fix_keeps_the_password_settings_it_does_not_raise(
     account: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account.iam.update_account_password_policy(
-        MinimumPasswordLength=10, RequireSymbols=True, RequireNumbers=True, MaxPasswordAge=90,
-        PasswordReusePrevention=24, AllowUsersToChangePassword=True,
-    )  # fmt: skip
+        MinimumPasswordLength=10,
+        RequireSymbols=True,
+        RequireNumbers=True,
+        MaxPasswordAge=90,
+        PasswordReusePrevention=24,
+        AllowUsersToChangePassword=True,
+    )
     code, out = run(account, ["--fix", "--yes"], monkeypatch)
     assert code == 0, out
     policy = account.iam.get_account_password_policy()["PasswordPolicy"]
     assert policy["MinimumPasswordLength"] == 14
     assert (policy["RequireSymbols"], policy["RequireNumbers"], policy["MaxPasswordAge"]) == (
-        True, True, 90,
-    )  # fmt: skip
+        True,
+        True,
+        90,
+    )
     assert policy["RequireUppercaseCharacters"] is False
 
 

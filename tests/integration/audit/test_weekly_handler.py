@@ -13,12 +13,11 @@ import pytest
 from audit.exceptions import StateConflict
 from audit.handler import handler
 from audit.state import FindingsState
-from monitors.exceptions import DeliveryError
 from opsbundle import log
+from opsbundle.exceptions import DeliveryError
 from tests.emulators.slack import SlackEmulator
 from tests.integration.audit.conftest import Account
-from tests.integration.audit.test_audit_moto import console_user_without_mfa, weak_password_policy
-from tests.integration.audit.test_cli_and_fix import ENV
+from tests.integration.audit.fixtures import ENV, console_user_without_mfa, weak_password_policy
 from tests.integration.monitors.conftest import Inbox
 
 TOKEN = "xoxb-audit-test"
@@ -37,10 +36,11 @@ def weekly(
     """The function's environment as audit.yaml sets it, on moto and the emulator."""
     dynamodb = account.client("dynamodb")
     dynamodb.create_table(
-        TableName="audit-state", BillingMode="PAY_PER_REQUEST",
+        TableName="audit-state",
+        BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-    )  # fmt: skip
+    )
     secret = account.client("secretsmanager").create_secret(
         Name="audit-slack", SecretString=json.dumps({"token": TOKEN})
     )["ARN"]
@@ -50,10 +50,13 @@ def weekly(
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
     account.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn["QueueArn"])
     for name, value in {
-        **ENV, "AUDIT_STATE_TABLE": "audit-state", "OPS_TOPIC_ARN": topic,
-        "SLACK_TOKEN_SECRET_ARN": secret, "SLACK_BASE_URL": slack.api_url,
+        **ENV,
+        "AUDIT_STATE_TABLE": "audit-state",
+        "OPS_TOPIC_ARN": topic,
+        "SLACK_TOKEN_SECRET_ARN": secret,
+        "SLACK_BASE_URL": slack.api_url,
         "SLACK_OPS_CHANNEL": "ops-alerts",
-    }.items():  # fmt: skip
+    }.items():
         monkeypatch.setenv(name, value)
     account.sync_root()
     yield Inbox(sqs, url)
@@ -129,8 +132,10 @@ def test_a_delivery_that_fails_everywhere_is_reported_again_next_run(
 def test_two_runs_at_once_post_once(account: Account, weekly: Inbox) -> None:
     state = FindingsState(table="audit-state", boto3_client=account.client("dynamodb"))
     seen = state.load()
-    state.save({"k": {"check": "root-mfa", "resource": "root", "severity": "high"}},
-               expected_version=seen.version)  # fmt: skip
+    state.save(
+        {"k": {"check": "root-mfa", "resource": "root", "severity": "high"}},
+        expected_version=seen.version,
+    )
     with pytest.raises(StateConflict):
         state.save({}, expected_version=seen.version)  # the slower run read the old version
 

@@ -16,11 +16,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 import yaml
+
+if TYPE_CHECKING:  # the fixture's type only: conftest imports this module
+    from tests.integration.dashboards.conftest import LoadedPrometheus
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 PROMTOOL = Path("/usr/bin/promtool")
@@ -282,3 +285,25 @@ def parse_label_values(query: str) -> tuple[str, str]:
     match = LABEL_VALUES.match(query.strip())
     assert match, f"not a label_values() query: {query}"
     return match.group("selector").strip(), match.group("label")
+
+
+def resolve_variables(
+    loaded: LoadedPrometheus, board: dict[str, Any], *, first_only: bool
+) -> GrafanaVariables:
+    """Each query variable in order, as Grafana resolves them: a chained variable's query is
+    expanded with the selection of the variables before it; "All" of a variable with an
+    allValue is that value."""
+    start, end, _ = loaded.window(board["uid"])
+    variables = GrafanaVariables(range_seconds=int(end - start))
+    for variable in board["templating"]["list"]:
+        if variable["type"] != "query":
+            continue
+        selector, label = parse_label_values(variable["query"])
+        values = loaded.prometheus.label_values(
+            label, variables.expand(selector), start=start, end=end
+        )
+        assert values, f"{board['uid']}: ${variable['name']} ({variable['query']}) has no values"
+        variables.values[variable["name"]] = values[:1] if first_only else values
+        if variable.get("allValue") and not first_only:
+            variables.all_values[variable["name"]] = variable["allValue"]
+    return variables

@@ -108,7 +108,7 @@ REPORT_OUTCOMES = {
          "ReportDuplicate"],
     ),
     REPORT_DEV: (600, ["ReportPosted", "ReportQuiet"]),
-}  # fmt: skip
+}  # fmt: skip  # laid out as a table
 REPORT_EVERY = 1200
 
 

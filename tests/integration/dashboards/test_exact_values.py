@@ -23,7 +23,7 @@ from dashboards.build import build_all
 from tests.integration.dashboards import synthetic
 from tests.integration.dashboards.conftest import LoadedPrometheus
 from tests.integration.dashboards.recorded import CADVISOR, KUBE_STATE_METRICS, YACE, Series
-from tests.integration.dashboards.test_queries import resolve_variables
+from tests.integration.dashboards.stack import resolve_variables
 
 BOARDS = build_all()
 GIB = 1024**3
@@ -123,9 +123,10 @@ def test_load_balancer_panels_count_each_balancer_and_target_group_once(
         "aws_applicationelb_un_healthy_host_count_maximum", "LoadBalancer", "TargetGroup"
     )
     with_zones = [
-        s for s in YACE.find("aws_applicationelb_request_count_sum")
+        s
+        for s in YACE.find("aws_applicationelb_request_count_sum")
         if dimensions(s) <= {"LoadBalancer", "AvailabilityZone"}
-    ]  # fmt: skip
+    ]
     assert total(with_zones) == 2 * total(requests)  # what dimension_TargetGroup="" alone adds up
 
     assert single(panel(loaded_prometheus, "load_balancers", "Requests")) == total(requests)
@@ -139,10 +140,15 @@ def test_load_balancer_panels_count_each_balancer_and_target_group_once(
     assert single(panel(loaded_prometheus, "load_balancers", "Healthy hosts")) == total(healthy)
     assert single(panel(loaded_prometheus, "load_balancers", "Unhealthy hosts")) == total(unhealthy)
     assert by(
-        panel(loaded_prometheus, "load_balancers", "Healthy vs unhealthy hosts", "A",
-              kind="timeseries"),
+        panel(
+            loaded_prometheus,
+            "load_balancers",
+            "Healthy vs unhealthy hosts",
+            "A",
+            kind="timeseries",
+        ),
         "dimension_TargetGroup",
-    ) == per(healthy, "dimension_TargetGroup")  # fmt: skip
+    ) == per(healthy, "dimension_TargetGroup")
 
 
 def test_rds_panels_read_db_instances_only(loaded_prometheus: LoadedPrometheus) -> None:
@@ -162,10 +168,14 @@ def test_rds_panels_read_db_instances_only(loaded_prometheus: LoadedPrometheus) 
         s.newest for s in instances("aws_rds_replica_lag_average")
     )
     assert set(
-        by(panel(loaded_prometheus, "rds", "Connections", kind="timeseries"),
-           "dimension_DBInstanceIdentifier")
-    ) == {s.label_map["dimension_DBInstanceIdentifier"]
-          for s in instances("aws_rds_database_connections_average")}  # fmt: skip
+        by(
+            panel(loaded_prometheus, "rds", "Connections", kind="timeseries"),
+            "dimension_DBInstanceIdentifier",
+        )
+    ) == {
+        s.label_map["dimension_DBInstanceIdentifier"]
+        for s in instances("aws_rds_database_connections_average")
+    }
 
 
 def test_ecs_panels_count_each_service_once(loaded_prometheus: LoadedPrometheus) -> None:

@@ -12,7 +12,12 @@ import pytest
 
 from dashboards.build import build_all
 from tests.integration.dashboards.conftest import LoadedPrometheus
-from tests.integration.dashboards.stack import GrafanaVariables, numbers, parse_label_values
+from tests.integration.dashboards.stack import (
+    GrafanaVariables,
+    numbers,
+    parse_label_values,
+    resolve_variables,
+)
 
 BOARDS = build_all()
 
@@ -21,28 +26,6 @@ def panels(board: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for panel in board["panels"]:
         if panel["type"] != "row":
             yield panel
-
-
-def resolve_variables(
-    loaded: LoadedPrometheus, board: dict[str, Any], *, first_only: bool
-) -> GrafanaVariables:
-    """Each query variable in order, as Grafana resolves them: a chained variable's query is
-    expanded with the selection of the variables before it; "All" of a variable with an
-    allValue is that value."""
-    start, end, _ = loaded.window(board["uid"])
-    variables = GrafanaVariables(range_seconds=int(end - start))
-    for variable in board["templating"]["list"]:
-        if variable["type"] != "query":
-            continue
-        selector, label = parse_label_values(variable["query"])
-        values = loaded.prometheus.label_values(
-            label, variables.expand(selector), start=start, end=end
-        )
-        assert values, f"{board['uid']}: ${variable['name']} ({variable['query']}) has no values"
-        variables.values[variable["name"]] = values[:1] if first_only else values
-        if variable.get("allValue") and not first_only:
-            variables.all_values[variable["name"]] = variable["allValue"]
-    return variables
 
 
 def run(loaded: LoadedPrometheus, expr: str, uid: str) -> list[float]:

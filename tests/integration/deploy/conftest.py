@@ -44,8 +44,10 @@ def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, An
     for name in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
     session = boto3.Session(region_name=REGION)
-    clients = {name: session.client(name) for name in
-               ("cloudformation", "s3", "sqs", "lambda", "logs", "kms", "sns")}  # fmt: skip
+    clients = {
+        name: session.client(name)
+        for name in ("cloudformation", "s3", "sqs", "lambda", "logs", "kms", "sns")
+    }
     clients["s3"].create_bucket(Bucket=BUCKET)
     clients["s3"].put_bucket_versioning(
         Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"}
@@ -70,7 +72,7 @@ class Workspace:
 
     def cli(self, *extra: str) -> list[str]:
         return ["deploy", "--env", "dev", "--params-dir", str(self.params_dir),
-                "--dist", str(self.dist), *extra]  # fmt: skip
+                "--dist", str(self.dist), *extra]  # fmt: skip  # laid out as a table
 
 
 def fake_zip(dist: Path, name: str = "report_fn") -> str:
@@ -113,7 +115,7 @@ def workspace(tmp_path: Path) -> Workspace:
             "alerting": {"parameters": {"StackPrefix": "${prefix}",
                                         "AlertEmails": "ops@example.com"}},
         },
-    }  # fmt: skip
+    }  # fmt: skip  # laid out as a table
     workspace = Workspace(tmp_path, params, templates, tmp_path / "dist", sha)
     workspace.write_plan(plan)
     return workspace

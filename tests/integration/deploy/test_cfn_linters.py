@@ -23,9 +23,13 @@ TEMPLATES = sorted((ROOT / "cloudformation").glob("*.yaml"))
 @pytest.fixture(scope="module")
 def tools() -> Path:
     result = subprocess.run(  # noqa: S603 - the repository's own script
-        [str(ROOT / ".ci" / "cfn-tools.sh")], cwd=ROOT, capture_output=True, text=True,
-        timeout=600, check=False,
-    )  # fmt: skip
+        [str(ROOT / ".ci" / "cfn-tools.sh")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if result.returncode != 0:
         try:
             requests.head("https://pypi.org/simple/checkov/", timeout=10)
@@ -40,30 +44,50 @@ def tools() -> Path:
 def test_cfn_lint_finds_nothing(tools: Path, template: Path) -> None:
     result = subprocess.run(  # noqa: S603
         [str(tools / "cfn-lint"), "--format", "parseable", str(template)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
 @pytest.mark.timeout(600)
 def test_checkov_passes_with_every_suppression_explained(tools: Path) -> None:
     result = subprocess.run(  # noqa: S603
-        [str(tools / "checkov"), "-d", "cloudformation", "--framework", "cloudformation",
-         "--skip-download", "--output", "json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            str(tools / "checkov"),
+            "-d",
+            "cloudformation",
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--output",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
     failed = [
         f"{c['check_id']} {c['file_path']} {c['resource']}"
-        for report in reports for c in report.get("results", {}).get("failed_checks", [])
-    ]  # fmt: skip
+        for report in reports
+        for c in report.get("results", {}).get("failed_checks", [])
+    ]
     assert failed == [], "\n".join(failed)
     assert all(r["summary"]["parsing_errors"] == 0 for r in reports), "checkov could not parse"
     skipped = [c for r in reports for c in r.get("results", {}).get("skipped_checks", [])]
-    scanned = {Path(c["file_path"]).name for r in reports
-               for key in ("passed_checks", "failed_checks", "skipped_checks")
-               for c in r.get("results", {}).get(key, [])}  # fmt: skip
+    scanned = {
+        Path(c["file_path"]).name
+        for r in reports
+        for key in ("passed_checks", "failed_checks", "skipped_checks")
+        for c in r.get("results", {}).get(key, [])
+    }
     assert {t.name for t in TEMPLATES} <= scanned, "checkov did not read every template"
     for check in skipped:
         reason = (check.get("check_result") or {}).get("suppress_comment", "")
@@ -77,9 +101,13 @@ def test_parliament_finds_no_privilege_escalation_path(tools: Path) -> None:
     role's, CodePipeline's and the access groups' findings that are there on purpose are
     muted in .ci/parliament-*.yaml, each with its reason."""
     result = subprocess.run(  # noqa: S603 - the repository's own script
-        [str(ROOT / ".ci" / "iam-lint.sh")], cwd=ROOT, capture_output=True, text=True,
-        timeout=300, check=False,
-    )  # fmt: skip
+        [str(ROOT / ".ci" / "iam-lint.sh")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     written = list((ROOT / ".cache" / "iam-policies").rglob("*.json"))
     assert len(written) >= 10, "opsbundle.iam_policies wrote too few policies"
@@ -96,14 +124,30 @@ def test_the_report_stack_rendered_from_the_example_reports_file_is_clean_too(
     rendered = tmp_path / "report.json"
     lint = subprocess.run(  # noqa: S603
         [str(tools / "cfn-lint"), "--format", "parseable", str(rendered)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
     scan = subprocess.run(  # noqa: S603
-        [str(tools / "checkov"), "-d", str(tmp_path), "--framework", "cloudformation",
-         "--skip-download", "--output", "json"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        [
+            str(tools / "checkov"),
+            "-d",
+            str(tmp_path),
+            "--framework",
+            "cloudformation",
+            "--skip-download",
+            "--output",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     report = json.loads(scan.stdout)
     assert report["results"]["failed_checks"] == [], report["results"]["failed_checks"]
     assert report["summary"]["passed"] > 0 and scan.returncode == 0

@@ -16,9 +16,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from opsbundle import cli
-from opsbundle.changesets import DeployError
 from opsbundle.deploy import Artifacts
 from opsbundle.deploy_cli import deploy_command
+from opsbundle.exceptions import DeployError
 from tests.integration.deploy.conftest import PREFIX, REGION, ROOT, Terminal, Workspace
 
 
@@ -110,8 +110,11 @@ def test_dry_run_prints_a_modification_and_changes_nothing(
 ) -> None:
     assert run(workspace.cli("--yes"), capsys)[0] == 0
     template = workspace.templates_dir / "consumer.yaml"
-    template.write_text(template.read_text().replace("MessageRetentionPeriod: 1209600",
-                                                     "MessageRetentionPeriod: 345600"))  # fmt: skip
+    template.write_text(
+        template.read_text().replace(
+            "MessageRetentionPeriod: 1209600", "MessageRetentionPeriod: 345600"
+        )
+    )
 
     code, out, err = run(workspace.cli("--dry-run"), capsys)
 
@@ -141,9 +144,11 @@ def test_dry_run_of_a_new_environment_shows_the_first_stack_and_what_waits(
 
 
 def test_without_a_terminal_or_yes_it_refuses_before_touching_aws(
-    aws: dict[str, Any], workspace: Workspace, capsys: pytest.CaptureFixture[str],
+    aws: dict[str, Any],
+    workspace: Workspace,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
+) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))  # piped: not a terminal
 
     code, _, err = run(workspace.cli(), capsys)
@@ -223,8 +228,9 @@ def test_template_configurations_for_the_pipeline_resolve_every_reference(
     assert consumer["Parameters"]["RetentionDays"] == "30"
     assert consumer["Tags"] == {"project": "opsbundle-test", "opsbundle:environment": "dev"}
     assert json.loads((target / "alerting.json").read_text())["Parameters"] == {
-        "AlertEmails": "ops@example.com", "StackPrefix": PREFIX,
-    }  # fmt: skip
+        "AlertEmails": "ops@example.com",
+        "StackPrefix": PREFIX,
+    }
     assert aws["cloudformation"].describe_stacks(StackName=f"{PREFIX}-alerting")
 
 
@@ -255,18 +261,28 @@ def test_the_artifacts_bucket_is_created_private_versioned_encrypted_tls_only(
 
 def _cli_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"AWS_CONFIG_FILE": "/nonexistent/config",
-                "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
-                "AWS_EC2_METADATA_DISABLED": "true", "AWS_REGION": REGION})  # fmt: skip
+    env.update(
+        {
+            "AWS_CONFIG_FILE": "/nonexistent/config",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_REGION": REGION,
+        }
+    )
     env.update(overrides)
     return env
 
 
 def _opsbundle(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own interpreter
-        [sys.executable, "-m", "opsbundle.cli", *argv], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "opsbundle.cli", *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_no_credentials_is_one_line_and_exit_2(
@@ -310,13 +326,16 @@ def test_the_committed_dev_plan_makes_change_sets_for_every_real_template(
     for placeholder, value in [
         ('"AlertEmails": "REPLACE_ME"', '"AlertEmails": "ops@example.com"'),
         ('"SlackChannel": "REPLACE_ME"', '"SlackChannel": "C0123456789"'),
-        ('"ConnectionArn": "REPLACE_ME"', '"ConnectionArn": "arn:aws:codestar-connections:'
-         'us-east-1:123456789012:connection/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"'),
+        (
+            '"ConnectionArn": "REPLACE_ME"',
+            '"ConnectionArn": "arn:aws:codestar-connections:'
+            'us-east-1:123456789012:connection/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"',
+        ),
         ('"FullRepositoryId": "REPLACE_ME"', '"FullRepositoryId": "example/opsbundle"'),
         ('"OpenSearchUrl": "REPLACE_ME"', '"OpenSearchUrl": "https://search-logs.example.com"'),
         ('"LogGroupNames": "REPLACE_ME"', '"LogGroupNames": "/aws/lambda/opsbundle-dev-report"'),
         ('log-group:REPLACE_ME"', 'log-group:/aws/lambda/opsbundle-dev-report"'),
-    ]:  # fmt: skip
+    ]:
         assert placeholder in text, placeholder
         text = text.replace(placeholder, value)
     plan = json.loads(text)
@@ -345,9 +364,11 @@ def test_the_committed_dev_plan_makes_change_sets_for_every_real_template(
 
     assert code == 0, err
     assert "opsbundle-dev-alerting: no changes" in out
-    for stack, resource in [("trail", "Trail (AWS::CloudTrail::Trail)"),
-                            ("report", "ReportFunction (AWS::Lambda::Function)"),
-                            ("pipeline", "Pipeline (AWS::CodePipeline::Pipeline)")]:  # fmt: skip
+    for stack, resource in [
+        ("trail", "Trail (AWS::CloudTrail::Trail)"),
+        ("report", "ReportFunction (AWS::Lambda::Function)"),
+        ("pipeline", "Pipeline (AWS::CodePipeline::Pipeline)"),
+    ]:
         assert re.search(rf"opsbundle-dev-{stack}: create, \d+ resource change\(s\)", out), out
         assert f"  + add  {resource}" in out
     assert "would change: trail, report, pipeline; unchanged: alerting" in out
@@ -372,8 +393,9 @@ def test_an_endpoint_that_does_not_answer_is_one_line_and_exit_2(workspace: Work
     from tests.integration.moto_process import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
-    env = _cli_env(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                   AWS_ENDPOINT_URL=closed)  # fmt: skip
+    env = _cli_env(
+        AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_ENDPOINT_URL=closed
+    )
 
     result = _opsbundle(workspace.cli("--dry-run"), env)
 
@@ -406,7 +428,7 @@ def test_with_a_reports_file_the_report_stack_plans_a_schedule_per_report(
     dist = tmp_path / "dist"
     fake_zip(dist, "report_fn")
     base = ["deploy", "--env", "dev", "--params-dir", str(templates / "params"),
-            "--dist", str(dist)]  # fmt: skip
+            "--dist", str(dist)]  # fmt: skip  # laid out as a table
     assert run([*base, "--yes", "--only", "alerting"], capsys)[0] == 0
 
     code, out, err = run([*base, "--dry-run", "--only", "report"], capsys)

@@ -27,9 +27,18 @@ from opsbundle.iam_policies import ACCOUNT, REGION, environment
 from tests.moto_env import use_moto_credentials
 
 BUCKET = f"opsbundle-artifacts-{ACCOUNT}-{REGION}"
-TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
-    "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole",
-}]})  # fmt: skip
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
 
 
 def document(stack: str, role: str) -> str:
@@ -54,9 +63,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         stacks = environment("dev")
         boundary = stacks["alerting"].resources["AlertingPermissionsBoundary"]
         made = iam.create_policy(
-            PolicyName=boundary.name, Path="/opsbundle-boundary/",
+            PolicyName=boundary.name,
+            Path="/opsbundle-boundary/",
             PolicyDocument=json.dumps(boundary.properties["PolicyDocument"]),
-        )["Policy"]["Arn"]  # fmt: skip
+        )["Policy"]["Arn"]
         assert made == boundary.arn
         roles = {}
         for key, arn in {
@@ -85,9 +95,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             iam.attach_user_policy(UserName=user, PolicyArn=policy["Policy"]["Arn"])
             key = iam.create_access_key(UserName=user)["AccessKey"]
             users[user] = boto3.Session(
-                aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+                aws_access_key_id=key["AccessKeyId"],
+                aws_secret_access_key=key["SecretAccessKey"],
                 region_name=REGION,
-            )  # fmt: skip
+            )
         yield {"roles": roles, "users": users, "boundary": boundary.arn}
 
 
@@ -99,8 +110,12 @@ def denied(call: Any, **kwargs: Any) -> bool:
     return False
 
 
-INLINE = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"}]})  # fmt: skip
+INLINE = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": "*"}],
+    }
+)
 
 
 @set_initial_no_auth_action_count(0)
@@ -109,8 +124,11 @@ def test_the_deploy_role_cannot_change_itself_or_the_pipeline_s_roles(aws: dict[
     for role in ("deploy", "build"):
         name = aws["roles"][role]["RoleName"]
         assert denied(iam.put_role_policy, RoleName=name, PolicyName="x", PolicyDocument=INLINE)
-        assert denied(iam.attach_role_policy, RoleName=name,
-                      PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")  # fmt: skip
+        assert denied(
+            iam.attach_role_policy,
+            RoleName=name,
+            PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess",
+        )
         assert denied(iam.update_assume_role_policy, RoleName=name, PolicyDocument=TRUST)
         assert denied(iam.delete_role, RoleName=name)
 

@@ -30,8 +30,9 @@ def handlers_by_package() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for template in TEMPLATES_DIR.glob("*.yaml"):
         resources = load_template(template)["Resources"]
-        stamped = [r for k, v in resources.items() if k.startswith("Fn::ForEach::")
-                   for r in v[2].values()]  # fmt: skip
+        stamped = [
+            r for k, v in resources.items() if k.startswith("Fn::ForEach::") for r in v[2].values()
+        ]
         plain = [v for v in resources.values() if isinstance(v, dict)]
         for resource in stamped + plain:
             if resource.get("Type") == "AWS::Lambda::Function":
@@ -59,8 +60,9 @@ def clean_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = where / "bin" / "python"
     subprocess.run(  # noqa: S603
         [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "boto3"],
-        check=True, timeout=300,
-    )  # fmt: skip
+        check=True,
+        timeout=300,
+    )
     return python
 
 
@@ -88,10 +90,14 @@ def test_the_zip_imports_every_handler_its_templates_name(
         "print('ok')\n"
     )
     result = subprocess.run(  # noqa: S603
-        [str(clean_python), "-I", "-c", script], cwd=tmp_path, capture_output=True,
-        text=True, timeout=120, check=False,
+        [str(clean_python), "-I", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={"PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1"},
-    )  # fmt: skip
+    )
     assert result.returncode == 0, f"{name}: {result.stderr[-3000:]}"
     assert result.stdout.strip() == "ok"
     # The clean virtualenv runs this machine's python3 (3.11 here, 3.12 in CodeBuild).
@@ -116,10 +122,18 @@ def swap_compiled_for_this_machine(unpacked: Path, clean_python: Path) -> None:
         shutil.rmtree(record.parent, ignore_errors=True)
         distribution, version = record.parent.name.removesuffix(".dist-info").split("-", 1)
         subprocess.run(  # noqa: S603
-            [str(clean_python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-             f"{distribution}=={version}"],
-            check=True, timeout=300,
-        )  # fmt: skip
+            [
+                str(clean_python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                f"{distribution}=={version}",
+            ],
+            check=True,
+            timeout=300,
+        )
 
 
 def test_every_handler_named_in_a_template_has_a_zip() -> None:
@@ -155,10 +169,20 @@ def test_the_chart_draws_with_pillow_pruned_as_the_zip_prunes_it(
 
     site = tmp_path / "site"
     subprocess.run(  # noqa: S603
-        [str(clean_python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-         "--target", str(site), f"pillow=={version('pillow')}"],
-        check=True, timeout=240,
-    )  # fmt: skip
+        [
+            str(clean_python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--target",
+            str(site),
+            f"pillow=={version('pillow')}",
+        ],
+        check=True,
+        timeout=240,
+    )
     for pattern in packaging.PILLOW_UNUSED:
         matched = list(site.glob(pattern))  # the cpython tag and library hashes differ here
         assert matched, f"{pattern} matches nothing in Pillow: the prune list is stale"
@@ -182,9 +206,14 @@ def test_the_chart_draws_with_pillow_pruned_as_the_zip_prunes_it(
         "print(len(png))\n"
     )
     result = subprocess.run(  # noqa: S603
-        [str(clean_python), "-I", "-c", script], cwd=tmp_path, capture_output=True, text=True,
-        timeout=120, check=False, env={"PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+        [str(clean_python), "-I", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert int(result.stdout) > 10_000
 
@@ -196,8 +225,10 @@ def test_report_fn_ships_pillow_for_png_and_text_only(built: Path) -> None:
 
     for pattern in packaging.PILLOW_UNUSED:
         assert not fnmatch.filter(names, pattern), pattern
-    for needed in ("PIL/_imaging.cpython-312-aarch64-linux-gnu.so",
-                   "PIL/_imagingft.cpython-312-aarch64-linux-gnu.so"):  # fmt: skip
+    for needed in (
+        "PIL/_imaging.cpython-312-aarch64-linux-gnu.so",
+        "PIL/_imagingft.cpython-312-aarch64-linux-gnu.so",
+    ):
         assert needed in names
     assert any(name.startswith("pillow.libs/libfreetype-") for name in names)
     # The project has no reports.yml of its own (reports.example.yml is not shipped).

@@ -11,12 +11,9 @@ import pytest
 from moto import mock_aws
 from opensearchpy import OpenSearch
 
-from log_shipper import assemble
+from tests.integration.log_shipper.helpers import DLQ_BUCKET, REGION, cold_start
 from tests.integration.log_shipper.opensearch_node import Node, start
 from tests.moto_env import use_moto_credentials
-
-REGION = "us-east-1"
-DLQ_BUCKET = "log-shipper-dead-letters"
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +50,7 @@ def _clean(client: OpenSearch) -> None:
 @pytest.fixture
 def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     use_moto_credentials(monkeypatch, REGION)
-    monkeypatch.setattr(assemble, "_clients", {})  # no client outlives its moto context
-    monkeypatch.setattr(assemble, "_templates", {})  # each test starts without templates
+    cold_start(monkeypatch)
     with mock_aws():
         client = boto3.Session(region_name=REGION).client("s3")
         client.create_bucket(Bucket=DLQ_BUCKET)

@@ -1,4 +1,4 @@
-"""Small builders shared by the log shipper's integration tests."""
+"""Small builders and constants shared by the log shipper's integration tests."""
 
 from __future__ import annotations
 
@@ -8,10 +8,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from log_shipper import handler, maintain
+from log_shipper.assemble import WarmClients
 from log_shipper.events import encode_payload
 from log_shipper.routing import IndexNamer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "log_shipper"
+REGION = "us-east-1"
+DLQ_BUCKET = "log-shipper-dead-letters"
+
+
+def cold_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new container for the shipper's Lambdas: no client (so none outlives its moto
+    context) and no template check kept from before."""
+    monkeypatch.setattr(handler, "WARM", WarmClients())
+    monkeypatch.setattr(maintain, "WARM", WarmClients())
 
 
 def fixture(name: str) -> Any:

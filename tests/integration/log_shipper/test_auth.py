@@ -25,7 +25,7 @@ from log_shipper.events import LogBatch, LogEvent
 from log_shipper.routing import Route
 from log_shipper.transform import transform_batch
 from opsbundle.settings import Env
-from tests.integration.log_shipper.conftest import REGION
+from tests.integration.log_shipper.helpers import REGION
 
 
 class Recorder:

@@ -16,8 +16,7 @@ from opensearchpy import OpenSearch
 
 from log_shipper.cli import ASSETS
 from opsbundle.cli import main
-from tests.integration.log_shipper.conftest import DLQ_BUCKET, REGION
-from tests.integration.log_shipper.helpers import search_all
+from tests.integration.log_shipper.helpers import DLQ_BUCKET, REGION, search_all
 from tests.integration.log_shipper.opensearch_node import Node
 
 

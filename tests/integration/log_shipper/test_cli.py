@@ -10,8 +10,7 @@ import pytest
 from opensearchpy import OpenSearch
 
 from opsbundle.cli import main
-from tests.integration.log_shipper.conftest import DLQ_BUCKET
-from tests.integration.log_shipper.helpers import FIXTURES, search_all
+from tests.integration.log_shipper.helpers import DLQ_BUCKET, FIXTURES, search_all
 from tests.integration.log_shipper.opensearch_node import Node
 
 

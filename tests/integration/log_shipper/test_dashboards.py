@@ -50,7 +50,7 @@ def shipped(monkeypatch: pytest.MonkeyPatch, shipping: OpenSearch) -> OpenSearch
         report(7, 55.5, cold=False).replace(
             "\t\n", "\tRestore Duration: 400.25 ms\tBilled Restore Duration: 180 ms\t\n"
         ),  # SnapStart: a cold start by its Restore Duration
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
     billing = [report(5, 800.0, cold=True), '{"level": "INFO", "message": "ok"}']
     handler(cloudwatch_event(payload(api, log_group="/aws/lambda/api")), LambdaContext())
     handler(
@@ -212,8 +212,14 @@ def file_batch(source: str, name: str, url: str) -> LogBatch:
             header = tuple(next(n for line in text.splitlines() if (n := reader[source](line))))
             texts = texts[1:] if source == "vpcflow" else texts
     events = [LogEvent(str(n), 0, t) for n, t in enumerate(texts, start=1)]
-    return LogBatch(owner="123456789012", log_group=url, log_stream="v1", events=events,
-                    source=source, header=header)  # fmt: skip
+    return LogBatch(
+        owner="123456789012",
+        log_group=url,
+        log_stream="v1",
+        events=events,
+        source=source,
+        header=header,
+    )
 
 
 def test_the_s3_sources_views_find_and_count_what_their_titles_promise(
@@ -225,7 +231,9 @@ def test_the_s3_sources_views_find_and_count_what_their_titles_promise(
 
     opensearch = shipping
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")
-    shipper = assemble.build_shipper(ShipperSettings.load(), metrics=RunMetrics(service="t"))
+    shipper = assemble.build_shipper(
+        ShipperSettings.load(), metrics=RunMetrics(service="t"), warm=assemble.WarmClients()
+    )
     batches = [
         file_batch("elb", "alb.log", "s3://logs/alb.log.gz"),
         file_batch("cloudfront", "cloudfront.log", "s3://logs/cf.gz"),
@@ -262,5 +270,6 @@ def test_the_s3_sources_views_find_and_count_what_their_titles_promise(
     assert top["2001:db8:85a3::8a2e:370:7334"] == 1 and sum(top.values()) == 6 + 2 + 2
     assert table("opsbundle-rejected-flows-by-source") == [("172.31.9.69", 3389, 1)]
     assert table("opsbundle-cloudtrail-by-user-and-event") == [
-        ("Alice", "ConsoleLogin", 1), ("deploy", "DeleteBucket", 1),
-    ]  # fmt: skip
+        ("Alice", "ConsoleLogin", 1),
+        ("deploy", "DeleteBucket", 1),
+    ]

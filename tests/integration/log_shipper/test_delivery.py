@@ -12,8 +12,8 @@ from opensearchpy import OpenSearch
 from log_shipper import assemble
 from log_shipper.dead_letter import DeadLetters
 from log_shipper.handler import handler
-from tests.integration.log_shipper.conftest import DLQ_BUCKET
 from tests.integration.log_shipper.helpers import (
+    DLQ_BUCKET,
     LambdaContext,
     cloudwatch_event,
     dead_letters,
@@ -93,10 +93,14 @@ def test_lambda_logs_become_typed_searchable_documents(configured: OpenSearch, s
 def test_json_arrays_of_arrays_are_kept_and_searchable(configured: OpenSearch) -> None:
     """Copied as it came (short, safe keys) or rebuilt (a dotted key), an array of arrays
     stays an array: OpenSearch flattens it, so each value can be searched."""
-    event = cloudwatch_event(payload([
-        '{"grid": [[1, 2], [3]], "zone": "a"}',
-        '{"grid": [[4], [5, 6]], "user.id": 7}',
-    ]))  # fmt: skip
+    event = cloudwatch_event(
+        payload(
+            [
+                '{"grid": [[1, 2], [3]], "zone": "a"}',
+                '{"grid": [[4], [5, 6]], "user.id": 7}',
+            ]
+        )
+    )
 
     summary = handler(event, LambdaContext())
 
@@ -210,7 +214,9 @@ def test_what_cannot_be_indexed_is_dead_lettered_then_replayed(
     from opsbundle.metrics import RunMetrics
 
     settings = ShipperSettings.load()
-    shipper = assemble.build_shipper(settings, metrics=RunMetrics(service="log_shipper"))
+    shipper = assemble.build_shipper(
+        settings, metrics=RunMetrics(service="log_shipper"), warm=assemble.WarmClients()
+    )
     store = DeadLetters(bucket=DLQ_BUCKET, prefix=settings.dlq_prefix, boto3_client=s3)
     totals = replay_prefix(shipper, store, settings.dlq_prefix)
     assert totals.indexed == 3 and totals.objects_done == 1
@@ -235,7 +241,9 @@ def test_a_rerouted_replay_follows_todays_routes(
 
     monkeypatch.setenv("LOG_SHIPPER_INDEX", "rerouted-{log_group}")
     settings = ShipperSettings.load()
-    shipper = assemble.build_shipper(settings, metrics=RunMetrics(service="log_shipper"))
+    shipper = assemble.build_shipper(
+        settings, metrics=RunMetrics(service="log_shipper"), warm=assemble.WarmClients()
+    )
     store = DeadLetters(bucket=DLQ_BUCKET, prefix=settings.dlq_prefix, boto3_client=s3)
     totals = replay_prefix(shipper, store, settings.dlq_prefix, reroute=True)
 

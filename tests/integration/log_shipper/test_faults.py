@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from log_shipper.assemble import build_shipper
+from log_shipper.assemble import WarmClients, build_shipper
 from log_shipper.cli import replay_prefix
 from log_shipper.client import build_client
 from log_shipper.config import ShipperSettings
@@ -19,9 +19,8 @@ from log_shipper.dead_letter import DeadLetters
 from log_shipper.events import Invocation, Unit, batch_from_json
 from opsbundle.metrics import RunMetrics
 from opsbundle.settings import Env
-from tests.integration.log_shipper.conftest import DLQ_BUCKET
 from tests.integration.log_shipper.fault_proxy import FaultProxy
-from tests.integration.log_shipper.helpers import payload, search_all
+from tests.integration.log_shipper.helpers import DLQ_BUCKET, payload, search_all
 from tests.integration.log_shipper.opensearch_node import Node
 
 EVENTS = 10_000
@@ -81,8 +80,7 @@ def test_ten_thousand_events_through_faults_each_indexed_once_or_dead_lettered(
         shipper = build_shipper(
             settings,
             metrics=RunMetrics(service="log_shipper"),
-            client=build_client(settings),
-            s3_client=s3,
+            warm=WarmClients(opensearch_client=build_client(settings), s3_client=s3),
             sender_options={"base_delay": 0.005, "max_delay": 0.05},
         )
         totals: Counter[str] = Counter()
@@ -126,7 +124,9 @@ def test_ten_thousand_events_through_faults_each_indexed_once_or_dead_lettered(
 
     # Replay through a healthy path: the dead letters are indexed, nothing twice, bucket empty.
     healthy = settings_for(opensearch_node.url)
-    replayer = build_shipper(healthy, metrics=RunMetrics(service="log_shipper"), s3_client=s3)
+    replayer = build_shipper(
+        healthy, metrics=RunMetrics(service="log_shipper"), warm=WarmClients(s3_client=s3)
+    )
     store = DeadLetters(bucket=DLQ_BUCKET, prefix=healthy.dlq_prefix, boto3_client=s3)
     result = replay_prefix(replayer, store, healthy.dlq_prefix)
     assert result.dead_lettered == 0 and result.objects_kept == 0

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from opensearchpy import OpenSearch
 
-from log_shipper import assemble
 from log_shipper.handler import handler
-from tests.integration.log_shipper.conftest import DLQ_BUCKET
 from tests.integration.log_shipper.helpers import (
+    DLQ_BUCKET,
     LambdaContext,
     cloudwatch_event,
+    cold_start,
     fixture,
     search_all,
 )
@@ -28,7 +28,7 @@ INDEX = "opsbundle-logs-default-2026.11.26"
 def configured(
     monkeypatch: pytest.MonkeyPatch, opensearch_node: Node, opensearch: OpenSearch, s3: Any
 ) -> OpenSearch:
-    monkeypatch.setattr(assemble, "_templates", {})
+    cold_start(monkeypatch)
     monkeypatch.setenv("OPENSEARCH_URL", opensearch_node.url)
     monkeypatch.setenv("LOG_SHIPPER_DLQ_BUCKET", DLQ_BUCKET)
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "0")  # the fixture's date stays in

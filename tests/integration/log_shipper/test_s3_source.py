@@ -15,8 +15,13 @@ from opensearchpy import OpenSearch
 
 from log_shipper import assemble, s3_source
 from log_shipper.handler import handler
-from tests.integration.log_shipper.conftest import DLQ_BUCKET, REGION
-from tests.integration.log_shipper.helpers import LambdaContext, dead_letters, search_all
+from tests.integration.log_shipper.helpers import (
+    DLQ_BUCKET,
+    REGION,
+    LambdaContext,
+    dead_letters,
+    search_all,
+)
 
 S3 = Path(__file__).resolve().parents[2] / "fixtures" / "log_shipper" / "s3"
 BUCKET = "acme-aws-logs"
@@ -60,7 +65,7 @@ def notification(key: str, etag: str) -> dict[str, Any]:
                "bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
                "object": {"key": quote_plus(key, safe="/"), "size": 1024, "eTag": etag,
                           "sequencer": "0055AED6DCD90281E5"}},
-    }]}  # fmt: skip
+    }]}  # fmt: skip  # laid out as a table
 
 
 def sqs_event(bodies: list[Any]) -> dict[str, Any]:
@@ -70,7 +75,7 @@ def sqs_event(bodies: list[Any]) -> dict[str, Any]:
         "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
         "md5OfBody": "x", "eventSource": "aws:sqs", "awsRegion": REGION,
         "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:log-files",
-    } for n, body in enumerate(bodies)]}  # fmt: skip
+    } for n, body in enumerate(bodies)]}  # fmt: skip  # laid out as a table
 
 
 def by_dataset(client: OpenSearch) -> dict[str, int]:
@@ -101,7 +106,7 @@ def test_every_format_arrives_parsed_and_a_second_delivery_adds_nothing(
         notification(trail, aws["etags"][trail]),
         notification(waf, aws["etags"][waf]),
         {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": BUCKET},
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
 
     first = handler(sqs_event(bodies), LambdaContext())
 
@@ -112,8 +117,11 @@ def test_every_format_arrives_parsed_and_a_second_delivery_adds_nothing(
     alb_doc = hits["aws.elb"]["_source"]
     assert alb_doc["aws"]["s3"]["bucket"]["name"] == BUCKET
     assert alb_doc["log"]["file"]["path"] == f"s3://{BUCKET}/{alb}"
-    trail_ids = {h["_id"] for h in search_all(opensearch, "opsbundle-logs-*")
-                 if h["_source"]["event"]["dataset"] == "aws.cloudtrail"}  # fmt: skip
+    trail_ids = {
+        h["_id"]
+        for h in search_all(opensearch, "opsbundle-logs-*")
+        if h["_source"]["event"]["dataset"] == "aws.cloudtrail"
+    }
     assert "cloudtrail-d38ce1b3-4575-4cb8-a632-611b8243bfc3" in trail_ids
 
     again = handler(sqs_event(bodies), LambdaContext())
@@ -124,10 +132,17 @@ def test_every_format_arrives_parsed_and_a_second_delivery_adds_nothing(
     opensearch.indices.refresh(index="opsbundle-logs-*")
     errors = opensearch.count(
         index="opsbundle-logs-*",
-        body={"query": {"bool": {"filter": [
-            {"range": {"http.response.status_code": {"gte": 500}}},
-            {"term": {"event.dataset": "aws.elb"}}]}}},
-    )  # fmt: skip
+        body={
+            "query": {
+                "bool": {
+                    "filter": [
+                        {"range": {"http.response.status_code": {"gte": 500}}},
+                        {"term": {"event.dataset": "aws.elb"}},
+                    ]
+                }
+            }
+        },
+    )
     assert errors["count"] == 2  # the 502 of the Lambda target and the 503 not dispatched
     private = opensearch.count(
         index="opsbundle-logs-*", body={"query": {"term": {"source.ip": "172.31.0.0/16"}}}
@@ -143,6 +158,7 @@ def test_a_corrupt_object_is_dead_lettered_and_the_rest_indexed(
     s3.put_object(Bucket=BUCKET, Key=broken, Body=good[: len(good) // 2])  # cut gzip stream
     missing = LAYOUT["alb.log"].replace("a1b2c3", "gone")
     waf = LAYOUT["waf.log"]
+    # fmt: skip below: laid out as a table
     bodies = [notification(broken, ""), notification(missing, ""),
               notification(waf, aws["etags"][waf]), "not json at all"]  # fmt: skip
     event = sqs_event(bodies)
@@ -155,9 +171,10 @@ def test_a_corrupt_object_is_dead_lettered_and_the_rest_indexed(
     records = dead_letters(s3)
     reasons = sorted((r["kind"], r["reason"]) for r in records)
     assert reasons == [
-        ("object", "s3_object_missing"), ("object", "unreadable_object"),
+        ("object", "s3_object_missing"),
+        ("object", "unreadable_object"),
         ("payload", "malformed_message"),
-    ]  # fmt: skip
+    ]
     assert next(r for r in records if r["reason"] == "unreadable_object")["key"] == broken
 
     # Put right, the replay reads the missing file again; the damaged one stays damaged.
@@ -168,11 +185,16 @@ def test_a_corrupt_object_is_dead_lettered_and_the_rest_indexed(
     from opsbundle.metrics import RunMetrics
 
     settings = ShipperSettings.load()
-    shipper = assemble.build_shipper(settings, metrics=RunMetrics(service="log_shipper"))
+    shipper = assemble.build_shipper(
+        settings, metrics=RunMetrics(service="log_shipper"), warm=assemble.WarmClients()
+    )
     files = s3_source.S3Source(
-        shipper=shipper, s3=s3, sqs=None, dead_letters=shipper.dead_letters,
+        shipper=shipper,
+        s3=s3,
+        sqs=None,
+        dead_letters=shipper.dead_letters,
         router=settings.router,
-    )  # fmt: skip
+    )
     totals = replay_prefix(
         shipper, DeadLetters(bucket=DLQ_BUCKET, boto3_client=s3), settings.dlq_prefix, files=files
     )

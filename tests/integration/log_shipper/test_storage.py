@@ -16,11 +16,18 @@ import pytest
 from opensearchpy import OpenSearch
 
 from log_shipper import assemble, lifecycle
+from log_shipper import handler as shipper_entry
 from log_shipper.config import ShipperSettings
 from log_shipper.events import encode_payload
 from log_shipper.handler import handler
-from tests.integration.log_shipper.conftest import DLQ_BUCKET, REGION
-from tests.integration.log_shipper.helpers import LambdaContext, cloudwatch_event, dead_letters
+from tests.integration.log_shipper.helpers import (
+    DLQ_BUCKET,
+    REGION,
+    LambdaContext,
+    cloudwatch_event,
+    cold_start,
+    dead_letters,
+)
 
 DAY_MS = 86_400_000
 OURS = "opsbundle-logs-default-*"
@@ -44,8 +51,13 @@ def group_payload(
         for n in range(per_day):
             at = base + 3_600_000 * (1 + 7 * n) + group
             # CloudWatch's event ids: 56 digits, unique within the stream
-            events.append({"id": f"{at:020d}{group:06d}{n:030d}"[:56], "timestamp": at,
-                           "message": f'{{"level":"INFO","group":{group},"n":{n}}}'})  # fmt: skip
+            events.append(
+                {
+                    "id": f"{at:020d}{group:06d}{n:030d}"[:56],
+                    "timestamp": at,
+                    "message": f'{{"level":"INFO","group":{group},"n":{n}}}',
+                }
+            )
     return {
         "messageType": "DATA_MESSAGE",
         "owner": owner,
@@ -67,7 +79,7 @@ def kinesis(payloads: list[dict[str, Any]]) -> dict[str, Any]:
             }
             for n, p in enumerate(payloads)
         ]
-    }  # fmt: skip
+    }  # fmt: skip  # laid out as a table
 
 
 @pytest.fixture
@@ -76,9 +88,8 @@ def store(monkeypatch: pytest.MonkeyPatch, shipping: OpenSearch) -> Iterator[Ope
     opensearch = shipping
     yield opensearch
     opensearch.cluster.put_settings(
-        body={"persistent": {"cluster.blocks.read_only": None,
-                             "cluster.max_shards_per_node": None}}
-    )  # fmt: skip
+        body={"persistent": {"cluster.blocks.read_only": None, "cluster.max_shards_per_node": None}}
+    )
 
 
 def green(client: OpenSearch, index: str | None = None) -> str:
@@ -151,7 +162,7 @@ def test_ninety_days_of_a_hundred_log_groups_then_a_thousand(
     assert our_shards(store) == (31, 31)
 
     # Every payload delivered again after retention ran: no deleted day comes back.
-    monkeypatch.setattr(assemble, "_templates", {})
+    cold_start(monkeypatch)
     redelivered = [handler(event, LambdaContext()) for event in invocations]
     assert sum(o["indexed"] for o in redelivered) == 0
     assert sum(o["expired"] for o in redelivered) == 100 * 59 * 2
@@ -237,9 +248,12 @@ def test_a_template_of_another_tool_at_our_priority_holds_events_back_until_fixe
     shipper must not fail every invocation, nor make today's index with the other mappings."""
     store.indices.put_index_template(
         name="other-tool",
-        body={"index_patterns": ["opsbundle-*"], "priority": 237,
-              "template": {"mappings": {"dynamic": "strict"}}},
-    )  # fmt: skip
+        body={
+            "index_patterns": ["opsbundle-*"],
+            "priority": 237,
+            "template": {"mappings": {"dynamic": "strict"}},
+        },
+    )
     summary, took = ship_today(store)
     assert summary["dead_lettered"] == {"template_clash": 3}
     assert took < 2
@@ -253,10 +267,13 @@ def test_a_template_of_another_tool_at_our_priority_holds_events_back_until_fixe
     # A higher priority: ours is installed, but new indices would get theirs.
     store.indices.put_index_template(
         name="other-tool",
-        body={"index_patterns": ["opsbundle-*"], "priority": 500,
-              "template": {"mappings": {"dynamic": "strict"}}},
-    )  # fmt: skip
-    assemble._templates.clear()
+        body={
+            "index_patterns": ["opsbundle-*"],
+            "priority": 500,
+            "template": {"mappings": {"dynamic": "strict"}},
+        },
+    )
+    shipper_entry.WARM.templates.clear()  # the next cold start
     summary, _ = ship_today(store, first=1)
     assert summary["dead_lettered"] == {"template_clash": 3}
     (second,) = {r["detail"] for r in dead_letters(s3) if r["logGroup"].endswith("-0001")}
@@ -264,20 +281,23 @@ def test_a_template_of_another_tool_at_our_priority_holds_events_back_until_fixe
 
     # Fixed: the next cold start ships, and a replay brings the held events in.
     store.indices.delete_index_template(name="other-tool")
-    assemble._templates.clear()
+    shipper_entry.WARM.templates.clear()  # the next cold start
     from log_shipper.cli import replay_prefix
     from log_shipper.dead_letter import DeadLetters
     from opsbundle.metrics import RunMetrics
 
     settings = ShipperSettings.load()
-    shipper = assemble.build_shipper(settings, metrics=RunMetrics(service="log_shipper"))
+    shipper = assemble.build_shipper(
+        settings, metrics=RunMetrics(service="log_shipper"), warm=assemble.WarmClients()
+    )
     totals = replay_prefix(
         shipper, DeadLetters(bucket=DLQ_BUCKET, boto3_client=s3), settings.dlq_prefix
     )
     assert (totals.indexed, totals.duplicates, totals.dead_lettered) == (6, 0, 0), totals
     mapping = store.indices.get_mapping(index=OURS)
-    assert all(m["mappings"]["_meta"]["managed_by"] == "opsbundle log_shipper"
-               for m in mapping.values())  # fmt: skip
+    assert all(
+        m["mappings"]["_meta"]["managed_by"] == "opsbundle log_shipper" for m in mapping.values()
+    )
 
 
 def test_our_template_leaves_other_tools_indices_alone_and_wins_over_catch_alls(
@@ -302,7 +322,7 @@ def test_json_fields_keep_their_numbers_their_strings_and_long_values(store: Ope
         '{"latency": 1.7, "when": "yesterday"}',
         '{"latency": 2.9, "exception": "' + "Traceback (most recent call last) " * 50
         + 'TimeoutError: CRM took too long"}',
-    ]  # fmt: skip
+    ]  # fmt: skip  # laid out as a table
     payload = group_payload(0, [today()], per_day=0)
     at = midnight_ms(today()) + 1000
     payload["logEvents"] = [
@@ -329,7 +349,7 @@ def test_maintain_makes_an_old_yellow_index_green_and_ages_out_the_old_layout(
 ) -> None:
     monkeypatch.setenv("LOG_SHIPPER_RETENTION_DAYS", "30")
     old_mapping = {"properties": {"aws": {"properties": {"cloudwatch": {"properties": {
-        "event_id": {"type": "keyword"}}}}}}}  # fmt: skip
+        "event_id": {"type": "keyword"}}}}}}}  # fmt: skip  # laid out as a table
     stale = f"logs-aws-lambda-orders-{(today() - timedelta(days=40)):%Y.%m.%d}"
     recent = f"logs-aws-lambda-orders-{(today() - timedelta(days=3)):%Y.%m.%d}"
     someone_elses = f"logs-nginx-{(today() - timedelta(days=40)):%Y.%m.%d}"

@@ -20,11 +20,12 @@ import pytest
 from botocore.stub import Stubber
 
 from monitors.exceptions import EventError
-from monitors.notify import Notifier
-from monitors.pipeline_context import PipelineEnricher
-from monitors.pipeline_event import parse_pipeline_event
-from monitors.pipeline_failure import PipelineMonitor, handler
+from monitors.pipeline_failure.enrich import PipelineEnricher
+from monitors.pipeline_failure.event import parse_pipeline_event
+from monitors.pipeline_failure.handler import handler
+from monitors.pipeline_failure.monitor import PipelineMonitor
 from opsbundle.metrics import RunMetrics
+from opsbundle.notify import Notifier
 from opsbundle.slack import SlackClient
 from tests.emulators.slack import SlackEmulator
 from tests.integration.conftest import SLACK_TOKEN, Aws

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from monitors.root_login import handler
+from monitors.root_login.handler import handler
 from tests.emulators.slack import SlackEmulator
 from tests.integration.conftest import Aws
 from tests.integration.monitors.conftest import Inbox

@@ -18,11 +18,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from monitors.alarm_event import parse_alarm_events
 from monitors.config import MonitorSettings
-from monitors.target_inspection import TargetInspector
-from monitors.target_reasons import REASONS
-from monitors.unhealthy_targets import build_monitor, handler
+from monitors.unhealthy_targets.alarm_event import parse_alarm_events
+from monitors.unhealthy_targets.handler import handler
+from monitors.unhealthy_targets.inspector import TargetInspector
+from monitors.unhealthy_targets.monitor import build_monitor
+from monitors.unhealthy_targets.reasons import REASONS
 from opsbundle.cli import main
 from opsbundle.metrics import RunMetrics
 from tests.emulators.slack import SlackEmulator
@@ -278,7 +279,7 @@ def test_throttling_that_outlasts_the_retries_is_reported_in_the_alert(
     ("failing", "call"),
     [("describe_load_balancers", "DescribeLoadBalancers"),
      ("describe_instance_health", "DescribeInstanceHealth")],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_a_denied_classic_lookup_names_the_call_that_was_denied(
     aws: Aws, failing: str, call: str
 ) -> None:
@@ -287,12 +288,21 @@ def test_a_denied_classic_lookup_names_the_call_that_was_denied(
         if failing == "describe_instance_health":
             stub.add_response(
                 "describe_load_balancers",
-                {"LoadBalancerDescriptions": [{"LoadBalancerName": "legacy-web",
-                                               "HealthCheck": {"Target": "HTTP:80/health",
-                                                               "Interval": 30, "Timeout": 5,
-                                                               "UnhealthyThreshold": 2,
-                                                               "HealthyThreshold": 10}}]},
-            )  # fmt: skip
+                {
+                    "LoadBalancerDescriptions": [
+                        {
+                            "LoadBalancerName": "legacy-web",
+                            "HealthCheck": {
+                                "Target": "HTTP:80/health",
+                                "Interval": 30,
+                                "Timeout": 5,
+                                "UnhealthyThreshold": 2,
+                                "HealthyThreshold": 10,
+                            },
+                        }
+                    ]
+                },
+            )
         stub.add_client_error(failing, "AccessDenied", "not allowed", 403)
         inspection = TargetInspector(region=REGION, elb_client=stubbed).inspect_classic(
             "legacy-web"

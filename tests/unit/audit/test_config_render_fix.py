@@ -17,7 +17,7 @@ from audit.state import Stored, diff, entries
 from opsbundle.exceptions import ConfigError
 from opsbundle.settings import Env
 from tests.emulators.slack import validate_blocks
-from tests.unit.audit.test_rules import CLEAN
+from tests.unit.audit.fixtures import CLEAN
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 OPS = "Ops team | Operations | ops@example.com | +1 555 0100"

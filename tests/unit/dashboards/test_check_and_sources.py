@@ -48,7 +48,7 @@ def test_selectors_reads_metrics_and_matchers_not_functions_or_label_lists() -> 
         ('a=""', False), ('a="x"', True), ('a!=""', True), ('a!="x"', False),
         ('a=~".*"', False), ('a=~"(p|q)"', True), ('a!~"lo|veth.*"', False), ('a!~".*"', True),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_a_matcher_knows_whether_it_needs_its_label(matcher: str, needs: bool) -> None:
     (selector,) = selectors(f"m{{{matcher}}}")
     assert selector.matchers[0].needs_the_label is needs

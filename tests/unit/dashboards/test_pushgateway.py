@@ -203,9 +203,13 @@ def test_a_deployed_function_is_its_own_group(monkeypatch: pytest.MonkeyPatch) -
         return lambda: None
 
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "opsbundle-prod-report")
-    assert pushgateway.push_run(gateway="http://127.0.0.1:9091", service="report_fn",
-                                counts={"ReportPosted": 1}, durations_ms={},
-                                handler=handler)  # fmt: skip
+    assert pushgateway.push_run(
+        gateway="http://127.0.0.1:9091",
+        service="report_fn",
+        counts={"ReportPosted": 1},
+        durations_ms={},
+        handler=handler,
+    )
     assert seen == [
         "PUT http://127.0.0.1:9091/metrics/job/report_fn/function/opsbundle-prod-report",
         "POST http://127.0.0.1:9091/metrics/job/report_fn/function/opsbundle-prod-report"
@@ -216,8 +220,14 @@ def test_a_deployed_function_is_its_own_group(monkeypatch: pytest.MonkeyPatch) -
 def test_a_password_never_goes_over_plain_http() -> None:
     log = Log()
     handler = RecordingHandler()
-    ok = push_run(gateway="http://ops:secret@pg.internal:9091", service="report_fn",
-                  counts=REPORT_RUN, durations_ms={}, clock=lambda: NOW, handler=handler,
-                  logger=log)  # fmt: skip
+    ok = push_run(
+        gateway="http://ops:secret@pg.internal:9091",
+        service="report_fn",
+        counts=REPORT_RUN,
+        durations_ms={},
+        clock=lambda: NOW,
+        handler=handler,
+        logger=log,
+    )
     assert ok is False and handler.requests == []
     assert "a password goes only to an https URL" in log.warnings[0][1]["error"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from opsbundle.changesets import ChangeSet, DeployError, ResourceChange, Stacks, render_diff
+from opsbundle.changesets import ChangeSet, ResourceChange, Stacks, render_diff
+from opsbundle.exceptions import DeployError
 from tests.unit.deploy.fakes import FakeCloudFormation, fixture
 
 STACK = "opsbundle-dev-report"
@@ -16,10 +17,15 @@ def stacks(fake: FakeCloudFormation) -> Stacks:
 
 def create(fake: FakeCloudFormation) -> ChangeSet:
     return stacks(fake).create_change_set(
-        STACK, name="opsbundle-test", template_body="Resources: {}", template_url=None,
-        parameters={"ReportCodeKey": "lambda/report_fn/abc.zip"}, capabilities=["CAPABILITY_IAM"],
-        tags={"opsbundle:environment": "dev"}, description="test",
-    )  # fmt: skip
+        STACK,
+        name="opsbundle-test",
+        template_body="Resources: {}",
+        template_url=None,
+        parameters={"ReportCodeKey": "lambda/report_fn/abc.zip"},
+        capabilities=["CAPABILITY_IAM"],
+        tags={"opsbundle:environment": "dev"},
+        description="test",
+    )
 
 
 def test_the_diff_names_each_resource_and_flags_replacements() -> None:
@@ -89,7 +95,7 @@ def test_a_change_set_that_failed_for_another_reason_is_an_error() -> None:
     ("status", "kind"),
     [(None, "CREATE"), ("REVIEW_IN_PROGRESS", "CREATE"), ("CREATE_COMPLETE", "UPDATE"),
      ("UPDATE_COMPLETE", "UPDATE"), ("UPDATE_ROLLBACK_COMPLETE", "UPDATE")],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_change_set_type_follows_the_stack(status: str | None, kind: str) -> None:
     fake = FakeCloudFormation()
     if status:
@@ -109,7 +115,7 @@ def test_change_set_type_follows_the_stack(status: str | None, kind: str) -> Non
         ("DELETE_FAILED", "a deletion failed; delete it again (aws cloudformation delete-stack "
          "--stack-name opsbundle-dev-report), retaining what its events name"),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_a_blocked_stack_says_what_to_do(status: str, expected: str) -> None:
     fake = FakeCloudFormation()
     fake.add_stack(STACK, status)
@@ -128,8 +134,15 @@ def test_execution_prints_progress_and_returns_the_outputs() -> None:
     )
     fake.next_change_set[STACK] = fixture("describe_change_set_update.json")
     events = fixture("stack_events_update_rollback.json")["StackEvents"][3:]  # the good part
-    events.insert(0, {**events[-1], "EventId": "done", "ResourceStatus": "UPDATE_COMPLETE",
-                      "ResourceStatusReason": None})  # fmt: skip
+    events.insert(
+        0,
+        {
+            **events[-1],
+            "EventId": "done",
+            "ResourceStatus": "UPDATE_COMPLETE",
+            "ResourceStatusReason": None,
+        },
+    )
     fake.execution[STACK] = ("UPDATE_COMPLETE", events)
     lines: list[str] = []
 

@@ -32,9 +32,12 @@ def test_past_the_free_tier_lambda_is_billed_per_gb_second() -> None:
 
 def test_logs_alarms_and_opensearch_count_their_free_tiers() -> None:
     inputs = cost.Inputs(
-        log_gb=15, log_retention_months=1, alarms=12,
-        opensearch_instance="t3.small.search", opensearch_storage_gb=10,
-    )  # fmt: skip
+        log_gb=15,
+        log_retention_months=1,
+        alarms=12,
+        opensearch_instance="t3.small.search",
+        opensearch_storage_gb=10,
+    )
     estimate = cost.estimate(inputs)
     assert line(estimate, "CloudWatch Logs").cost == pytest.approx(10 * 0.50 + 15 * 0.03)
     assert line(estimate, "CloudWatch alarms").cost == pytest.approx(0.20)
@@ -58,7 +61,7 @@ def test_total_is_the_sum_and_prices_are_dated() -> None:
     [(cost.Inputs(runs=-1), "--runs"), (cost.Inputs(memory_mb=64), "--memory-mb"),
      (cost.Inputs(opensearch_instance="x9.huge.search"), "--opensearch-instance"),
      (cost.Inputs(shipper_mb_per_second=0), "--shipper-mb-per-second")],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_bad_inputs_name_the_flag(inputs: cost.Inputs, setting: str) -> None:
     with pytest.raises(ConfigError) as raised:
         inputs.check()
@@ -70,6 +73,7 @@ def test_the_command_prints_a_table_or_json(capsys: pytest.CaptureFixture[str]) 
     text = capsys.readouterr().out
     assert "total a month" in text and "3,780 report" in text and "us-east-1" in text
 
+    # fmt: skip below: names packed, not one a line
     argv = ["cost", "--format", "json", "--opensearch-nodes", "0", "--log-gb", "1",
             "--log-retention-months", "1", "--alarms", "5", "--pipeline-runs", "0"]  # fmt: skip
     assert cli.main(argv) == 0

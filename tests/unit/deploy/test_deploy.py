@@ -14,10 +14,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from opsbundle import cli
-from opsbundle.changesets import DeployError, Stacks
+from opsbundle.changesets import Stacks
 from opsbundle.deploy import Artifacts, Deployer, Target, package_key, template_source
 from opsbundle.deploy_cli import deploy_command
-from opsbundle.exceptions import ConfigError
+from opsbundle.exceptions import ConfigError, DeployError
 from opsbundle.stacks import load_plan
 from tests.unit.deploy.fakes import FakeCloudFormation, fixture
 
@@ -129,7 +129,7 @@ def workspace(tmp_path: Path) -> tuple[Path, Path]:
         "base": {},
         "app": {"parameters": {"KeyArn": "${output:base.KeyArn}", "Code": "${package:report_fn}",
                                "Version": "${version:report_fn}", "Bucket": "${artifacts}"}},
-    }}  # fmt: skip
+    }}  # fmt: skip  # laid out as a table
     (templates / "params" / "dev.json").write_text(json.dumps(plan))
     dist = tmp_path / "dist"
     dist.mkdir()
@@ -153,7 +153,7 @@ def deployer(
         artifacts=Artifacts(s3, "art", "us-east-1", owner=OWNER, environment="dev"),
         dist=dist, out=out,
         confirm=lambda question: answers.pop(0), clock=lambda: 0.0,
-    ), out  # fmt: skip
+    ), out  # fmt: skip  # laid out as a table
 
 
 def with_changes(fake: FakeCloudFormation, *stacks: str) -> None:
@@ -205,8 +205,12 @@ def test_the_zip_goes_to_a_content_addressed_key_once(tmp_path: Path) -> None:
 
     assert s3.calls[0] == "head_bucket"
     assert s3.calls[1] == "create_bucket {}"  # us-east-1: no LocationConstraint
-    assert {"put_public_access_block", "put_bucket_versioning", "put_bucket_encryption",
-            "put_bucket_policy"} <= set(s3.calls)  # fmt: skip
+    assert {
+        "put_public_access_block",
+        "put_bucket_versioning",
+        "put_bucket_encryption",
+        "put_bucket_policy",
+    } <= set(s3.calls)
     assert f"put_object dev/lambda/report_fn/{digest}.zip" in s3.calls
     [_, app] = fake.called("create_change_set")
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in app["Parameters"]}
@@ -288,8 +292,11 @@ def test_no_terminal_and_no_yes_refuses_without_asking_aws(tmp_path: Path) -> No
         raise AssertionError("no AWS session may be made")
 
     with pytest.raises(ConfigError, match=r"^--yes: stdin is not a terminal"):
-        deploy_command(parse(["deploy", "--env", "dev", "--params-dir", str(params)]),
-                       stdin=Piped("y\n"), session_factory=no_session)  # fmt: skip
+        deploy_command(
+            parse(["deploy", "--env", "dev", "--params-dir", str(params)]),
+            stdin=Piped("y\n"),
+            session_factory=no_session,
+        )
 
 
 @pytest.mark.parametrize("extra", [["--yes"], ["--dry-run"], ["--pipeline-config", "out"]])
@@ -306,8 +313,9 @@ def test_yes_dry_run_and_pipeline_config_need_no_terminal(tmp_path: Path, extra:
 
     with pytest.raises(Stop):
         args = parse(["deploy", "--env", "dev", "--params-dir", str(params), *extra])
-        deploy_command(args, stdin=Piped(""), session_factory=session,
-                       environ={"AWS_REGION": "eu-west-1"})  # fmt: skip
+        deploy_command(
+            args, stdin=Piped(""), session_factory=session, environ={"AWS_REGION": "eu-west-1"}
+        )
     assert made == [{"region_name": "eu-west-1"}]
 
 
@@ -320,9 +328,22 @@ def test_region_flag_wins_over_aws_region(tmp_path: Path) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        deploy_command(parse(["deploy", "--env", "dev", "--dry-run", "--params-dir", str(params),
-                              "--region", "us-west-2"]),
-                       session_factory=session, environ={"AWS_REGION": "eu-west-1"})  # fmt: skip
+        deploy_command(
+            parse(
+                [
+                    "deploy",
+                    "--env",
+                    "dev",
+                    "--dry-run",
+                    "--params-dir",
+                    str(params),
+                    "--region",
+                    "us-west-2",
+                ]
+            ),
+            session_factory=session,
+            environ={"AWS_REGION": "eu-west-1"},
+        )
     assert made == [{"region_name": "us-west-2"}]
 
 
@@ -378,11 +399,14 @@ def test_only_a_stack_whose_upstream_is_not_deployed_deploys_nothing(tmp_path: P
     fake = FakeCloudFormation()
     s3 = FakeS3({"art"})
     run = Deployer(
-        plan, Target("123456789012", "us-east-1", "art"), stacks=Stacks(fake),
+        plan,
+        Target("123456789012", "us-east-1", "art"),
+        stacks=Stacks(fake),
         artifacts=Artifacts(s3, "art", "us-east-1", owner=OWNER, environment="dev"),
-        dist=dist, out=io.StringIO(),
+        dist=dist,
+        out=io.StringIO(),
         confirm=lambda question: True,
-    )  # fmt: skip
+    )
 
     with pytest.raises(ConfigError) as raised:
         run.run(dry_run=False)
@@ -449,5 +473,6 @@ def test_each_environment_writes_under_its_own_prefix() -> None:
             "lambda/report_fn/abc.zip", b"zip"
         )
     assert sorted(key for _, key in s3.objects) == [
-        "dev/lambda/report_fn/abc.zip", "prod/lambda/report_fn/abc.zip",
-    ]  # fmt: skip
+        "dev/lambda/report_fn/abc.zip",
+        "prod/lambda/report_fn/abc.zip",
+    ]

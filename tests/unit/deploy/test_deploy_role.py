@@ -41,7 +41,7 @@ VARIANTS: tuple[Variant, ...] = (
              ("log-shipper", "S3LogBuckets", "acme-alb-logs,acme-trail"),
              ("report", "ReportEmailFrom", "reports@example.com"))),
     ("prod", ()),
-)  # fmt: skip
+)  # fmt: skip  # laid out as a table
 VARIANT_IDS = ["dev", "dev-chatbot-kinesis-basic-s3-email", "prod-audit-access"]
 KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}"
 
@@ -81,9 +81,16 @@ def test_its_name_matches_nothing_it_may_change() -> None:
     me = own_role()
     assert me.startswith(f"arn:aws:iam::{ACCOUNT}:role/opsbundle-dev-pipeline-PipelineDeployRole")
     boundary = {"iam:PermissionsBoundary": boundary_arn()}
-    for action in ("iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:UpdateAssumeRolePolicy",
-                   "iam:DeleteRolePolicy", "iam:DeleteRolePermissionsBoundary",
-                   "iam:PutRolePermissionsBoundary", "iam:DeleteRole", "iam:PassRole"):  # fmt: skip
+    for action in (
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:DeleteRolePolicy",
+        "iam:DeleteRolePermissionsBoundary",
+        "iam:PutRolePermissionsBoundary",
+        "iam:DeleteRole",
+        "iam:PassRole",
+    ):
         assert decide(deploy_role(), action, me, boundary) == "deny", action
     for name in ("PipelineBuildRole", "PipelineRole"):
         arn = stacks()["pipeline"].resources[name].arn
@@ -115,8 +122,12 @@ def test_a_policy_goes_only_on_a_role_with_the_boundary_which_stays() -> None:
 
 
 def test_the_boundary_policy_cannot_be_rewritten() -> None:
-    for action in ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy",
-                   "iam:DeletePolicyVersion"):  # fmt: skip
+    for action in (
+        "iam:CreatePolicyVersion",
+        "iam:SetDefaultPolicyVersion",
+        "iam:DeletePolicy",
+        "iam:DeletePolicyVersion",
+    ):
         assert decide(deploy_role(), action, boundary_arn()) == "deny", action
     # its own managed policies are the stacks' (the boundary caps whatever they say)
     mine = f"arn:aws:iam::{ACCOUNT}:policy/opsbundle-stacks/opsbundle-dev-alerting-P-X"
@@ -129,7 +140,7 @@ def test_the_boundary_policy_cannot_be_rewritten() -> None:
      ("cloudtrail.amazonaws.com", True), ("logs.amazonaws.com", True),
      ("ec2.amazonaws.com", False), ("cloudformation.amazonaws.com", False),
      ("codebuild.amazonaws.com", False), ("glue.amazonaws.com", False), (None, False)],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_pass_role_only_to_the_services_that_run_the_stacks_roles(
     service: str | None, allowed_to: bool
 ) -> None:
@@ -161,8 +172,12 @@ def test_secrets_only_the_environment_s_never_read() -> None:
     any_secret = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds-master-AbCdEf"
     mine = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:opsbundle-dev-report-slack-AbCdEf"
     for secret in (prod, any_secret):
-        for action in ("secretsmanager:UpdateSecret", "secretsmanager:PutSecretValue",
-                       "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue"):  # fmt: skip
+        for action in (
+            "secretsmanager:UpdateSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:GetSecretValue",
+        ):
             assert not allowed(action, secret), (action, secret)
     assert allowed("secretsmanager:UpdateSecret", mine)
     assert not allowed("secretsmanager:GetSecretValue", mine)
@@ -174,8 +189,12 @@ def test_subscription_filters_only_on_the_log_groups_the_pipeline_names() -> Non
         return f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}"
 
     assert allowed("logs:PutSubscriptionFilter", group("/aws/lambda/billing-api"))
-    for name in ("/aws/cloudtrail/opsbundle-dev-trail", "/aws/lambda/opsbundle-prod-report",
-                 "/aws/rds/instance/db/postgresql", "/aws/lambda/payments"):  # fmt: skip
+    for name in (
+        "/aws/cloudtrail/opsbundle-dev-trail",
+        "/aws/lambda/opsbundle-prod-report",
+        "/aws/rds/instance/db/postgresql",
+        "/aws/lambda/payments",
+    ):
         assert not allowed("logs:PutSubscriptionFilter", group(name)), name
 
 
@@ -407,7 +426,7 @@ CORE: dict[str, tuple[str, ...]] = {
 }
 # The role actions that change what a role may do: always with the boundary.
 BOUNDED = ("iam:CreateRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-           "iam:PutRolePermissionsBoundary")  # fmt: skip
+           "iam:PutRolePermissionsBoundary")  # fmt: skip  # names packed, not one a line
 # Which service calls the key, with this role's credentials, for which resource type (the
 # services' documented key permissions for a customer managed key; the handlers' permission
 # lists leave these out, as the service makes the call).
@@ -431,9 +450,10 @@ def handler_permissions() -> dict[str, set[str]]:
         schema = json.loads(entry.read_text(encoding="utf-8"))
         if schema.get("typeName") in CORE:
             found[schema["typeName"]] = {
-                p.lower() for h in ("create", "read", "update", "delete")
+                p.lower()
+                for h in ("create", "read", "update", "delete")
                 for p in schema.get("handlers", {}).get(h, {}).get("permissions", [])
-            }  # fmt: skip
+            }
     return found
 
 
@@ -509,9 +529,10 @@ def _calls(stack: Stack, resource: Resource) -> Iterator[tuple[str, str, dict[st
         if resource.type == "AWS::Lambda::EventSourceMapping":
             function = props["FunctionName"]
             context["lambda:FunctionArn"] = (
-                function if function.startswith("arn:")
+                function
+                if function.startswith("arn:")
                 else f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
-            )  # fmt: skip
+            )
         for action in CORE[resource.type]:
             yield action, arn, context
     yield from _iam_calls(stack, resource)
@@ -623,6 +644,6 @@ def test_the_boundary_reaches_no_other_environment() -> None:
         "iam:PassRole": ROLE,
         "iam:CreateRole": ROLE,
         "sts:AssumeRole": f"arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole",
-    }  # fmt: skip
+    }  # fmt: skip  # laid out as a table
     for action, arn in prod.items():
         assert decide(ceiling, action, arn) == "implicit", action

@@ -23,6 +23,7 @@ def allow(action: str, resource: str, condition: dict[str, Any] | None = None) -
 
 
 def test_explicit_deny_wins_then_allow_else_implicit_deny() -> None:
+    # fmt: skip below: laid out as a table
     statements = [allow("s3:*", "*"), {"Effect": "Deny", "Action": "s3:DeleteBucket",
                                         "Resource": "arn:aws:s3:::keep"}]  # fmt: skip
     assert decide(statements, "s3:DeleteBucket", "arn:aws:s3:::keep") == "deny"
@@ -53,7 +54,7 @@ def test_not_action_and_not_resource() -> None:
         ("a?c", "abc", True),
         ("a?c", "abbc", False),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_wildcards(pattern: str, text: str, matches: bool) -> None:
     assert wildcard(pattern, text) is matches
 
@@ -102,10 +103,14 @@ def test_condition_operators(
 
 
 def test_keys_and_operators_are_all_required() -> None:
-    statement = allow("iam:AttachRolePolicy", "*", {
-        "StringEquals": {"iam:PermissionsBoundary": "arn:b"},
-        "ArnLike": {"iam:PolicyARN": "arn:aws:iam::1:policy/mine-*"},
-    })  # fmt: skip
+    statement = allow(
+        "iam:AttachRolePolicy",
+        "*",
+        {
+            "StringEquals": {"iam:PermissionsBoundary": "arn:b"},
+            "ArnLike": {"iam:PolicyARN": "arn:aws:iam::1:policy/mine-*"},
+        },
+    )
     both = {"iam:PermissionsBoundary": "arn:b", "iam:PolicyARN": "arn:aws:iam::1:policy/mine-p"}
     assert decide([statement], "iam:AttachRolePolicy", "r", both) == "allow"
     admin = {**both, "iam:PolicyARN": "arn:aws:iam::aws:policy/AdministratorAccess"}
@@ -120,7 +125,7 @@ def test_a_deny_whose_condition_fails_does_not_apply() -> None:
     statements = [allow("iam:CreateRole", "*"), {
         "Effect": "Deny", "Action": "iam:CreateRole", "Resource": "*",
         "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": "arn:b"}},
-    }]  # fmt: skip
+    }]  # fmt: skip  # laid out as a table
     assert (
         decide(statements, "iam:CreateRole", "r", {"iam:PermissionsBoundary": "arn:b"}) == "allow"
     )

@@ -35,10 +35,12 @@ def test_the_pipeline_plans_and_executes_every_stack_of_the_environment(environm
     plan = json.loads((PARAMS_DIR / f"{environment}.json").read_text())
     wanted = set(plan["stacks"]) - {SELF}
     actions = deploy_actions()
-    planned = {stack_of(a) for a in actions
-               if a["Configuration"].get("ActionMode") == "CHANGE_SET_REPLACE"}  # fmt: skip
-    executed = {stack_of(a) for a in actions
-                if a["Configuration"].get("ActionMode") == "CHANGE_SET_EXECUTE"}  # fmt: skip
+    planned = {
+        stack_of(a) for a in actions if a["Configuration"].get("ActionMode") == "CHANGE_SET_REPLACE"
+    }
+    executed = {
+        stack_of(a) for a in actions if a["Configuration"].get("ActionMode") == "CHANGE_SET_EXECUTE"
+    }
     missing = sorted(wanted - planned) + sorted(wanted - executed)
     assert not missing, (
         f"{environment}.json deploys {sorted(missing)} but pipeline.yaml has no "
@@ -84,8 +86,11 @@ def test_approval_comes_after_the_change_sets_and_before_any_execution() -> None
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_executions_follow_the_stacks_dependencies(environment: str) -> None:
     plan = json.loads((PARAMS_DIR / f"{environment}.json").read_text())
-    order = {stack_of(a): a["RunOrder"] for a in deploy_actions()
-             if a["Configuration"].get("ActionMode") == "CHANGE_SET_EXECUTE"}  # fmt: skip
+    order = {
+        stack_of(a): a["RunOrder"]
+        for a in deploy_actions()
+        if a["Configuration"].get("ActionMode") == "CHANGE_SET_EXECUTE"
+    }
     for stack, entry in plan["stacks"].items():
         if stack == SELF:
             continue
@@ -110,8 +115,12 @@ def test_buildspec_tests_lints_packages_and_writes_the_configurations() -> None:
     buildspec = yaml.safe_load((TEMPLATES_DIR.parent / "buildspec.yml").read_text())
     commands = [c for phase in buildspec["phases"].values() for c in phase.get("commands", [])]
     joined = "\n".join(commands)
-    for step in ("make test", "make lint", "make package",
-                 'opsbundle deploy --env "$DEPLOY_ENV" --pipeline-config deploy'):  # fmt: skip
+    for step in (
+        "make test",
+        "make lint",
+        "make package",
+        'opsbundle deploy --env "$DEPLOY_ENV" --pipeline-config deploy',
+    ):
         assert step in joined, step
     assert (
         joined.index("make test") < joined.index("make package") < joined.index("--pipeline-config")
@@ -124,6 +133,7 @@ def test_buildspec_tests_lints_packages_and_writes_the_configurations() -> None:
     ]
 
 
+# fmt: skip below: names packed, not one a line
 OPTIONAL = {"trail": "DeployTrail", "monitors": "DeployMonitors", "log-shipper": "DeployLogShipper",
             "audit": "DeployAudit", "access": "DeployAccess"}  # fmt: skip
 

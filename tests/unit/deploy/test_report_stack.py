@@ -27,14 +27,20 @@ TEMPLATE = load_template(TEMPLATES_DIR / "report.yaml")
 
 
 def rendered(text: str | None = None) -> dict[str, Any]:
-    loaded = (reports_file.load(EXAMPLE) if text is None
-              else reports_file.parse(text.encode(), Path("reports.yml")))  # fmt: skip
+    loaded = (
+        reports_file.load(EXAMPLE)
+        if text is None
+        else reports_file.parse(text.encode(), Path("reports.yml"))
+    )
     return report_stack.render(TEMPLATE, loaded)
 
 
 def schedules(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {name: r["Properties"] for name, r in template["Resources"].items()
-            if r["Type"] == "AWS::Scheduler::Schedule"}  # fmt: skip
+    return {
+        name: r["Properties"]
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::Scheduler::Schedule"
+    }
 
 
 def test_the_committed_template_schedules_the_environment_s_one_report() -> None:
@@ -45,8 +51,11 @@ def test_the_committed_template_schedules_the_environment_s_one_report() -> None
 
 def test_each_report_gets_its_own_schedule_with_its_name_in_the_input() -> None:
     found = schedules(rendered())
-    assert set(found) == {"ReportScheduleLeads", "ReportScheduleTxMassTorts",
-                          "ReportScheduleLeadsDrop"}  # fmt: skip
+    assert set(found) == {
+        "ReportScheduleLeads",
+        "ReportScheduleTxMassTorts",
+        "ReportScheduleLeadsDrop",
+    }
     tx = found["ReportScheduleTxMassTorts"]
     assert tx["Name"] == "tx-mass-torts"
     assert tx["GroupName"] == {"Ref": "ReportScheduleGroup"}
@@ -104,7 +113,7 @@ def project(tmp_path: Path, reports: str | None, **parameters: str) -> tuple[Pat
               "KmsKeyArn": "arn:aws:kms:us-east-1:123456789012:key/abc",
               "OpsTopicArn": "arn:aws:sns:us-east-1:123456789012:ops", "ArtifactBucket": "art",
               "ReportCodeKey": "${package:report_fn}", "SlackChannel": "C0123456789",
-              **parameters}  # fmt: skip
+              **parameters}  # fmt: skip  # laid out as a table
     plan = {"stack_prefix": "ob", "stacks": {"report": {"parameters": values}}}
     (templates / "params" / "dev.json").write_text(json.dumps(plan))
     if reports is not None:
@@ -177,12 +186,14 @@ def test_the_zip_must_carry_the_same_reports_file(
     package(dist, shipped)
     plan = load_plan("dev", params_dir=params, lambdas=["report_fn"])
     deployer = Deployer(
-        plan, Target(account="123456789012", region="us-east-1", artifact_bucket="art"),
+        plan,
+        Target(account="123456789012", region="us-east-1", artifact_bucket="art"),
         stacks=Stacks(FakeCloudFormation(), sleep=lambda s: None, poll_seconds=0),
         artifacts=Artifacts(object(), "art", "us-east-1", owner="123456789012", environment="dev"),
-        dist=dist, out=io.StringIO(),
+        dist=dist,
+        out=io.StringIO(),
         confirm=lambda question: True,
-    )  # fmt: skip
+    )
     with pytest.raises(ConfigError, match=f"report_fn.zip: {message} .*make package again"):
         deployer.preflight()
     package(dist, EXAMPLE.read_bytes())

@@ -56,7 +56,7 @@ def good_plan() -> dict[str, Any]:
             }},
             "base": {"template": "base.yaml"},
         },
-    }  # fmt: skip
+    }  # fmt: skip  # laid out as a table
 
 
 def load(tmp_path: Path, plan: dict[str, Any], **kwargs: Any) -> Any:
@@ -76,11 +76,16 @@ def test_stacks_come_in_dependency_order_with_their_needs(tmp_path: Path) -> Non
 
 def test_references_resolve_to_outputs_keys_and_names(tmp_path: Path) -> None:
     plan = load(tmp_path, good_plan())
-    context = Context(environment="dev", stack_prefix="ob-dev", region="eu-west-1",
-                      account="123456789012", artifact_bucket="bucket",
-                      package_keys={"report_fn": "lambda/report_fn/ff.zip"},
-                      package_versions={"report_fn": "v1"},
-                      outputs={"base": {"KeyArn": KEY}})  # fmt: skip
+    context = Context(
+        environment="dev",
+        stack_prefix="ob-dev",
+        region="eu-west-1",
+        account="123456789012",
+        artifact_bucket="bucket",
+        package_keys={"report_fn": "lambda/report_fn/ff.zip"},
+        package_versions={"report_fn": "v1"},
+        outputs={"base": {"KeyArn": KEY}},
+    )
 
     assert resolve(plan.stacks[1], context) == {
         "KeyArn": KEY,
@@ -91,13 +96,17 @@ def test_references_resolve_to_outputs_keys_and_names(tmp_path: Path) -> None:
 
 def test_a_reference_to_a_stack_not_deployed_says_to_deploy_it_first(tmp_path: Path) -> None:
     plan = load(tmp_path, good_plan())
-    context = Context("dev", "ob-dev", "eu-west-1", "1", "b", {"report_fn": "k"},
-                      {"report_fn": "v"}, outputs={})  # fmt: skip
+    context = Context(
+        "dev", "ob-dev", "eu-west-1", "1", "b", {"report_fn": "k"}, {"report_fn": "v"}, outputs={}
+    )
 
-    with pytest.raises(ConfigError, match=re.escape(
-        "app.KeyArn: needs stack 'base', which is not deployed in dev: deploy it first "
-        "(opsbundle deploy --env dev --only base)"
-    )):  # fmt: skip
+    with pytest.raises(
+        ConfigError,
+        match=re.escape(
+            "app.KeyArn: needs stack 'base', which is not deployed in dev: deploy it first "
+            "(opsbundle deploy --env dev --only base)"
+        ),
+    ):
         resolve(plan.stacks[1], context)
 
 
@@ -152,7 +161,7 @@ def test_a_missing_required_parameter_is_named(tmp_path: Path) -> None:
         (lambda p: p["stacks"]["base"].update(parameters={"X": "${output:app.ThingArn}"}),
          "stacks.base.parameters.X: base.yaml has no such parameter"),
     ],
-)  # fmt: skip
+)  # fmt: skip  # one case a line
 def test_bad_parameter_files_say_which_setting_is_wrong(
     tmp_path: Path, change: Any, expected: str
 ) -> None:
@@ -164,8 +173,9 @@ def test_bad_parameter_files_say_which_setting_is_wrong(
 def test_a_cycle_is_named(tmp_path: Path) -> None:
     plan = good_plan()
     (tmp_path / "cloudformation" / "params").mkdir(parents=True)
-    (tmp_path / "cloudformation" / "base.yaml").write_text(BASE.replace(
-        "Resources:", "Parameters:\n  Back: {Type: String, Default: x}\nResources:"))  # fmt: skip
+    (tmp_path / "cloudformation" / "base.yaml").write_text(
+        BASE.replace("Resources:", "Parameters:\n  Back: {Type: String, Default: x}\nResources:")
+    )
     plan["stacks"]["base"]["parameters"] = {"Back": "${output:app.ThingArn}"}
     (tmp_path / "cloudformation" / "app.yaml").write_text(TEMPLATE)
     (tmp_path / "cloudformation" / "params" / "dev.json").write_text(json.dumps(plan))

@@ -37,7 +37,7 @@ RESOURCELESS = frozenset({
     # the environment's functions) and Chatbot's channel calls take no resource either.
     "sns:unsubscribe", "sns:setsubscriptionattributes", "lambda:createeventsourcemapping",
     "chatbot:createslackchannelconfiguration", "chatbot:tagresource", "chatbot:untagresource",
-})  # fmt: skip
+})  # fmt: skip  # names packed, not one a line
 READ_ONLY_VERBS = ("describe", "get", "list", "batchget")
 
 
@@ -103,9 +103,10 @@ def test_no_wildcard_actions_and_star_resources_only_where_needed(
                 problems.append(f"{owner} {statement.get('Sid')}: wildcard action {action}")
         if "*" in listed(statement.get("Resource", [])):
             wide = [
-                a for a in actions
+                a
+                for a in actions
                 if a not in RESOURCELESS and not a.split(":")[1].startswith(READ_ONLY_VERBS)
-            ]  # fmt: skip
+            ]
             if wide:
                 problems.append(f"{owner} {statement.get('Sid')}: Resource '*' for {wide}")
     assert problems == [], f"{name}: " + "; ".join(problems)
@@ -122,10 +123,11 @@ def test_every_function_is_encrypted_logged_with_retention_and_has_a_failure_des
         if "KmsKeyArn" not in props:
             problems.append(f"{logical}: environment not encrypted with the key (KmsKeyArn)")
         destinations = [
-            c for c in invoke_configs
+            c
+            for c in invoke_configs
             if c.get("FunctionName") == {"Ref": logical}
             and c.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
-        ]  # fmt: skip
+        ]
         if not destinations and "DeadLetterConfig" not in props:
             problems.append(f"{logical}: no on-failure destination or dead-letter queue")
     for logical, props in resources(data, "AWS::Logs::LogGroup"):
@@ -159,12 +161,16 @@ def test_every_handler_named_in_a_template_exists(template: tuple[str, dict[str,
         assert path.is_file(), f"{name} {logical}: {props['Handler']}: no {path.relative_to(ROOT)}"
         tree = ast.parse(path.read_text(encoding="utf-8"))
         defined = {
-            node.name for node in tree.body
+            node.name
+            for node in tree.body
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         } | {
-            target.id for node in tree.body if isinstance(node, ast.Assign)
-            for target in node.targets if isinstance(target, ast.Name)
-        }  # fmt: skip
+            target.id
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
         assert function in defined, f"{name} {logical}: {path.name} defines no {function}"
 
 
@@ -205,10 +211,13 @@ def test_key_policy_lets_the_publishing_services_use_the_key() -> None:
             if service != "cloudtrail.amazonaws.com":
                 assert statement.get("Condition"), f"{service}: unconditional key use"
     assert {
-        "cloudwatch.amazonaws.com", "events.amazonaws.com",
-        "codestar-notifications.amazonaws.com", "chatbot.amazonaws.com",
-        "logs.${AWS::Region}.amazonaws.com", "cloudtrail.amazonaws.com",
-    } <= principals  # fmt: skip
+        "cloudwatch.amazonaws.com",
+        "events.amazonaws.com",
+        "codestar-notifications.amazonaws.com",
+        "chatbot.amazonaws.com",
+        "logs.${AWS::Region}.amazonaws.com",
+        "cloudtrail.amazonaws.com",
+    } <= principals
     for topic in ("AlertingOpsTopic", "AlertingDevOpsTopic"):
         assert alerting["Resources"][topic]["Properties"]["KmsMasterKeyId"] == {
             "Ref": "AlertingKey"

@@ -207,11 +207,19 @@ def test_subscribe_s3_keeps_the_buckets_other_notifications_and_names_an_overlap
         )["Attributes"]["QueueArn"]
         s3.put_bucket_notification_configuration(
             Bucket="acme-logs",
-            NotificationConfiguration={"QueueConfigurations": [{
-                "Id": "uploads", "QueueArn": other, "Events": ["s3:ObjectCreated:*"],
-                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}},
-            }]},
-        )  # fmt: skip
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "Id": "uploads",
+                        "QueueArn": other,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {
+                            "Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}
+                        },
+                    }
+                ]
+            },
+        )
 
         dry = subscribe_bucket(
             s3, bucket="acme-logs", queue_arn=queue, prefix="AWSLogs/", dry_run=True

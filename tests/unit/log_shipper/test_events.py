@@ -7,7 +7,7 @@ import gzip
 import json
 
 from log_shipper.events import decode_invocation, decode_payload, decode_unit, encode_payload
-from tests.unit.log_shipper.conftest import fixture
+from tests.unit.log_shipper.fakes import fixture
 
 
 def test_the_documented_cloudwatch_logs_sample_decodes() -> None:
@@ -118,7 +118,7 @@ def _kinesis(*datas: str) -> dict[str, object]:
         {"kinesis": {"data": data, "sequenceNumber": f"4959{i:052d}"}, "awsRegion": "us-east-1",
          "eventSource": "aws:kinesis"}
         for i, data in enumerate(datas)
-    ]}  # fmt: skip
+    ]}  # fmt: skip  # laid out as a table
 
 
 def test_a_nested_payload_is_one_malformed_unit_and_the_batch_goes_on() -> None:

@@ -40,8 +40,13 @@ def test_alb_access_lines_give_every_documented_field() -> None:
         "response": {"status_code": 200, "bytes": 366},
         "version": "1.1",
     }
-    assert fields["url"] == {"original": "http://www.example.com:80/", "scheme": "http",
-                             "domain": "www.example.com", "port": 80, "path": "/"}  # fmt: skip
+    assert fields["url"] == {
+        "original": "http://www.example.com:80/",
+        "scheme": "http",
+        "domain": "www.example.com",
+        "port": 80,
+        "path": "/",
+    }
     assert fields["aws"]["elb"]["name"] == "app/my-loadbalancer/50dc6c495c0c9188"
     assert fields["aws"]["elb"]["target_processing_time"] == {"sec": 0.001}
     assert fields["aws"]["elb"]["target_port_list"] == ["10.0.0.1:80"]
@@ -108,8 +113,12 @@ def test_vpc_flow_logs_default_and_custom_formats() -> None:
         vpc_flow.parse(line, names or []) for line in text[1:]
     )
     assert accept.fields["source"] == {"ip": "172.31.16.139", "port": 20641}
-    assert accept.fields["network"] == {"iana_number": 6, "packets": 20, "bytes": 4249,
-                                        "transport": "tcp"}  # fmt: skip
+    assert accept.fields["network"] == {
+        "iana_number": 6,
+        "packets": 20,
+        "bytes": 4249,
+        "transport": "tcp",
+    }
     assert accept.fields["event"]["action"] == "accept"
     assert reject.fields["event"]["action"] == "reject"
     assert reject.fields["event"]["outcome"] == "failure"
@@ -211,17 +220,24 @@ def test_quoted_fields_keep_their_spaces_and_escapes() -> None:
 def file_batch(source: str, texts: list[str], header: tuple[str, ...] = ()) -> LogBatch:
     events = [LogEvent(str(n), 0, text) for n, text in enumerate(texts, start=1)]
     return LogBatch(
-        owner="123456789012", log_group="s3://alb-logs/AWSLogs/123456789012/elasticloadbalancing/x.log.gz",
-        log_stream="v1", events=events, source=source, header=header,
-    )  # fmt: skip
+        owner="123456789012",
+        log_group="s3://alb-logs/AWSLogs/123456789012/elasticloadbalancing/x.log.gz",
+        log_stream="v1",
+        events=events,
+        source=source,
+        header=header,
+    )
 
 
 def file_docs(batch: LogBatch, route: Route | None = None) -> tuple[list[Document], TransformStats]:
     stats = TransformStats()
     pending = transform_file_batch(
-        batch, route or Route(retention_days=None), region="us-east-2",
-        ingested=datetime(2026, 12, 4, tzinfo=UTC), stats=stats,
-    )  # fmt: skip
+        batch,
+        route or Route(retention_days=None),
+        region="us-east-2",
+        ingested=datetime(2026, 12, 4, tzinfo=UTC),
+        stats=stats,
+    )
     return [Document.of_pending(p) for p in pending], stats
 
 
@@ -230,8 +246,10 @@ def test_file_lines_become_documents_with_ids_from_the_object_and_line() -> None
     (first, second, unparsed), _ = file_docs(batch)
     source: dict[str, Any] = first.source
     assert source["@timestamp"] == "2018-07-02T22:23:00.186Z"
-    assert source["aws"]["s3"] == {"bucket": {"name": "alb-logs"},
-                                   "object": {"key": batch.log_group.split("/", 3)[3]}}  # fmt: skip
+    assert source["aws"]["s3"] == {
+        "bucket": {"name": "alb-logs"},
+        "object": {"key": batch.log_group.split("/", 3)[3]},
+    }
     assert source["log"] == {"file": {"path": batch.log_group}, "offset": 1}
     assert source["message"] == lines("alb.log")[0]
     assert source["event"]["dataset"] == "aws.elb" and "ingested" in source["event"]

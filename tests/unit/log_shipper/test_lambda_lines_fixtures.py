@@ -101,8 +101,11 @@ def test_the_fixtures_are_well_formed() -> None:
     """Every case says where it comes from and checks something; ids are unique."""
     assert len(CASES) >= 100
     assert {name for name, _ in CASES} == {
-        "aws_docs.json", "datadog.json", "elastic.json", "powertools.json"
-    }  # fmt: skip
+        "aws_docs.json",
+        "datadog.json",
+        "elastic.json",
+        "powertools.json",
+    }
     ids = [case["id"] for _, case in CASES]
     assert len(ids) == len(set(ids))
     for _, case in CASES:

@@ -15,7 +15,7 @@ from log_shipper.multiline import Multiline, merge
 from log_shipper.routing import Route, Router
 from log_shipper.transform import Document, TransformStats, document_id, transform_batch
 from opsbundle.exceptions import ConfigError
-from tests.unit.log_shipper.conftest import fixture
+from tests.unit.log_shipper.fakes import fixture
 
 INGESTED = datetime(2026, 11, 26, 15, 5, tzinfo=UTC)
 DATED = r"^\d{4}-\d\d-\d\d"  # the app's lines start with a date; a trace's lines do not
@@ -109,8 +109,10 @@ def test_bounds_close_an_event_and_lose_no_line() -> None:
     by_lines = docs(stream(trace), route(max_lines=3))
     assert [d.source["message"].count("\n") + 1 for d in by_lines] == [3, 3, 1]
     assert [d.source["log"]["flags"] for d in by_lines] == [
-        ["multiline"], ["multiline", "multiline_continued"], ["multiline_continued"]
-    ]  # fmt: skip
+        ["multiline"],
+        ["multiline", "multiline_continued"],
+        ["multiline_continued"],
+    ]
     assert "\n".join(d.source["message"] for d in by_lines) == "\n".join(trace)
 
     by_bytes = docs(stream(trace), route(max_bytes=1024))

@@ -184,7 +184,7 @@ def test_fixed_replicas_turn_auto_expand_off() -> None:
 )
 def test_credentials_go_to_opensearch_only_over_https(url: str, auth: str, allowed: bool) -> None:
     env = {"OPENSEARCH_URL": url, "OPENSEARCH_AUTH": auth, "OPENSEARCH_SECRET_ARN": "arn:s",
-           "OPENSEARCH_REGION": "us-east-1"}  # fmt: skip
+           "OPENSEARCH_REGION": "us-east-1"}  # fmt: skip  # laid out as a table
     if allowed:
         assert load(**env).opensearch_url == url
         return

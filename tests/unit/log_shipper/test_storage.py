@@ -21,8 +21,7 @@ from log_shipper.layout import Family
 from log_shipper.routing import DEFAULT_INDEX, LEGACY_INDEX
 from log_shipper.template import simple_match
 from opsbundle.stacks import TEMPLATES_DIR, load_template
-from tests.unit.log_shipper.conftest import FIXTURES
-from tests.unit.log_shipper.test_bulk import FakeClient, documents, per_item
+from tests.unit.log_shipper.fakes import FIXTURES, FakeClient, documents, per_item
 
 TODAY = date(2026, 12, 4)
 GB = 1024**3
@@ -235,8 +234,10 @@ def info(name: str, size_gb: float) -> IndexInfo:
 
 def test_shards_follow_the_busiest_recent_day() -> None:
     family = Family(DEFAULT_INDEX, 30)
-    days = [info(f"opsbundle-logs-default-2026.12.0{d}", size) for d, size in
-            ((1, 2), (2, 80), (3, 50), (4, 500))]  # fmt: skip
+    days = [
+        info(f"opsbundle-logs-default-2026.12.0{d}", size)
+        for d, size in ((1, 2), (2, 80), (3, 50), (4, 500))
+    ]
     # Dec 4 is today (not full yet): Dec 2's 80 GB, and a quarter more, in 30 GB shards.
     assert lifecycle.shards_for(family, days, TODAY, 30 * GB) == 4
     assert lifecycle.shards_for(family, days[:1], TODAY, 30 * GB) == 1

@@ -21,7 +21,7 @@ from log_shipper.transform import (
     document_id,
     transform_batch,
 )
-from tests.unit.log_shipper.conftest import fixture
+from tests.unit.log_shipper.fakes import fixture
 
 INGESTED = datetime(2026, 11, 26, 15, 5, tzinfo=UTC)
 KEEP = Route(retention_days=None)  # the default layout, kept for ever: any event's date goes
@@ -254,10 +254,27 @@ def test_hostile_messages_never_crash_the_batch() -> None:
 
 
 def _random_key(rng: random.Random) -> str:
-    return rng.choice([
-        "level", "message", "a.b", "", " ", "  ", "k" * 257, "k" * 256, "caf\u00e9",
-        "\u00a0", "x\\y", 'q"uote', "dot.", ".", "tab\there", "user_id", "crm",
-    ])  # fmt: skip
+    return rng.choice(
+        [
+            "level",
+            "message",
+            "a.b",
+            "",
+            " ",
+            "  ",
+            "k" * 257,
+            "k" * 256,
+            "caf\u00e9",
+            "\u00a0",
+            "x\\y",
+            'q"uote',
+            "dot.",
+            ".",
+            "tab\there",
+            "user_id",
+            "crm",
+        ]
+    )
 
 
 def _random_value(rng: random.Random, depth: int) -> Any:
@@ -279,8 +296,11 @@ def test_a_json_message_copied_as_it_came_equals_the_careful_copy(seed: int) -> 
     limits = Limits(max_fields=12, max_depth=4)
     for _ in range(500):
         value = {_random_key(rng): _random_value(rng, 1) for _ in range(rng.randrange(1, 6))}
-        text = json.dumps(value, ensure_ascii=rng.random() < 0.3,
-                          separators=rng.choice([(",", ":"), (", ", ": ")]))  # fmt: skip
+        text = json.dumps(
+            value,
+            ensure_ascii=rng.random() < 0.3,
+            separators=rng.choice([(",", ":"), (", ", ": ")]),
+        )
         source = one(text, limits=limits)
         budget = [limits.max_fields]
         expected = safe_object(json.loads(text), limits.max_depth, budget)

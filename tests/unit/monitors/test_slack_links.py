@@ -11,12 +11,13 @@ import json
 import re
 from typing import Any
 
-import pytest
-
-from monitors import root_login
-from monitors.mrkdwn import link
-from monitors.target_inspection import TargetInspector
-from monitors.target_report import slack_blocks
+from monitors.pipeline_failure.context import FailedAction, FailureContext
+from monitors.pipeline_failure.event import PipelineFailure
+from monitors.pipeline_failure.render import slack_alert
+from monitors.root_login import render as root_login_render
+from monitors.root_login.event import parse_root_event
+from monitors.unhealthy_targets.inspector import TargetInspector
+from monitors.unhealthy_targets.render import slack_blocks
 from tests.unit.monitors.fixture_files import load
 
 EVIL = "evil.example/login#|Sign in to AWS><!channel><!here>"
@@ -51,32 +52,12 @@ def assert_safe(blocks: list[dict[str, Any]]) -> None:
         assert host.endswith(".console.aws.amazon.com") or host == "console.aws.amazon.com", url
 
 
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://us-east-1.console.aws.amazon.com/x#a|b>c",
-         "<https://us-east-1.console.aws.amazon.com/x#a%7Cb%3Ec|go>"),
-        ("https://us-east-1.console.aws.amazon.com/x?a=1&b=2",
-         "<https://us-east-1.console.aws.amazon.com/x?a=1&amp;b=2|go>"),
-        ("https://evil.example/login|Sign", "go: https://evil.example/login|Sign"),
-        ("https://console.aws.amazon.com@evil.example/",
-         "go: https://console.aws.amazon.com@evil.example/"),
-        ("http://us-east-1.console.aws.amazon.com/", "go: http://us-east-1.console.aws.amazon.com/"),
-        ("<!channel>", "go: &lt;!channel&gt;"),
-        ("https://github.com/acme/web/commit/3f2a", "<https://github.com/acme/web/commit/3f2a|go>"),
-        ("", "go"),
-    ],
-)  # fmt: skip
-def test_link_makes_the_url_safe_or_shows_it(url: str, expected: str) -> None:
-    assert link(url, "go") == expected
-
-
 def test_a_forged_root_login_region_cannot_make_a_mention_or_a_link() -> None:
     event = load("root_console_signin.json")
     event["detail"]["awsRegion"] = EVIL
-    activity = root_login.parse_root_event(event)
+    activity = parse_root_event(event)
     assert activity is not None
-    assert_safe(root_login.alert(activity).blocks)
+    assert_safe(root_login_render.alert(activity).blocks)
 
 
 class GoneTargetGroups:
@@ -96,18 +77,22 @@ def test_a_target_group_dimension_cannot_make_a_mention_or_a_link() -> None:
 
 
 def test_a_pipeline_action_s_external_url_cannot_hide_behind_a_label() -> None:
-    from monitors.pipeline_context import FailedAction, FailureContext
-    from monitors.pipeline_event import PipelineFailure
-    from monitors.pipeline_failure import slack_alert
-
     failure = PipelineFailure(
-        level="action", pipeline="web", execution_id="e-1", region=EVIL,
-        account="123456789012", time="2026-11-26T15:00:00Z", event_id="ev-1",
-    )  # fmt: skip
+        level="action",
+        pipeline="web",
+        execution_id="e-1",
+        region=EVIL,
+        account="123456789012",
+        time="2026-11-26T15:00:00Z",
+        event_id="ev-1",
+    )
     action = FailedAction(
-        stage="Test", action="Scan", category="Test", provider="Custom",
+        stage="Test",
+        action="Scan",
+        category="Test",
+        provider="Custom",
         external_url="https://evil.example/login|Sign in to AWS",
-    )  # fmt: skip
+    )
     blocks = slack_alert(FailureContext(failure=failure, actions=[action]), thread_ts=None).blocks
     assert_safe(blocks)
     assert "evil.example/login" in texts(blocks)  # shown as text, for what it is

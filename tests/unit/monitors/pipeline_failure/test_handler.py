@@ -1,0 +1,13 @@
+"""The Lambda entry point: a malformed event fails saying why."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitors.exceptions import EventError
+from monitors.pipeline_failure.handler import handler
+
+
+def test_a_malformed_event_fails_saying_why() -> None:
+    with pytest.raises(EventError, match="is not a CodePipeline action"):
+        handler({"detail-type": "Scheduled Event"}, None)
