@@ -16,7 +16,7 @@ from opsbundle.cli import COMMANDS, _command_in, build_parser, main
 from opsbundle.exceptions import ConfigError, OpsbundleError
 from opsbundle.log import human_line
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CLI_ONLY = ("tqdm", "shtab", "opsbundle.cli", "opsbundle.progress", "opsbundle.output")
 
 
@@ -44,8 +44,9 @@ def test_a_command_loads_only_its_own_part() -> None:
 
 @pytest.mark.parametrize(
     "handler",
-    ["report_fn.handler", "log_shipper.handler", "monitors.unhealthy_targets",
-     "monitors.root_login", "monitors.pipeline_failure", "audit.handler"],
+    ["report_fn.handler", "log_shipper.handler", "log_shipper.maintain",
+     "monitors.unhealthy_targets.handler", "monitors.root_login.handler",
+     "monitors.pipeline_failure.handler", "audit.handler"],
 )  # fmt: skip
 def test_no_lambda_handler_imports_the_command_line(handler: str) -> None:
     assert not set(CLI_ONLY) & loaded_after(f"import {handler}")
