@@ -29,9 +29,11 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "dashboards",
         help="Grafana dashboards and Prometheus rules",
-        examples=["opsbundle dashboards build", "opsbundle dashboards check --prometheus "
-                  "http://127.0.0.1:9090"],
-    )  # fmt: skip
+        examples=[
+            "opsbundle dashboards build",
+            "opsbundle dashboards check --prometheus http://127.0.0.1:9090",
+        ],
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     build_cmd = actions.add_parser(
         "build",
@@ -111,8 +113,11 @@ def build_command(args: argparse.Namespace) -> int:
     )
     base = Env().string(settings.DASHBOARDS_RUNBOOK_BASE_URL, args.runbook_base_url)
     if base and not _is_web_url(base):
-        raise ConfigError(setting, f"{base!r} is not a URL: e.g. https://github.com/<org>/"
-                          "<repo>/blob/main/README.md (the runbooks are its headings)")  # fmt: skip
+        raise ConfigError(
+            setting,
+            f"{base!r} is not a URL: e.g. https://github.com/<org>/"
+            "<repo>/blob/main/README.md (the runbooks are its headings)",
+        )
     try:
         written = build.write_all(args.out, runbook_base_url=base)
     except OSError as error:
@@ -174,16 +179,26 @@ def check_command(args: argparse.Namespace) -> int:
     empty = sum(1 for r in results for p in r.problems if not p.item.startswith("$"))
     panels = sum(r.panels for r in results)
     if args.format == "json":
-        emit({"prometheus": version, "range": args.range, "panels": panels, "no_data": empty,
-              "dashboards": [asdict(r) for r in results]}, "json")  # fmt: skip
+        emit(
+            {
+                "prometheus": version,
+                "range": args.range,
+                "panels": panels,
+                "no_data": empty,
+                "dashboards": [asdict(r) for r in results],
+            },
+            "json",
+        )
         return EXIT_FAILED if empty else EXIT_OK
     for line in check.report_lines(results):
         print(line)
     if empty:
         print(f"{empty} of {panels} panels would show No data (Prometheus {version}, {args.range})")
         return EXIT_FAILED
-    print(f"every panel has data: {panels} panels, {len(results)} dashboards "
-          f"(Prometheus {version}, {args.range})")  # fmt: skip
+    print(
+        f"every panel has data: {panels} panels, {len(results)} dashboards "
+        f"(Prometheus {version}, {args.range})"
+    )
     return EXIT_OK
 
 

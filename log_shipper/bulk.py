@@ -49,8 +49,10 @@ class Retry:
 
     def describe(self) -> str:
         why = self.cause.detail or self.cause.reason
-        return (f"OpenSearch: {self.documents} document(s) not taken ({why[:120]}); attempt "
-                f"{self.attempt} of {self.of} in {self.delay:.1f} s")  # fmt: skip
+        return (
+            f"OpenSearch: {self.documents} document(s) not taken ({why[:120]}); attempt "
+            f"{self.attempt} of {self.of} in {self.delay:.1f} s"
+        )
 
 
 @dataclass(frozen=True)

@@ -214,18 +214,28 @@ def _preview(invocation: Invocation) -> int:
     settings = ShipperSettings.load(offline=True)
     region = settings.aws_region or settings.region or DEFAULT_REGION
     lines, outcome = preview(
-        invocation, router=settings.router, region=region, ingested=datetime.now(UTC),
+        invocation,
+        router=settings.router,
+        region=region,
+        ingested=datetime.now(UTC),
         limits=Limits(settings.max_fields, settings.max_depth),
-    )  # fmt: skip
+    )
     sys.stdout.write("".join(lines))
     sys.stdout.flush()
-    skipped = {"filtered": outcome.filtered, "expired": outcome.expired,
-               "merged": outcome.merged, "malformed payloads": outcome.malformed,
-               "control messages": outcome.control_messages}  # fmt: skip
+    skipped = {
+        "filtered": outcome.filtered,
+        "expired": outcome.expired,
+        "merged": outcome.merged,
+        "malformed payloads": outcome.malformed,
+        "control messages": outcome.control_messages,
+    }
     counted = ", ".join(f"{n} {what}" for what, n in skipped.items() if n)
     counted = f"; {counted}" if counted else ""
-    print(f"dry run ({invocation.source}): {len(lines)} document(s) from {outcome.events_in} "
-          f"event(s){counted}; nothing sent", file=sys.stderr)  # fmt: skip
+    print(
+        f"dry run ({invocation.source}): {len(lines)} document(s) from {outcome.events_in} "
+        f"event(s){counted}; nothing sent",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -267,9 +277,14 @@ def replay_prefix(
 
 
 def _replay_object(
-    shipper: Shipper, store: DeadLetters, key: str, totals: ReplayTotals, *, reroute: bool,
+    shipper: Shipper,
+    store: DeadLetters,
+    key: str,
+    totals: ReplayTotals,
+    *,
+    reroute: bool,
     files: S3Source | None,
-) -> None:  # fmt: skip
+) -> None:
     """One dead-letter object sent again; deleted when all of it is durable."""
     record = store.read(key)
     batches = record.batches()
@@ -306,16 +321,24 @@ def replay_command(args: argparse.Namespace) -> int:
     bucket, prefix = _s3_url(args.url)
     settings = ShipperSettings.load(dlq_bucket=bucket)
     shipper = _shipper(args.progress, settings)
-    store = DeadLetters(bucket=bucket, prefix=prefix or settings.dlq_prefix,
-                        kms_key_id=settings.dlq_kms_key_id)  # fmt: skip
+    store = DeadLetters(
+        bucket=bucket, prefix=prefix or settings.dlq_prefix, kms_key_id=settings.dlq_kms_key_id
+    )
     files = S3Source(
-        shipper=shipper, s3=aws.client("s3"), sqs=None, dead_letters=shipper.dead_letters,
+        shipper=shipper,
+        s3=aws.client("s3"),
+        sqs=None,
+        dead_letters=shipper.dead_letters,
         router=settings.router,
-    )  # fmt: skip
+    )
     totals = replay_prefix(
-        shipper, store, prefix or settings.dlq_prefix, progress=args.progress,
-        reroute=args.reroute, files=files,
-    )  # fmt: skip
+        shipper,
+        store,
+        prefix or settings.dlq_prefix,
+        progress=args.progress,
+        reroute=args.reroute,
+        files=files,
+    )
     emit(asdict(totals), args.format)
     return EXIT_FAILED if totals.dead_lettered or totals.objects_kept else EXIT_OK
 
@@ -340,8 +363,9 @@ def parse_since(text: str, now: datetime) -> datetime:
     return now - timedelta(**{unit: int(match.group(1))})
 
 
-def backfill_pages(logs: Any, log_group: str, *, start_ms: int, end_ms: int, owner: str,
-                   filter_pattern: str = "") -> Any:  # fmt: skip
+def backfill_pages(
+    logs: Any, log_group: str, *, start_ms: int, end_ms: int, owner: str, filter_pattern: str = ""
+) -> Any:
     """One LogBatch per log stream per page of FilterLogEvents, in the order CloudWatch gives."""
     paginator = logs.get_paginator("filter_log_events")
     kwargs: dict[str, Any] = {"logGroupName": log_group, "startTime": start_ms, "endTime": end_ms}
@@ -354,10 +378,15 @@ def backfill_pages(logs: Any, log_group: str, *, start_ms: int, end_ms: int, own
                 LogEvent(item["eventId"], int(item["timestamp"]), item["message"])
             )
         yield [
-            LogBatch(owner=owner, log_group=log_group, log_stream=stream, events=events,
-                     subscription_filters=("backfill",))
+            LogBatch(
+                owner=owner,
+                log_group=log_group,
+                log_stream=stream,
+                events=events,
+                subscription_filters=("backfill",),
+            )
             for stream, events in streams.items()
-        ]  # fmt: skip
+        ]
 
 
 def backfill_command(args: argparse.Namespace) -> int:
@@ -367,9 +396,14 @@ def backfill_command(args: argparse.Namespace) -> int:
     owner = aws.client("sts").get_caller_identity()["Account"]
     logs = aws.client("logs")
     total = ShipOutcome()
-    pages = backfill_pages(logs, args.log_group, start_ms=int(since.timestamp() * 1000),
-                           end_ms=int(now.timestamp() * 1000), owner=owner,
-                           filter_pattern=args.filter_pattern)  # fmt: skip
+    pages = backfill_pages(
+        logs,
+        args.log_group,
+        start_ms=int(since.timestamp() * 1000),
+        end_ms=int(now.timestamp() * 1000),
+        owner=owner,
+        filter_pattern=args.filter_pattern,
+    )
     with args.progress.bar(args.log_group, unit="pages") as bar:
         for number, batches in enumerate(pages):
             units = [Unit(None, batch=batch) for batch in batches]
@@ -377,8 +411,7 @@ def backfill_command(args: argparse.Namespace) -> int:
             total.add(outcome)
             bar.update()
             bar.describe(f"{total.events_in:,} events, {total.indexed:,} indexed")
-    emit({"log_group": args.log_group, "since": since.isoformat(), **total.to_json()},
-         args.format)  # fmt: skip
+    emit({"log_group": args.log_group, "since": since.isoformat(), **total.to_json()}, args.format)
     return _status(total)
 
 
@@ -415,9 +448,12 @@ def subscribe_groups(
                 result["at_limit"].append(name)
                 continue
             if not dry_run:
-                kwargs: dict[str, Any] = {"logGroupName": name, "filterName": filter_name,
-                                          "filterPattern": filter_pattern,
-                                          "destinationArn": destination_arn}  # fmt: skip
+                kwargs: dict[str, Any] = {
+                    "logGroupName": name,
+                    "filterName": filter_name,
+                    "filterPattern": filter_pattern,
+                    "destinationArn": destination_arn,
+                }
                 if role_arn:
                     kwargs["roleArn"] = role_arn
                 logs.put_subscription_filter(**kwargs)
@@ -451,10 +487,15 @@ def subscribe_command(args: argparse.Namespace) -> int:
     if ":kinesis:" in args.destination_arn and not args.role_arn:
         raise ConfigError("--role-arn", "is needed for a Kinesis destination")
     result = subscribe_groups(
-        aws.client("logs"), prefix=args.prefix, destination_arn=args.destination_arn,
-        filter_name=args.filter_name, filter_pattern=args.filter_pattern,
-        role_arn=args.role_arn, exclude=args.exclude, dry_run=args.dry_run,
-    )  # fmt: skip
+        aws.client("logs"),
+        prefix=args.prefix,
+        destination_arn=args.destination_arn,
+        filter_name=args.filter_name,
+        filter_pattern=args.filter_pattern,
+        role_arn=args.role_arn,
+        exclude=args.exclude,
+        dry_run=args.dry_run,
+    )
     emit(dict(result) | {"dry_run": args.dry_run}, args.format)
     return EXIT_OK
 
@@ -546,11 +587,16 @@ def subscribe_s3_command(args: argparse.Namespace) -> int:
         raise ConfigError("--queue-arn", f"expected an SQS queue ARN, got {args.queue_arn!r}")
     emit(
         subscribe_bucket(
-            aws.client("s3"), bucket=args.bucket, queue_arn=args.queue_arn, prefix=args.prefix,
-            suffix=args.suffix, config_id=args.id, dry_run=args.dry_run,
+            aws.client("s3"),
+            bucket=args.bucket,
+            queue_arn=args.queue_arn,
+            prefix=args.prefix,
+            suffix=args.suffix,
+            config_id=args.id,
+            dry_run=args.dry_run,
         ),
         args.format,
-    )  # fmt: skip
+    )
     return EXIT_OK
 
 
@@ -560,9 +606,11 @@ def subscribe_s3_command(args: argparse.Namespace) -> int:
 def maintain_command(args: argparse.Namespace) -> int:
     settings = ShipperSettings.load(require_dlq=False)
     report = lifecycle.maintain(
-        _client(settings, args.progress), settings, today=utc_day(datetime.now(UTC)),
+        _client(settings, args.progress),
+        settings,
+        today=utc_day(datetime.now(UTC)),
         dry_run=args.dry_run,
-    )  # fmt: skip
+    )
     emit(report.to_json(), args.format)
     clashes = [f for f in report.families if f.clash]
     for family in clashes:
@@ -610,12 +658,16 @@ def setup_command(args: argparse.Namespace) -> int:
     checks = WarmClients(opensearch_client=client).ensure_templates(client, settings, force=True)
     emit(
         [
-            {"template": c.name, "index_patterns": [c.family.wildcard], "put": c.put,
-             "clash": c.clash}
+            {
+                "template": c.name,
+                "index_patterns": [c.family.wildcard],
+                "put": c.put,
+                "clash": c.clash,
+            }
             for c in checks
         ],
         args.format,
-    )  # fmt: skip
+    )
     return EXIT_FAILED if any(c.clash for c in checks) else EXIT_OK
 
 
@@ -627,9 +679,11 @@ def dashboards_command(args: argparse.Namespace) -> int:
     url = args.url.rstrip("/") + "/api/saved_objects/_import?overwrite=true"
     try:
         answer = requests.post(
-            url, headers={"osd-xsrf": "true"}, timeout=60,
+            url,
+            headers={"osd-xsrf": "true"},
+            timeout=60,
             files={"file": (args.file.name, content, "application/ndjson")},
-        )  # fmt: skip
+        )
     except requests.RequestException as error:
         raise LogShipperError(
             f"could not reach OpenSearch Dashboards at {args.url}: {error}"
@@ -654,10 +708,14 @@ def _client(settings: ShipperSettings, progress: Progress) -> Any:
 
         def trying(attempt: int, attempts: int, why: str) -> None:
             if why:
-                progress.note(f"OpenSearch at {where}: {why}; attempt {attempt} of {attempts} "
-                              f"(gives up after {attempts})")  # fmt: skip
-            bar.describe(f"attempt {attempt} of {attempts}, waiting up to "
-                         f"{settings.timeout_seconds} s for an answer")  # fmt: skip
+                progress.note(
+                    f"OpenSearch at {where}: {why}; attempt {attempt} of {attempts} "
+                    f"(gives up after {attempts})"
+                )
+            bar.describe(
+                f"attempt {attempt} of {attempts}, waiting up to "
+                f"{settings.timeout_seconds} s for an answer"
+            )
 
         reach(client, settings, on_attempt=trying)
     return client
@@ -666,10 +724,11 @@ def _client(settings: ShipperSettings, progress: Progress) -> Any:
 def _shipper(progress: Progress, settings: ShipperSettings | None = None) -> Shipper:
     settings = settings or ShipperSettings.load()
     return build_shipper(
-        settings, metrics=RunMetrics(service=SERVICE),
+        settings,
+        metrics=RunMetrics(service=SERVICE),
         warm=WarmClients(opensearch_client=_client(settings, progress)),
         sender_options={"on_retry": lambda retry: progress.note(retry.describe())},
-    )  # fmt: skip
+    )
 
 
 def _status(outcome: ShipOutcome) -> int:
@@ -677,8 +736,10 @@ def _status(outcome: ShipOutcome) -> int:
         print("opsbundle: failed: some events could not be made durable", file=sys.stderr)
         return EXIT_FAILED
     if outcome.dead_lettered:
-        print(f"opsbundle: dead-lettered: {dict(outcome.dead_lettered)} (see dead_letter_keys)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"opsbundle: dead-lettered: {dict(outcome.dead_lettered)} (see dead_letter_keys)",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return EXIT_OK
 

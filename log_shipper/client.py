@@ -100,14 +100,15 @@ def reach(
 
 def _unanswered(error: TransportError, settings: ShipperSettings) -> str:
     if isinstance(error, ConnectionTimeout):
-        return (f"no answer within {settings.timeout_seconds} s "
-                f"({names.OPENSEARCH_TIMEOUT_SECONDS})")  # fmt: skip
+        return f"no answer within {settings.timeout_seconds} s ({names.OPENSEARCH_TIMEOUT_SECONDS})"
     text = str(error.info or error.error).lower()
-    for words, plain in (("refused", "connection refused"),
-                         ("name or service not known", "no such host"),
-                         ("nodename nor servname", "no such host"),
-                         ("certificate", "TLS certificate not accepted"),
-                         ("timed out", "connection timed out")):  # fmt: skip
+    for words, plain in (
+        ("refused", "connection refused"),
+        ("name or service not known", "no such host"),
+        ("nodename nor servname", "no such host"),
+        ("certificate", "TLS certificate not accepted"),
+        ("timed out", "connection timed out"),
+    ):
         if words in text:
             return plain
     return f"could not connect ({type(error.info).__name__})"

@@ -103,8 +103,9 @@ def transform_all(
         outcome.events_in += len(batch.events)
         route = router.route(batch.log_group)
         if batch.source:  # a chunk of a log file from S3
-            yield from transform_file_batch(batch, route, region=region, ingested=ingested,
-                                            stats=stats)  # fmt: skip
+            yield from transform_file_batch(
+                batch, route, region=region, ingested=ingested, stats=stats
+            )
             continue
         yield from transform_batch(
             batch, route, region=region, ingested=ingested, limits=limits, stats=stats
@@ -127,9 +128,16 @@ def preview(
             batches.append(unit.batch)
     lines = [
         pending[0]
-        for pending in transform_all(batches, router=router, region=region, ingested=ingested,
-                                     limits=limits, stats=stats, outcome=outcome)
-    ]  # fmt: skip
+        for pending in transform_all(
+            batches,
+            router=router,
+            region=region,
+            ingested=ingested,
+            limits=limits,
+            stats=stats,
+            outcome=outcome,
+        )
+    ]
     outcome.filtered, outcome.expired, outcome.merged = stats.filtered, stats.expired, stats.merged
     outcome.redacted.update(stats.redacted)
     return lines, outcome
@@ -197,9 +205,14 @@ class Shipper:
     def deliver(self, batches: list[LogBatch], outcome: ShipOutcome, at: datetime) -> list[Failure]:
         stats = TransformStats()
         documents = transform_all(
-            batches, router=self.router, region=self.region, ingested=at, limits=self.limits,
-            stats=stats, outcome=outcome,
-        )  # fmt: skip
+            batches,
+            router=self.router,
+            region=self.region,
+            ingested=at,
+            limits=self.limits,
+            stats=stats,
+            outcome=outcome,
+        )
 
         refused: list[tuple[Document, str]] = []
         sending = self.guard.screen(documents, refused) if self.guard else documents

@@ -82,8 +82,11 @@ def known_region(region: str, *, setting: str) -> str:
         for name in session.get_available_regions("sts", partition)
     }
     if region not in known:
-        raise ConfigError(setting, f"unknown region {region!r}; e.g. us-east-1, eu-west-1 "
-                          "(aws ec2 describe-regions lists the account's)")  # fmt: skip
+        raise ConfigError(
+            setting,
+            f"unknown region {region!r}; e.g. us-east-1, eu-west-1 "
+            "(aws ec2 describe-regions lists the account's)",
+        )
     return region
 
 

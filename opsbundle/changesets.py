@@ -206,9 +206,13 @@ class Stacks:
         return self._wait_for_change_set(stack_name, name, arn, kind, on_wait)
 
     def _wait_for_change_set(
-        self, stack_name: str, name: str, arn: str, kind: str,
+        self,
+        stack_name: str,
+        name: str,
+        arn: str,
+        kind: str,
         on_wait: Callable[[str, float], Any] | None,
-    ) -> ChangeSet:  # fmt: skip
+    ) -> ChangeSet:
         started = self._clock()
         deadline = started + self._timeout
         while True:

@@ -166,8 +166,10 @@ def _failed(error: Exception, *, debug: bool) -> int:
         import traceback  # noqa: PLC0415
 
         traceback.print_exc(file=sys.stderr)
-    _say(f"unexpected error: {type(error).__name__}: {str(error)[:300]} (a bug: run again "
-         "with --log-level DEBUG to see where, and report it)")  # fmt: skip
+    _say(
+        f"unexpected error: {type(error).__name__}: {str(error)[:300]} (a bug: run again "
+        "with --log-level DEBUG to see where, and report it)"
+    )
     return EXIT_FAILED
 
 

@@ -56,16 +56,21 @@ def register(commands: Any) -> None:
         "--build", action="store_true", help="run the packaging build first (make package)"
     )
     deploy.add_argument(
-        "--params-dir", type=Path, default=PARAMS_DIR, metavar="DIR",
+        "--params-dir",
+        type=Path,
+        default=PARAMS_DIR,
+        metavar="DIR",
         help="where <env>.json is; templates are in its parent (default cloudformation/params)",
-    )  # fmt: skip
+    )
     deploy.add_argument(
         "--dist", type=Path, default=DEFAULT_DIST, help="where the zips are (default dist/)"
     )
     deploy.add_argument(
-        "--pipeline-config", type=Path, metavar="DIR",
+        "--pipeline-config",
+        type=Path,
+        metavar="DIR",
         help="write CodePipeline template configuration files to DIR instead of deploying",
-    )  # fmt: skip
+    )
     deploy.set_defaults(handler=deploy_command)
 
     estimate = commands.add_parser(
@@ -96,8 +101,11 @@ def deploy_command(
     )
     executing = not args.dry_run and args.pipeline_config is None
     if executing and not args.yes and not stdin.isatty():
-        raise ConfigError("--yes", "stdin is not a terminal, so nobody can answer the prompt: "
-                          "pass --yes to execute without asking, or --dry-run to look")  # fmt: skip
+        raise ConfigError(
+            "--yes",
+            "stdin is not a terminal, so nobody can answer the prompt: "
+            "pass --yes to execute without asking, or --dry-run to look",
+        )
     if args.build and plan.packages():
         packaging.build(plan.packages(), args.dist)
     env = Env(environ)
@@ -108,15 +116,27 @@ def deploy_command(
         raise ConfigError(
             "AWS_PROFILE", f"{error}; check the name with aws configure list-profiles"
         ) from None
-    print(f"deploying {args.env} to account {target.account} in {target.region} "
-          f"({', '.join(s.stack_name for s in plan.stacks)})", file=out)  # fmt: skip
+    print(
+        f"deploying {args.env} to account {target.account} in {target.region} "
+        f"({', '.join(s.stack_name for s in plan.stacks)})",
+        file=out,
+    )
     deployer = Deployer(
-        plan, target, stacks=Stacks(clients["cloudformation"]),
-        artifacts=Artifacts(clients["s3"], target.artifact_bucket, target.region,
-                            owner=target.account, environment=plan.environment),
-        dist=args.dist, out=out, confirm=_always if args.yes else _prompt(stdin, out),
+        plan,
+        target,
+        stacks=Stacks(clients["cloudformation"]),
+        artifacts=Artifacts(
+            clients["s3"],
+            target.artifact_bucket,
+            target.region,
+            owner=target.account,
+            environment=plan.environment,
+        ),
+        dist=args.dist,
+        out=out,
+        confirm=_always if args.yes else _prompt(stdin, out),
         progress=getattr(args, "progress", None) or Progress.off(),
-    )  # fmt: skip
+    )
     try:
         if args.pipeline_config is not None:
             for path in deployer.template_configurations(args.pipeline_config):
@@ -164,11 +184,17 @@ def _prompt(stdin: TextIO, out: TextIO) -> Callable[[str], bool]:
 def _summary(outcome: DeployOutcome, out: TextIO, *, dry_run: bool) -> None:
     if dry_run:
         changed = ", ".join(outcome.reviewed) or "nothing"
-        print(f"dry run: nothing executed; would change: {changed}; "
-              f"unchanged: {', '.join(outcome.unchanged) or 'none'}", file=out)  # fmt: skip
+        print(
+            f"dry run: nothing executed; would change: {changed}; "
+            f"unchanged: {', '.join(outcome.unchanged) or 'none'}",
+            file=out,
+        )
         return
-    print(f"deployed: {', '.join(outcome.deployed) or 'none'}; "
-          f"unchanged: {', '.join(outcome.unchanged) or 'none'}", file=out)  # fmt: skip
+    print(
+        f"deployed: {', '.join(outcome.deployed) or 'none'}; "
+        f"unchanged: {', '.join(outcome.unchanged) or 'none'}",
+        file=out,
+    )
     for stack, outputs in outcome.outputs.items():
         for key, value in sorted(outputs.items()):
             print(f"  {stack}.{key} = {value}", file=out)

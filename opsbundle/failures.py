@@ -10,9 +10,17 @@ from typing import Any
 from opsbundle.exceptions import ConfigError, OpsbundleError
 
 # Answers to an expired or refused identity: credentials exist but do not work.
-CREDENTIAL_ERRORS = frozenset({"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-                               "UnrecognizedClientException", "SignatureDoesNotMatch",
-                               "AccessDenied", "AccessDeniedException"})  # fmt: skip
+CREDENTIAL_ERRORS = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "AccessDenied",
+        "AccessDeniedException",
+    }
+)
 
 
 def known(error: BaseException) -> OpsbundleError | None:
@@ -21,8 +29,10 @@ def known(error: BaseException) -> OpsbundleError | None:
     if module.startswith("botocore"):
         return aws_problem(error)
     if module.startswith(("requests", "urllib3")):
-        return OpsbundleError(f"could not reach a server ({type(error).__name__}); "
-                              "check the URL setting and the network")  # fmt: skip
+        return OpsbundleError(
+            f"could not reach a server ({type(error).__name__}); "
+            "check the URL setting and the network"
+        )
     if isinstance(error, OSError):
         where = f" {error.filename}" if error.filename else ""
         return OpsbundleError(f"{error.strerror or error}{':' if where else ''}{where}")

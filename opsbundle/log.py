@@ -19,11 +19,24 @@ from opsbundle.settings import Env
 
 _logger: Logger | None = None
 # Keys of a Powertools record that say where and when, not what: left out of a human line.
-_CONTEXT_KEYS = frozenset({
-    "level", "location", "message", "timestamp", "service", "sampling_rate", "cold_start",
-    "function_name", "function_memory_size", "function_arn", "function_request_id",
-    "xray_trace_id", "exception_name", "stack_trace",
-})  # fmt: skip
+_CONTEXT_KEYS = frozenset(
+    {
+        "level",
+        "location",
+        "message",
+        "timestamp",
+        "service",
+        "sampling_rate",
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "xray_trace_id",
+        "exception_name",
+        "stack_trace",
+    }
+)
 
 
 def configure(

@@ -44,10 +44,11 @@ def text(value: Any, indent: str = "") -> str:
         return "".join(lines)
     if isinstance(value, list):
         return "".join(
-            f"{indent}-\n{text(item, indent + '  ')}" if isinstance(item, dict | list)
+            f"{indent}-\n{text(item, indent + '  ')}"
+            if isinstance(item, dict | list)
             else f"{indent}- {_scalar(item)}\n"
             for item in value
-        )  # fmt: skip
+        )
     return f"{indent}{_scalar(value)}\n"
 
 

@@ -82,8 +82,9 @@ class Progress:
 
     def status(self, desc: str) -> Bar:
         """A line saying what is being waited on and for how long; `describe` adds the state."""
-        return self._tqdm(desc, total=None, unit="s", unit_scale=False,
-                          shape="{desc} ({elapsed}){postfix}")  # fmt: skip
+        return self._tqdm(
+            desc, total=None, unit="s", unit_scale=False, shape="{desc} ({elapsed}){postfix}"
+        )
 
     def _tqdm(
         self, desc: str, *, total: int | None, unit: str, unit_scale: bool, shape: str | None
@@ -93,9 +94,17 @@ class Progress:
         from tqdm import tqdm  # noqa: PLC0415 - only on a terminal
 
         return Bar(
-            tqdm(desc=desc, total=total, unit=unit, unit_scale=unit_scale, file=self.stream,
-                 bar_format=shape, leave=False, dynamic_ncols=True)
-        )  # fmt: skip
+            tqdm(
+                desc=desc,
+                total=total,
+                unit=unit,
+                unit_scale=unit_scale,
+                file=self.stream,
+                bar_format=shape,
+                leave=False,
+                dynamic_ncols=True,
+            )
+        )
 
     def note(self, text: str) -> None:
         """A line on the terminal, above any bar (nothing when not on a terminal)."""

@@ -73,8 +73,10 @@ def register(commands: Any) -> None:
     )
     test.add_argument("name", metavar="NAME", help="the report's name in the reports file")
     _common(test)
-    test.add_argument("--channel", help="the test channel (default: REPORT_TEST_CHANNEL, "
-                      "then the file's test_channel)")  # fmt: skip
+    test.add_argument(
+        "--channel",
+        help="the test channel (default: REPORT_TEST_CHANNEL, then the file's test_channel)",
+    )
     test.add_argument("--dry-run", action="store_true", help="print the report; post nothing")
     test.set_defaults(handler=test_command)
 
@@ -104,16 +106,24 @@ def _common(parser: argparse.ArgumentParser) -> None:
         parser, FORMATS, what="text (default), blocks (the Slack payload), email (HTML) or json"
     )
     parser.add_argument("--at", help="the slot's scheduled time, ISO 8601 (default: now)")
-    parser.add_argument("--chart", type=Path, metavar="PNG",
-                        help="also write the chart of leads per hour to this file")  # fmt: skip
+    parser.add_argument(
+        "--chart",
+        type=Path,
+        metavar="PNG",
+        help="also write the chart of leads per hour to this file",
+    )
 
 
 def run_command(args: argparse.Namespace) -> int:
     at = _parse_at(args.at)
     settings = settings_for(
-        args.report, path=args.file, crm_kind=args.source, timezone=args.timezone,
-        top_n=args.top, dry_run=args.dry_run,
-    )  # fmt: skip
+        args.report,
+        path=args.file,
+        crm_kind=args.source,
+        timezone=args.timezone,
+        top_n=args.top,
+        dry_run=args.dry_run,
+    )
     metrics = RunMetrics(service="report_fn")
     with _fetching(args.progress, settings.crm_kind) as on_page:
         if args.dry_run:
@@ -157,8 +167,11 @@ def validate_command(args: argparse.Namespace) -> int:
     path = args.file or reports_path(Env())
     if path is None:
         if not Path(DEFAULT_FILE).is_file():
-            raise ConfigError(names.REPORTS_FILE, f"is not set and there is no ./{DEFAULT_FILE}; "
-                              "name the file: opsbundle report validate FILE")  # fmt: skip
+            raise ConfigError(
+                names.REPORTS_FILE,
+                f"is not set and there is no ./{DEFAULT_FILE}; "
+                "name the file: opsbundle report validate FILE",
+            )
         path = Path(DEFAULT_FILE)
     loaded = reports_file.load(path)
     count = len(loaded.reports)
@@ -167,9 +180,11 @@ def validate_command(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{path}: {count} report{'s' * (count != 1)}, valid")
     for name, spec in loaded.reports.items():
-        details = [spec.schedule.describe(), spec.timezone or f"${names.REPORT_TIMEZONE}",
-                   "→ " + (", ".join(spec.channels) if spec.channels else
-                           f"${names.SLACK_CHANNEL}")]  # fmt: skip
+        details = [
+            spec.schedule.describe(),
+            spec.timezone or f"${names.REPORT_TIMEZONE}",
+            "→ " + (", ".join(spec.channels) if spec.channels else f"${names.SLACK_CHANNEL}"),
+        ]
         if spec.thresholds:
             count = len(spec.thresholds)
             only = ", posts only when one holds" if spec.post_when_flagged else ""
@@ -199,8 +214,13 @@ def _print(outcome: ReportOutcome, args: argparse.Namespace, *, posted: bool) ->
         print(json.dumps(payload, indent=2, ensure_ascii=False))
     elif args.format == "blocks":
         message = render.slack_message(report, framing) if report else None
-        print(json.dumps({"text": message.text, "blocks": message.blocks} if message else {},
-                         indent=2, ensure_ascii=False))  # fmt: skip
+        print(
+            json.dumps(
+                {"text": message.text, "blocks": message.blocks} if message else {},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     elif args.format == "email":
         if report:
             mail = email_message(report, framing)
@@ -222,8 +242,12 @@ def _fetching(progress: Progress, crm: str) -> Iterator[OnPage]:
 
 
 def _flag_json(flag: Any) -> dict[str, Any]:
-    return {"when": flag.threshold.condition.text, "say": flag.threshold.say,
-            "state": flag.check.state, "detail": flag.check.detail}  # fmt: skip
+    return {
+        "when": flag.threshold.condition.text,
+        "say": flag.threshold.say,
+        "state": flag.check.state,
+        "detail": flag.check.detail,
+    }
 
 
 def _say_if_quiet(settings: ReportSettings, outcome: ReportOutcome) -> None:

@@ -28,8 +28,13 @@ from report_fn.thresholds import Threshold
 
 CRM_KINDS = ("sample", "salesforce", "hubspot", "csv", "json")
 # fmt: skip below: names packed, not one a line
-FAMILIES = {"sample": "export", "csv": "export", "json": "export",
-            "salesforce": "salesforce", "hubspot": "hubspot"}  # fmt: skip
+FAMILIES = {
+    "sample": "export",
+    "csv": "export",
+    "json": "export",
+    "salesforce": "salesforce",
+    "hubspot": "hubspot",
+}
 DEFAULT_OBJECTS = {"salesforce": "Lead", "hubspot": "contacts"}
 DEFAULT_TIMEZONE = "America/New_York"
 

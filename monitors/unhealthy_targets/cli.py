@@ -21,9 +21,11 @@ def register(commands: Any) -> None:
     targets = commands.add_parser(
         "targets",
         help="load balancer targets",
-        examples=["opsbundle targets inspect arn:aws:elasticloadbalancing:us-east-1:"
-                  "123456789012:targetgroup/web/0123456789abcdef"],
-    )  # fmt: skip
+        examples=[
+            "opsbundle targets inspect arn:aws:elasticloadbalancing:us-east-1:"
+            "123456789012:targetgroup/web/0123456789abcdef"
+        ],
+    )
     actions = targets.add_subparsers(dest="action", required=True, metavar="ACTION")
     inspect = actions.add_parser(
         "inspect",

@@ -166,8 +166,18 @@ def _retry_after(response: requests.Response) -> float | None:
 # Request headers and form fields that carry a credential: never quoted back in an error.
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "cookie"})
 # fmt: skip below: names packed, not one a line
-_SECRET_FIELDS = frozenset({"client_secret", "password", "refresh_token", "access_token",
-                            "token", "code", "assertion", "hapikey"})  # fmt: skip
+_SECRET_FIELDS = frozenset(
+    {
+        "client_secret",
+        "password",
+        "refresh_token",
+        "access_token",
+        "token",
+        "code",
+        "assertion",
+        "hapikey",
+    }
+)
 MAX_ERROR_BODY = 64 * 1024  # what is read of an error body (it may be huge, or a bomb)
 
 

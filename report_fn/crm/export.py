@@ -215,8 +215,11 @@ def _parse_json(text: str) -> list[Any]:
         return list(value["records"])
     if isinstance(value, list):
         return value
-    what = f"an object with keys {', '.join(list(value)[:5])}" if isinstance(value, dict) else (
-        f"a JSON {type(value).__name__}")  # fmt: skip
+    what = (
+        f"an object with keys {', '.join(list(value)[:5])}"
+        if isinstance(value, dict)
+        else (f"a JSON {type(value).__name__}")
+    )
     raise ConfigError(settings.CRM_EXPORT_URL, f"the JSON export is {what}; it must be {SHAPES}")
 
 

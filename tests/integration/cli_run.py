@@ -19,9 +19,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # Settings a developer's shell may hold: none of them reaches the command unless a test says.
 PREFIXES = (
-    "AWS_", "REPORT", "CRM_", "SLACK_", "OPS_", "OPENSEARCH_", "LOG_SHIPPER_", "GRAFANA_",
-    "PROMETHEUS_", "PUSHGATEWAY_", "DASHBOARDS_", "AUDIT_", "LOG_LEVEL",
-)  # fmt: skip
+    "AWS_",
+    "REPORT",
+    "CRM_",
+    "SLACK_",
+    "OPS_",
+    "OPENSEARCH_",
+    "LOG_SHIPPER_",
+    "GRAFANA_",
+    "PROMETHEUS_",
+    "PUSHGATEWAY_",
+    "DASHBOARDS_",
+    "AUDIT_",
+    "LOG_LEVEL",
+)
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -29,9 +40,14 @@ def clean_env(**settings: str) -> dict[str, str]:
     """This process's environment without any setting, no AWS profile or metadata service,
     plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(PREFIXES)}
-    env.update({"AWS_CONFIG_FILE": "/nonexistent/config",
-                "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
-                "AWS_EC2_METADATA_DISABLED": "true", "COLUMNS": "120"})  # fmt: skip
+    env.update(
+        {
+            "AWS_CONFIG_FILE": "/nonexistent/config",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "COLUMNS": "120",
+        }
+    )
     env.update(settings)
     return env
 
@@ -45,9 +61,14 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """The command with stdout and stderr in pipes (not a terminal)."""
     return subprocess.run(  # noqa: S603 - our own interpreter and module
-        command(*argv), env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        command(*argv),
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         check=False,
-    )  # fmt: skip
+    )
 
 
 @dataclass
@@ -68,9 +89,14 @@ def on_terminal(*argv: str, env: dict[str, str], timeout: float = 120) -> Screen
     # A terminal 120 columns wide (a new pseudo-terminal has no size: bars would not fit).
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        command(*argv), env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=follower,
-        stdin=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+        command(*argv),
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
     os.close(follower)
     drawn = bytearray()
     deadline = time.monotonic() + timeout

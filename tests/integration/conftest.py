@@ -156,7 +156,12 @@ class Moto:
 def moto(moto_url: str) -> Moto:
     """An empty moto_server, and the environment a command needs to use it."""
     reset(moto_url)
-    return Moto(moto_url, clean_env(
-        AWS_ENDPOINT_URL=moto_url, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION=MOTO_REGION,
-    ))  # fmt: skip
+    return Moto(
+        moto_url,
+        clean_env(
+            AWS_ENDPOINT_URL=moto_url,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_REGION=MOTO_REGION,
+        ),
+    )

@@ -15,8 +15,11 @@ from tests.integration.cli_run import ROOT, clean_env
 @pytest.mark.timeout(900)
 def test_a_first_make_run_says_one_line_a_step(tmp_path: Path) -> None:
     listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True  # noqa: S607
-    )  # fmt: skip
+        ["git", "ls-files", "-z"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
     tracked = listed.stdout.decode().split("\0")
     fresh = tmp_path / "opsbundle"
     for name in filter(None, tracked):
@@ -27,9 +30,14 @@ def test_a_first_make_run_says_one_line_a_step(tmp_path: Path) -> None:
     # As typed at a shell: not a make inside `make test` (which would announce directories).
     env = {k: v for k, v in clean_env().items() if not k.startswith(("MAKE", "MFLAGS"))}
     result = subprocess.run(
-        ["make", "run"], cwd=fresh, env=env, capture_output=True,  # noqa: S607
-        text=True, timeout=840, check=False,
-    )  # fmt: skip
+        ["make", "run"],  # noqa: S607
+        cwd=fresh,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=840,
+        check=False,
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     lines = (result.stdout + result.stderr).splitlines()

@@ -25,9 +25,11 @@ def completions(script: Path, *words: str) -> list[str]:
     """What bash offers for the last of `words` (the word being typed)."""
     line = " ".join(words)
     quoted = " ".join(f"'{word}'" for word in words)
-    program = (f"source {script}; COMP_WORDS=({quoted}); COMP_CWORD={len(words) - 1}; "
-               f"COMP_LINE='{line}'; COMP_POINT={len(line)}; _shtab_opsbundle; "
-               'printf "%s\\n" "${COMPREPLY[@]}"')  # fmt: skip
+    program = (
+        f"source {script}; COMP_WORDS=({quoted}); COMP_CWORD={len(words) - 1}; "
+        f"COMP_LINE='{line}'; COMP_POINT={len(line)}; _shtab_opsbundle; "
+        'printf "%s\\n" "${COMPREPLY[@]}"'
+    )
     bash = shutil.which("bash")
     assert bash is not None
     result = subprocess.run(  # noqa: S603 - bash on our own script
@@ -38,13 +40,15 @@ def completions(script: Path, *words: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("words", "offered"),
-    [(("opsbundle", "lo"), ["logs"]),
-     (("opsbundle", "logs", "sh"), ["ship"]),
-     (("opsbundle", "report", "run", "--sou"), ["--source"]),
-     (("opsbundle", "report", "run", "--source", "h"), ["hubspot"]),
-     (("opsbundle", "cost", "--format", ""), ["text", "json"]),
-     (("opsbundle", "completion", ""), ["bash", "zsh", "tcsh"])],
-)  # fmt: skip
+    [
+        (("opsbundle", "lo"), ["logs"]),
+        (("opsbundle", "logs", "sh"), ["ship"]),
+        (("opsbundle", "report", "run", "--sou"), ["--source"]),
+        (("opsbundle", "report", "run", "--source", "h"), ["hubspot"]),
+        (("opsbundle", "cost", "--format", ""), ["text", "json"]),
+        (("opsbundle", "completion", ""), ["bash", "zsh", "tcsh"]),
+    ],
+)
 def test_bash_completes_commands_flags_and_choices(
     script: Path, words: tuple[str, ...], offered: list[str]
 ) -> None:

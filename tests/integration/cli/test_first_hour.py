@@ -48,9 +48,15 @@ def hubspot(moto: Moto) -> Iterator[tuple[HubSpotEmulator, dict[str, str]]]:
     with HubSpotEmulator(token="pat-x") as emulator:
         start = datetime(2026, 11, 26, 5, 0, tzinfo=UTC)  # local midnight in New York
         emulator.add_objects("contacts", make_contacts(20_000, start, start + timedelta(hours=9)))
-        yield emulator, moto.env | {"CRM_SECRET_ARN": secret["ARN"],
-                                    "CRM_BASE_URL": emulator.url,
-                                    "CRM_REQUESTS_PER_SECOND": "0"}  # fmt: skip
+        yield (
+            emulator,
+            moto.env
+            | {
+                "CRM_SECRET_ARN": secret["ARN"],
+                "CRM_BASE_URL": emulator.url,
+                "CRM_REQUESTS_PER_SECOND": "0",
+            },
+        )
 
 
 def test_report_from_hubspot_with_only_aws_region(
@@ -58,8 +64,9 @@ def test_report_from_hubspot_with_only_aws_region(
 ) -> None:
     _, env = hubspot
 
-    result = run("report", "run", "--source", "hubspot", "--dry-run", "--at", AT,
-                 "--format", "json", env=env)  # fmt: skip
+    result = run(
+        "report", "run", "--source", "hubspot", "--dry-run", "--at", AT, "--format", "json", env=env
+    )
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["totals"]["leads"] == 20_000
@@ -71,12 +78,12 @@ def test_hubspot_fetch_shows_pages_and_leads_on_a_terminal(
 ) -> None:
     _, env = hubspot
 
-    screen = on_terminal("report", "run", "--source", "hubspot", "--dry-run", "--at", AT,
-                         env=env)  # fmt: skip
+    screen = on_terminal("report", "run", "--source", "hubspot", "--dry-run", "--at", AT, env=env)
 
     assert screen.returncode == 0, screen.terminal
-    drawn = re.findall(r"hubspot: leads: ([\d,.k]+) leads .*?(\d+) pages, (\d+) searches",
-                       screen.terminal)  # fmt: skip
+    drawn = re.findall(
+        r"hubspot: leads: ([\d,.k]+) leads .*?(\d+) pages, (\d+) searches", screen.terminal
+    )
     assert drawn, screen.terminal
     assert int(drawn[-1][1]) >= 100  # 20,000 leads at 200 a page, in split windows
     assert int(drawn[-1][2]) > 3  # more searches than the report's three windows: split
@@ -88,8 +95,18 @@ def test_logs_subscribe_with_only_aws_region(moto: Moto) -> None:
     for name in ("/aws/lambda/orders", "/aws/lambda/opsbundle-dev-log-shipper"):
         logs.create_log_group(logGroupName=name)
 
-    result = run("logs", "subscribe", "--prefix", "/aws/lambda/", "--destination-arn",
-                 SHIPPER_ARN, "--dry-run", "--format", "json", env=moto.env)  # fmt: skip
+    result = run(
+        "logs",
+        "subscribe",
+        "--prefix",
+        "/aws/lambda/",
+        "--destination-arn",
+        SHIPPER_ARN,
+        "--dry-run",
+        "--format",
+        "json",
+        env=moto.env,
+    )
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["subscribed"] == ["/aws/lambda/orders"]
@@ -97,9 +114,10 @@ def test_logs_subscribe_with_only_aws_region(moto: Moto) -> None:
 
 def test_targets_inspect_classic_with_only_aws_region(moto: Moto) -> None:
     moto.client("elb").create_load_balancer(
-        LoadBalancerName="web", AvailabilityZones=[f"{REGION}a"],
+        LoadBalancerName="web",
+        AvailabilityZones=[f"{REGION}a"],
         Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 8080}],
-    )  # fmt: skip
+    )
 
     result = run("targets", "inspect", "web", "--classic", "--format", "json", env=moto.env)
 
@@ -110,8 +128,9 @@ def test_targets_inspect_classic_with_only_aws_region(moto: Moto) -> None:
 def test_no_region_at_all_is_one_line_that_says_what_to_set(moto: Moto) -> None:
     env = {k: v for k, v in moto.env.items() if k != "AWS_REGION"}
 
-    result = run("logs", "subscribe", "--prefix", "/aws/", "--destination-arn", SHIPPER_ARN,
-                 env=env)  # fmt: skip
+    result = run(
+        "logs", "subscribe", "--prefix", "/aws/", "--destination-arn", SHIPPER_ARN, env=env
+    )
 
     assert result.returncode == 2
     assert one_line(result.stderr) == (
@@ -133,8 +152,13 @@ def test_an_unknown_region_is_exit_2_naming_it() -> None:
 
 def test_targets_inspect_that_reaches_nothing_says_so_and_exits_1() -> None:
     closed = f"http://127.0.0.1:{free_port()}"
-    env = clean_env(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                    AWS_REGION=REGION, AWS_ENDPOINT_URL=closed, AWS_MAX_ATTEMPTS="1")  # fmt: skip
+    env = clean_env(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_REGION=REGION,
+        AWS_ENDPOINT_URL=closed,
+        AWS_MAX_ATTEMPTS="1",
+    )
     arn = f"arn:aws:elasticloadbalancing:{REGION}:123456789012:targetgroup/web/0123456789abcdef"
 
     result = run("targets", "inspect", arn, env=env)
@@ -197,8 +221,10 @@ def test_opensearch_that_never_answers_shows_each_try_and_when_it_gives_up(
         f"OpenSearch at {silent_server}: no answer within 1 s (OPENSEARCH_TIMEOUT_SECONDS); "
         "attempt 2 of 3 (gives up after 3)"
     ) in lines, lines
-    assert any("attempt 1 of 3, waiting up to 1 s for an answer" in line
-               for line in screen.terminal.split("\r")), screen.terminal  # fmt: skip
+    assert any(
+        "attempt 1 of 3, waiting up to 1 s for an answer" in line
+        for line in screen.terminal.split("\r")
+    ), screen.terminal
     assert lines[-2] == (
         f"opsbundle: configuration error: OPENSEARCH_URL: nothing answers at {silent_server}: "
         "no answer within 1 s (OPENSEARCH_TIMEOUT_SECONDS) (3 tries); check the URL, that the "
@@ -212,8 +238,7 @@ def test_opensearch_that_never_answers_shows_each_try_and_when_it_gives_up(
 def test_logs_ship_dry_run_prints_bulk_lines_offline_with_no_settings() -> None:
     env = clean_env(LOG_SHIPPER_RETENTION_DAYS="0")  # AWS's samples are from 2015
 
-    result = run("logs", "ship", str(FIXTURES / "cloudwatch_logs_event.json"), "--dry-run",
-                 env=env)  # fmt: skip
+    result = run("logs", "ship", str(FIXTURES / "cloudwatch_logs_event.json"), "--dry-run", env=env)
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -239,8 +264,16 @@ def test_logs_setup_print_works_offline() -> None:
 
 
 def test_logs_subscribe_refuses_a_destination_that_is_no_arn() -> None:
-    result = run("logs", "subscribe", "--prefix", "/aws/lambda/", "--destination-arn",
-                 "not-an-arn", "--dry-run", env=clean_env(AWS_REGION=REGION))  # fmt: skip
+    result = run(
+        "logs",
+        "subscribe",
+        "--prefix",
+        "/aws/lambda/",
+        "--destination-arn",
+        "not-an-arn",
+        "--dry-run",
+        env=clean_env(AWS_REGION=REGION),
+    )
 
     assert result.returncode == 2
     assert one_line(result.stderr).startswith(
@@ -258,8 +291,9 @@ def export(
     path = tmp_path / name
     path.write_bytes(content)
     env = clean_env(CRM_EXPORT_URL=str(path), **more)
-    result = run("report", "run", "--source", kind, "--dry-run", "--at", AT, "--format", "json",
-                 env=env)  # fmt: skip
+    result = run(
+        "report", "run", "--source", kind, "--dry-run", "--at", AT, "--format", "json", env=env
+    )
     no_traceback(result.stdout, result.stderr)
     return result.returncode, result.stdout, result.stderr
 
@@ -290,8 +324,9 @@ def test_a_latin1_csv_is_refused_with_the_encoding_to_set(tmp_path: Path) -> Non
 
 
 def test_the_encoding_setting_reads_it(tmp_path: Path) -> None:
-    code, out, err = export(tmp_path, "leads.csv", LATIN1.encode("latin-1"), "csv",
-                            CRM_EXPORT_ENCODING="cp1252")  # fmt: skip
+    code, out, err = export(
+        tmp_path, "leads.csv", LATIN1.encode("latin-1"), "csv", CRM_EXPORT_ENCODING="cp1252"
+    )
 
     assert code == 0, err
     assert "Campaña Señor" in out
@@ -299,11 +334,15 @@ def test_the_encoding_setting_reads_it(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "where"),
-    [(b'[{"id": "1", "created_at": "2026-11-26T10:00:00-05:00"}, {"id": "2", "cre',
-      "line 1, column 70 (offset 69: Unterminated string starting at)"),
-     (b'{"id": "1"}\n{"id": "2"', "line 2, column 11 (offset 22: Expecting ',' delimiter)"),
-     (b"\n\n  nonsense\n", "line 3, column 3 (offset 4: Expecting value)")],
-)  # fmt: skip
+    [
+        (
+            b'[{"id": "1", "created_at": "2026-11-26T10:00:00-05:00"}, {"id": "2", "cre',
+            "line 1, column 70 (offset 69: Unterminated string starting at)",
+        ),
+        (b'{"id": "1"}\n{"id": "2"', "line 2, column 11 (offset 22: Expecting ',' delimiter)"),
+        (b"\n\n  nonsense\n", "line 3, column 3 (offset 4: Expecting value)"),
+    ],
+)
 def test_a_json_export_that_is_not_json_says_where(
     tmp_path: Path, content: bytes, where: str
 ) -> None:
@@ -348,8 +387,10 @@ def test_deploy_dry_run_lists_every_placeholder_of_the_committed_plan_at_once() 
 
     assert result.returncode == 2
     line = one_line(result.stderr)
-    assert line.startswith("opsbundle: configuration error: cloudformation/params/dev.json: "
-                           "7 placeholders (REPLACE_ME) to set first: ")  # fmt: skip
+    assert line.startswith(
+        "opsbundle: configuration error: cloudformation/params/dev.json: "
+        "7 placeholders (REPLACE_ME) to set first: "
+    )
     placeholders = (ROOT / "cloudformation/params/dev.json").read_text().count("REPLACE_ME")
     assert line.count("stacks.") == placeholders - 1  # one more is in the file's description
 
@@ -364,8 +405,15 @@ def test_dashboards_build_to_a_folder_it_cannot_write_names_out() -> None:
 
 
 def test_a_runbook_base_url_that_is_no_url_is_refused(tmp_path: Path) -> None:
-    result = run("dashboards", "build", "--out", str(tmp_path), "--runbook-base-url", "notaurl",
-                 env=clean_env())  # fmt: skip
+    result = run(
+        "dashboards",
+        "build",
+        "--out",
+        str(tmp_path),
+        "--runbook-base-url",
+        "notaurl",
+        env=clean_env(),
+    )
 
     assert result.returncode == 2
     assert one_line(result.stderr).startswith(
@@ -398,9 +446,13 @@ def test_cost_in_json_is_money_to_the_cent() -> None:
 
 def test_output_closed_early_is_a_quiet_exit() -> None:
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        command("report", "run", "--source", "sample", "--dry-run"), cwd=ROOT,
-        env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        command("report", "run", "--source", "sample", "--dry-run"),
+        cwd=ROOT,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # as `| head` does once it has its lines
     err = process.stderr.read()
@@ -412,9 +464,12 @@ def test_output_closed_early_is_a_quiet_exit() -> None:
 
 def test_the_hubspot_benchmark_stops_cleanly_on_ctrl_c() -> None:
     process = subprocess.Popen(
-        [sys.executable, "bench/hubspot_fetch_bench.py", "--leads", "20000"], cwd=ROOT,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "bench/hubspot_fetch_bench.py", "--leads", "20000"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert process.stdout is not None
     process.stdout.readline()  # its first line: the emulator is loaded, the runs start
     process.send_signal(signal.SIGINT)

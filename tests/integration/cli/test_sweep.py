@@ -30,16 +30,32 @@ def commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> lis
 LEAVES = commands(build_parser())
 # Nothing answers anywhere: what gets past the parser fails fast, never reaches AWS.
 CLOSED = f"http://127.0.0.1:{free_port()}"
-ENV = clean_env(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                AWS_REGION="us-east-1", AWS_ENDPOINT_URL=CLOSED, AWS_MAX_ATTEMPTS="1",
-                OPENSEARCH_URL=CLOSED, LOG_SHIPPER_DLQ_BUCKET="dead-letters")  # fmt: skip
+ENV = clean_env(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_REGION="us-east-1",
+    AWS_ENDPOINT_URL=CLOSED,
+    AWS_MAX_ATTEMPTS="1",
+    OPENSEARCH_URL=CLOSED,
+    LOG_SHIPPER_DLQ_BUCKET="dead-letters",
+)
 
 
 def test_every_command_is_swept() -> None:
     names = {" ".join(path) for path in LEAVES}
-    assert {"report run", "report test", "report validate", "logs ship", "logs replay",
-            "targets inspect", "dashboards build", "audit", "deploy", "cost",
-            "completion"} <= names  # fmt: skip
+    assert {
+        "report run",
+        "report test",
+        "report validate",
+        "logs ship",
+        "logs replay",
+        "targets inspect",
+        "dashboards build",
+        "audit",
+        "deploy",
+        "cost",
+        "completion",
+    } <= names
     assert len(names) >= 20
 
 
@@ -76,9 +92,16 @@ def test_garbage_to_every_command_is_one_error_and_no_traceback(garbage: tuple[s
 
 @pytest.mark.parametrize(
     "argv",
-    [(), ("nonsense-command",), ("--log-level", "LOUD", "cost"), ("--log-format", "xml", "cost"),
-     ("report",), ("logs",), ("logs", "nonsense")],
-)  # fmt: skip
+    [
+        (),
+        ("nonsense-command",),
+        ("--log-level", "LOUD", "cost"),
+        ("--log-format", "xml", "cost"),
+        ("report",),
+        ("logs",),
+        ("logs", "nonsense"),
+    ],
+)
 def test_garbage_at_the_top_is_usage_and_exit_2(argv: tuple[str, ...]) -> None:
     result = run(*argv, env=ENV)
 

@@ -23,8 +23,11 @@ def env(moto: Moto, opensearch_node: Node, opensearch: OpenSearch) -> dict[str, 
     moto.client("s3").create_bucket(
         Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION}
     )
-    return moto.env | {"OPENSEARCH_URL": opensearch_node.url, "LOG_SHIPPER_DLQ_BUCKET": BUCKET,
-                       "LOG_SHIPPER_RETENTION_DAYS": "0"}  # fmt: skip
+    return moto.env | {
+        "OPENSEARCH_URL": opensearch_node.url,
+        "LOG_SHIPPER_DLQ_BUCKET": BUCKET,
+        "LOG_SHIPPER_RETENTION_DAYS": "0",
+    }
 
 
 def test_backfill_with_only_aws_region(
@@ -35,12 +38,14 @@ def test_backfill_with_only_aws_region(
     logs.create_log_stream(logGroupName="/aws/lambda/history", logStreamName="s")
     now_ms = int(time.time() * 1000)
     logs.put_log_events(
-        logGroupName="/aws/lambda/history", logStreamName="s",
+        logGroupName="/aws/lambda/history",
+        logStreamName="s",
         logEvents=[{"timestamp": now_ms - 60_000 + i, "message": f"line {i}"} for i in range(25)],
-    )  # fmt: skip
+    )
 
-    result = run("logs", "backfill", "/aws/lambda/history", "--since", "1h", "--format", "json",
-                 env=env)  # fmt: skip
+    result = run(
+        "logs", "backfill", "/aws/lambda/history", "--since", "1h", "--format", "json", env=env
+    )
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["indexed"] == 25

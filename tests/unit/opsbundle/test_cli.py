@@ -44,10 +44,16 @@ def test_a_command_loads_only_its_own_part() -> None:
 
 @pytest.mark.parametrize(
     "handler",
-    ["report_fn.handler", "log_shipper.handler", "log_shipper.maintain",
-     "monitors.unhealthy_targets.handler", "monitors.root_login.handler",
-     "monitors.pipeline_failure.handler", "audit.handler"],
-)  # fmt: skip
+    [
+        "report_fn.handler",
+        "log_shipper.handler",
+        "log_shipper.maintain",
+        "monitors.unhealthy_targets.handler",
+        "monitors.root_login.handler",
+        "monitors.pipeline_failure.handler",
+        "audit.handler",
+    ],
+)
 def test_no_lambda_handler_imports_the_command_line(handler: str) -> None:
     assert not set(CLI_ONLY) & loaded_after(f"import {handler}")
 
@@ -61,9 +67,14 @@ def test_every_command_is_listed_with_the_summary_it_has_when_loaded() -> None:
 
 @pytest.mark.parametrize(
     ("argv", "command"),
-    [(["report", "run"], "report"), (["--log-level", "DEBUG", "logs"], "logs"),
-     (["--log-format=json", "cost"], "cost"), (["--help"], None), ([], None)],
-)  # fmt: skip
+    [
+        (["report", "run"], "report"),
+        (["--log-level", "DEBUG", "logs"], "logs"),
+        (["--log-format=json", "cost"], "cost"),
+        (["--help"], None),
+        ([], None),
+    ],
+)
 def test_the_command_is_found_past_the_global_options(argv: list[str], command: str) -> None:
     assert _command_in(argv) == command
 
@@ -101,12 +112,12 @@ def test_aws_errors_are_settings_or_failures(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     no_region = failures.known(NoRegionError())
     unreachable = failures.known(EndpointConnectionError(endpoint_url="https://sts.x/"))
-    denied = failures.known(ClientError(
-        {"Error": {"Code": "ExpiredToken", "Message": "expired"}}, "GetCallerIdentity"
-    ))  # fmt: skip
-    throttled = failures.known(ClientError(
-        {"Error": {"Code": "Throttling", "Message": "slow down"}}, "DescribeStacks"
-    ))  # fmt: skip
+    denied = failures.known(
+        ClientError({"Error": {"Code": "ExpiredToken", "Message": "expired"}}, "GetCallerIdentity")
+    )
+    throttled = failures.known(
+        ClientError({"Error": {"Code": "Throttling", "Message": "slow down"}}, "DescribeStacks")
+    )
 
     assert isinstance(no_region, ConfigError) and no_region.setting == "AWS_REGION"
     assert type(unreachable) is OpsbundleError
@@ -120,9 +131,15 @@ def test_aws_errors_are_settings_or_failures(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_a_log_record_as_a_short_line() -> None:
-    record = {"level": "WARNING", "location": "ship:110", "message": "malformed payload",
-              "timestamp": "2026-12-04 20:00:00,000+0000", "service": "opsbundle",
-              "reason": "data is not gzip", "item_id": "4959"}  # fmt: skip
+    record = {
+        "level": "WARNING",
+        "location": "ship:110",
+        "message": "malformed payload",
+        "timestamp": "2026-12-04 20:00:00,000+0000",
+        "service": "opsbundle",
+        "reason": "data is not gzip",
+        "item_id": "4959",
+    }
 
     assert human_line(record) == "warning: malformed payload: reason=data is not gzip, item_id=4959"
     assert human_line({"level": "INFO", "message": "done"}) == "info: done"
@@ -131,8 +148,14 @@ def test_a_log_record_as_a_short_line() -> None:
 
 
 def test_a_summary_as_text_and_as_json(capsys: pytest.CaptureFixture[str]) -> None:
-    summary = {"events_in": 3, "redacted": {}, "dead_lettered": {"mapping": 1},
-               "dead_letter_keys": ["a", "b"], "dry_run": False, "queue": None}  # fmt: skip
+    summary = {
+        "events_in": 3,
+        "redacted": {},
+        "dead_lettered": {"mapping": 1},
+        "dead_letter_keys": ["a", "b"],
+        "dry_run": False,
+        "queue": None,
+    }
 
     output.emit(summary, "text")
     output.emit(summary, "json")
