@@ -4,6 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+SETUP_LOG := $(VENV)/setup.log
+# Set-up steps say one line each; a step's own output goes to $(SETUP_LOG), shown if it fails.
+QUIETLY = >>$(SETUP_LOG) 2>&1 || { cat $(SETUP_LOG); echo "set-up failed (log: $(SETUP_LOG))"; exit 1; }
 
 .DEFAULT_GOAL := help
 .PHONY: help run test unit integration lint fmt bench package deploy dashboards docs docs-check system-packages clean
@@ -11,16 +15,27 @@ STAMP := $(VENV)/.installed
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "opsbundle needs Python 3.11 or later as $(PYTHON)"; exit 2; }
-	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq python3-venv; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
-	@touch $(STAMP)
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "installing python3-venv"; \
+		apt-get update -qq >/dev/null && apt-get install -y -qq python3-venv >/dev/null; }
+	@echo "creating $(VENV) with $$($(PYTHON) --version)"
+	@$(PYTHON) -m venv $(VENV) && : > $(SETUP_LOG)
+	@echo "upgrading pip"
+	@$(BIN)/pip install -q --upgrade pip $(QUIETLY)
 
-run: $(STAMP) ## preview the lead report on the built-in sample data (nothing is posted)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	@echo "installing opsbundle and what it needs to run"
+	@$(BIN)/pip install -q -e . $(QUIETLY)
+	@touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo "installing opsbundle with the test and lint tools"
+	@$(BIN)/pip install -q -e '.[dev]' $(QUIETLY)
+	@touch $(STAMP) $(RUN_STAMP)
+
+run: $(RUN_STAMP) ## preview the lead report on the built-in sample data (nothing is posted)
 	$(BIN)/opsbundle report run --source sample --dry-run
 
 system-packages: ## Debian packages the checks run for real (Prometheus, Pushgateway, node_exporter; Chromium)
@@ -72,7 +87,7 @@ bench: $(STAMP) ## every benchmark in bench/ (each prints its figures and its bu
 		$(BIN)/python $$script || failed="$$failed $$script"; done; \
 	if [ -n "$$failed" ]; then echo "over budget:$$failed"; exit 1; fi
 
-dashboards: $(STAMP) ## write the Grafana dashboards and Prometheus rules to dashboards/generated/
+dashboards: $(RUN_STAMP) ## write the Grafana dashboards and Prometheus rules to dashboards/generated/
 	$(BIN)/opsbundle dashboards build
 
 deploy: package ## deploy every stack to ENV (make deploy ENV=dev), asking before each change

@@ -22,6 +22,7 @@ from audit.collect import Clients, Collector
 from audit.config import Baseline
 from audit.findings import AuditResult
 from audit.run import Audit, audit_account
+from opsbundle import aws
 from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
 
@@ -47,6 +48,11 @@ def register(commands: Any) -> None:
         description="Check the AWS account against the security baseline and print each "
         "finding with what is wrong, why it matters and the exact fix. Read-only unless "
         "--fix. Exit 0: no findings; 1: findings; 2: bad usage or configuration.",
+        examples=[
+            "opsbundle audit",
+            "opsbundle audit --env prod --format json",
+            "opsbundle audit --env prod --fix     # shows the plan and asks first",
+        ],
     )
     parser.add_argument(
         "--env",
@@ -95,6 +101,8 @@ def audit_command(
             "stdin is not a terminal, so nobody can answer the prompt: "
             "pass --yes to apply the fixes without asking",
         )
+    if args.region:
+        aws.known_region(args.region, setting="--region")
     explicit, source = _from_params_file(args.env, args.params_dir)
     baseline = Baseline.load(explicit=explicit, source=source)
     if clients is None:

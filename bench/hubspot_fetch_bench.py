@@ -71,4 +71,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C: the emulator has shut down on the way out
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import argparse
 import re
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from opsbundle import settings
 from opsbundle.cli import EXIT_FAILED, EXIT_OK
 from opsbundle.exceptions import ConfigError
+from opsbundle.output import add_format, emit
 from opsbundle.settings import Env
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -23,22 +26,40 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def register(commands: Any) -> None:
-    parser = commands.add_parser("dashboards", help="Grafana dashboards and Prometheus rules")
+    parser = commands.add_parser(
+        "dashboards",
+        help="Grafana dashboards and Prometheus rules",
+        examples=[
+            "opsbundle dashboards build",
+            "opsbundle dashboards check --prometheus http://127.0.0.1:9090",
+        ],
+    )
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     build_cmd = actions.add_parser(
         "build",
         help="write the dashboards' JSON and the alert rules",
         description="Write one JSON file per dashboard and the alert rules into a folder.",
+        examples=[
+            "opsbundle dashboards build",
+            "opsbundle dashboards build --out /tmp/dashboards "
+            "--runbook-base-url https://github.com/acme/opsbundle/blob/main/README.md",
+        ],
     )
     build_cmd.add_argument("--out", type=Path, help="output folder (default dashboards/generated)")
     build_cmd.add_argument(
-        "--runbook-base-url", help="make runbook links absolute (DASHBOARDS_RUNBOOK_BASE_URL)"
+        "--runbook-base-url",
+        help="make runbook links absolute: an https:// URL (DASHBOARDS_RUNBOOK_BASE_URL)",
     )
+    add_format(build_cmd)
     build_cmd.set_defaults(handler=build_command)
     up = actions.add_parser(
         "upload",
         help="upload the dashboards to Grafana (overwriting, with a version message)",
         description="Build every dashboard and save it in Grafana through its HTTP API.",
+        examples=[
+            "opsbundle dashboards upload --grafana-url https://grafana.example.com "
+            "--token-secret-arn arn:aws:secretsmanager:us-east-1:123456789012:secret:grafana",
+        ],
     )
     up.add_argument("--grafana-url", help="Grafana base URL (GRAFANA_URL)")
     up.add_argument("--folder", help="folder title, created if missing (GRAFANA_FOLDER)")
@@ -51,6 +72,7 @@ def register(commands: Any) -> None:
         default="opsbundle dashboards upload",
         help="the version message Grafana keeps in the dashboard's history",
     )
+    add_format(up)
     up.set_defaults(handler=upload_command)
     check = actions.add_parser(
         "check",
@@ -58,6 +80,10 @@ def register(commands: Any) -> None:
         description="Run every dashboard's variable and panel queries against a live "
         "Prometheus, as Grafana would with every variable on All, and list the panels that "
         "would show No data with the reason. Exit 0: every panel has data; 1: some do not.",
+        examples=[
+            "opsbundle dashboards check --prometheus http://127.0.0.1:9090",
+            "opsbundle dashboards check --dashboard opsbundle-rds --range 6h",
+        ],
     )
     check.add_argument(
         "--prometheus",
@@ -75,16 +101,39 @@ def register(commands: Any) -> None:
         default="15s",
         help="the data source's scrape interval, for $__rate_interval (default 15s)",
     )
+    add_format(check)
     check.set_defaults(handler=check_command)
 
 
 def build_command(args: argparse.Namespace) -> int:
     from dashboards import build  # noqa: PLC0415 - lazy: see the module docstring
 
+    setting = (
+        "--runbook-base-url" if args.runbook_base_url else settings.DASHBOARDS_RUNBOOK_BASE_URL
+    )
     base = Env().string(settings.DASHBOARDS_RUNBOOK_BASE_URL, args.runbook_base_url)
-    for path in build.write_all(args.out, runbook_base_url=base):
-        print(path)
+    if base and not _is_web_url(base):
+        raise ConfigError(
+            setting,
+            f"{base!r} is not a URL: e.g. https://github.com/<org>/"
+            "<repo>/blob/main/README.md (the runbooks are its headings)",
+        )
+    try:
+        written = build.write_all(args.out, runbook_base_url=base)
+    except OSError as error:
+        where = error.filename or args.out
+        raise ConfigError("--out", f"cannot write {where}: {error.strerror}") from None
+    if args.format == "json":
+        emit([str(path) for path in written], "json")
+    else:
+        for path in written:
+            print(path)
     return EXIT_OK
+
+
+def _is_web_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("https", "http") and bool(parts.hostname)
 
 
 def upload_command(args: argparse.Namespace) -> int:
@@ -95,9 +144,14 @@ def upload_command(args: argparse.Namespace) -> int:
     token = upload.grafana_token(explicit_secret=args.token_secret_arn, env=env)
     uploader = upload.DashboardUploader(url=url, token=token)
     folder = uploader.folder_uid(env.string(settings.GRAFANA_FOLDER, args.folder))
+    uploaded = []
     for board in build.build_all().values():
         done = uploader.upload(board, folder_uid=folder, message=args.message)
-        print(f"{done.title}: version {done.version}, {done.url}")
+        uploaded.append(asdict(done))
+        if args.format == "text":
+            print(f"{done.title}: version {done.version}, {done.url}")
+    if args.format == "json":
+        emit(uploaded, "json")
     return EXIT_OK
 
 
@@ -122,15 +176,29 @@ def check_command(args: argparse.Namespace) -> int:
     now = time.time()
     window = check.Window(start=now - span, end=now, scrape_interval=scrape_interval)
     results = [check.check_board(client, board, window) for board in boards]
-    for line in check.report_lines(results):
-        print(line)
     empty = sum(1 for r in results for p in r.problems if not p.item.startswith("$"))
     panels = sum(r.panels for r in results)
+    if args.format == "json":
+        emit(
+            {
+                "prometheus": version,
+                "range": args.range,
+                "panels": panels,
+                "no_data": empty,
+                "dashboards": [asdict(r) for r in results],
+            },
+            "json",
+        )
+        return EXIT_FAILED if empty else EXIT_OK
+    for line in check.report_lines(results):
+        print(line)
     if empty:
         print(f"{empty} of {panels} panels would show No data (Prometheus {version}, {args.range})")
         return EXIT_FAILED
-    print(f"every panel has data: {panels} panels, {len(results)} dashboards "
-          f"(Prometheus {version}, {args.range})")  # fmt: skip
+    print(
+        f"every panel has data: {panels} panels, {len(results)} dashboards "
+        f"(Prometheus {version}, {args.range})"
+    )
     return EXIT_OK
 
 

@@ -38,6 +38,24 @@ NDJSON = {"content-type": "application/x-ndjson"}
 
 
 @dataclass(frozen=True)
+class Retry:
+    """A wait before sending documents again: attempt `attempt` of `of` comes after `delay`."""
+
+    attempt: int
+    of: int
+    delay: float
+    documents: int
+    cause: Cause
+
+    def describe(self) -> str:
+        why = self.cause.detail or self.cause.reason
+        return (
+            f"OpenSearch: {self.documents} document(s) not taken ({why[:120]}); attempt "
+            f"{self.attempt} of {self.of} in {self.delay:.1f} s"
+        )
+
+
+@dataclass(frozen=True)
 class Failure:
     document: Document
     reason: str  # a short code: mapper_parsing_exception, retries_exhausted, deadline, ...
@@ -102,7 +120,9 @@ class BulkSender:
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         on_latency: Callable[[float], None] | None = None,
+        on_retry: Callable[[Retry], None] | None = None,
     ) -> None:
+        """`on_retry` hears of each wait before a next attempt (the CLI shows it)."""
         self._client = client
         self._max_bytes = max_bytes
         self._max_count = max_count
@@ -114,6 +134,7 @@ class BulkSender:
         self._sleep = sleep
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._on_latency = on_latency
+        self._on_retry = on_retry
 
     def send(self, documents: Iterable[Pending]) -> BulkResult:
         result = BulkResult()
@@ -276,6 +297,8 @@ class BulkSender:
             reason = last.reason if last.reason != "retries_exhausted" else "deadline"
             self._fail(pending, reason, status, f"no time left to retry; {last.detail}", result)
             return False
+        if self._on_retry:
+            self._on_retry(Retry(attempt + 1, self._max_attempts, delay, len(pending), cause))
         if delay:
             self._sleep(delay)
         return True

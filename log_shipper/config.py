@@ -55,16 +55,22 @@ class ShipperSettings:
         opensearch_url: str | None = None,
         dlq_bucket: str | None = None,
         require_dlq: bool = True,
+        offline: bool = False,
     ) -> ShipperSettings:
+        """`offline`: for what reads only the routes and layout (a dry run, printing the
+        templates): OPENSEARCH_URL and its auth may be unset, and are not checked."""
         env = env or Env()
+        if offline:
+            opensearch_url = opensearch_url or env.string(names.OPENSEARCH_URL) or "offline:"
+            require_dlq = False
         url = env.required(
             names.OPENSEARCH_URL, opensearch_url, why="e.g. https://search-x.es.amazonaws.com"
         )
-        if not url.startswith(("http://", "https://")):
+        if not offline and not url.startswith(("http://", "https://")):
             raise ConfigError(
                 names.OPENSEARCH_URL, f"must start with https:// or http://, got {shown(url)!r}"
             )
-        auth = env.choice(names.OPENSEARCH_AUTH, None, "none", AUTH_KINDS)
+        auth = "none" if offline else env.choice(names.OPENSEARCH_AUTH, None, "none", AUTH_KINDS)
         if auth != "none":  # a password or AWS credentials (a session token) go with each call
             require_https(url, setting=names.OPENSEARCH_URL)
         secret_arn = env.string(names.OPENSEARCH_SECRET_ARN)

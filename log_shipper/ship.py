@@ -87,6 +87,62 @@ class ShipOutcome:
         }
 
 
+def transform_all(
+    batches: Iterable[LogBatch],
+    *,
+    router: Router,
+    region: str,
+    ingested: datetime,
+    limits: Limits,
+    stats: TransformStats,
+    outcome: ShipOutcome,
+) -> Iterator[Pending]:
+    """The documents of every batch as its route makes them, in order (`_bulk` lines in each
+    Pending's first field); events counted in `outcome` as they are read."""
+    for batch in batches:
+        outcome.events_in += len(batch.events)
+        route = router.route(batch.log_group)
+        if batch.source:  # a chunk of a log file from S3
+            yield from transform_file_batch(
+                batch, route, region=region, ingested=ingested, stats=stats
+            )
+            continue
+        yield from transform_batch(
+            batch, route, region=region, ingested=ingested, limits=limits, stats=stats
+        )
+
+
+def preview(
+    invocation: Invocation, *, router: Router, region: str, ingested: datetime, limits: Limits
+) -> tuple[list[str], ShipOutcome]:
+    """What `ship` would send, without sending it: the `_bulk` body's lines (a create action
+    and a document each) and the counts; malformed payloads are counted, not written."""
+    outcome, stats = ShipOutcome(), TransformStats()
+    batches = []
+    for unit in invocation.units:
+        if unit.control:
+            outcome.control_messages += 1
+        elif unit.malformed:
+            outcome.malformed += 1
+        elif unit.batch:
+            batches.append(unit.batch)
+    lines = [
+        pending[0]
+        for pending in transform_all(
+            batches,
+            router=router,
+            region=region,
+            ingested=ingested,
+            limits=limits,
+            stats=stats,
+            outcome=outcome,
+        )
+    ]
+    outcome.filtered, outcome.expired, outcome.merged = stats.filtered, stats.expired, stats.merged
+    outcome.redacted.update(stats.redacted)
+    return lines, outcome
+
+
 class Screen(Protocol):
     """Holds back documents that must not be sent yet (template_guard.TemplateGuard)."""
 
@@ -148,27 +204,18 @@ class Shipper:
 
     def deliver(self, batches: list[LogBatch], outcome: ShipOutcome, at: datetime) -> list[Failure]:
         stats = TransformStats()
-
-        def documents() -> Iterator[Pending]:
-            for batch in batches:
-                outcome.events_in += len(batch.events)
-                route = self.router.route(batch.log_group)
-                if batch.source:  # a chunk of a log file from S3
-                    yield from transform_file_batch(
-                        batch, route, region=self.region, ingested=at, stats=stats
-                    )
-                    continue
-                yield from transform_batch(
-                    batch,
-                    route,
-                    region=self.region,
-                    ingested=at,
-                    limits=self.limits,
-                    stats=stats,
-                )
+        documents = transform_all(
+            batches,
+            router=self.router,
+            region=self.region,
+            ingested=at,
+            limits=self.limits,
+            stats=stats,
+            outcome=outcome,
+        )
 
         refused: list[tuple[Document, str]] = []
-        sending = self.guard.screen(documents(), refused) if self.guard else documents()
+        sending = self.guard.screen(documents, refused) if self.guard else documents
         with self.metrics.timer("Ship"), cyclic_gc_paused():
             result = self.sender.send(sending)
         result.failures.extend(

@@ -15,9 +15,16 @@ if TYPE_CHECKING:
 DEFAULT_MAX_AGE_SECONDS = 300
 # Secrets Manager errors a retry cannot fix: the setting (or the role, or the key) is wrong.
 # fmt: skip below: names packed, not one a line
-SETUP_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException",
-                         "DecryptionFailure", "InvalidRequestException",
-                         "InvalidParameterException", "ValidationException"})  # fmt: skip
+SETUP_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "DecryptionFailure",
+        "InvalidRequestException",
+        "InvalidParameterException",
+        "ValidationException",
+    }
+)
 
 
 class Secrets:

@@ -32,8 +32,16 @@ from opsbundle.urls import require_https
 DEFAULT_BASE_URL = "https://slack.com/api/"
 # Slack errors that no retry fixes, and the setting that does.
 # fmt: skip below: names packed, not one a line
-TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
-                          "token_expired", "missing_scope"})  # fmt: skip
+TOKEN_ERRORS = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+    }
+)
 CHANNEL_ERRORS = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
 _HINTS = {

@@ -15,7 +15,7 @@ from opsbundle.slack import SlackClient
 from report_fn.archive import ReportArchive
 from report_fn.builder import ReportBuilder
 from report_fn.config import ReportSettings
-from report_fn.crm.base import Connector, CRMHttp
+from report_fn.crm.base import Connector, CRMHttp, OnPage
 from report_fn.crm.export import ExportConnector
 from report_fn.crm.hubspot import HubSpotConnector
 from report_fn.crm.salesforce import SalesforceConnector
@@ -27,8 +27,13 @@ from report_fn.thread_files import ThreadFiles
 
 
 def build_connector(
-    settings: ReportSettings, *, secrets: Secrets | None = None, s3_client: Any = None
+    settings: ReportSettings,
+    *,
+    secrets: Secrets | None = None,
+    s3_client: Any = None,
+    on_page: OnPage | None = None,
 ) -> Connector:
+    """`on_page`: told of each page a CRM answers (Salesforce, HubSpot)."""
     kind = settings.crm_kind
     if kind == "sample":
         return SampleConnector(timezone=settings.timezone)
@@ -47,6 +52,7 @@ def build_connector(
             http=http,
             timezone=settings.timezone,
             s3_client_factory=lambda: s3_client or aws.client("s3"),
+            encoding=settings.crm_export_encoding,
         )
     assert settings.crm_secret_arn and settings.crm_object  # ReportSettings.load sets them
     secrets = secrets or Secrets()
@@ -57,6 +63,7 @@ def build_connector(
             http=http,
             object_name=settings.crm_object,
             base_url=settings.crm_base_url,
+            on_page=on_page,
         )
     return HubSpotConnector(
         token=secrets.token(settings.crm_secret_arn, setting=names.CRM_SECRET_ARN),
@@ -65,6 +72,7 @@ def build_connector(
         object_type=settings.crm_object,
         base_url=settings.crm_base_url,
         requests_per_second=settings.crm_requests_per_second or None,
+        on_page=on_page,
     )
 
 
@@ -85,14 +93,18 @@ def build_preview(
     secrets: Secrets | None = None,
     archive: ReportArchive | None = None,
     clients: dict[str, Any] | None = None,
+    on_page: OnPage | None = None,
 ) -> ReportBuilder:
-    """What builds the report: enough for a preview (no archive) or a test post."""
+    """What builds the report: enough for a preview (no archive) or a test post. `on_page`
+    is told of each page the CRM answers (the CLI's progress)."""
     clients = clients or {}
     secrets = secrets or Secrets(boto3_client=clients.get("secretsmanager"))
     return ReportBuilder(
         name=settings.name,
         timezone=settings.timezone,
-        connector=build_connector(settings, secrets=secrets, s3_client=clients.get("s3")),
+        connector=build_connector(
+            settings, secrets=secrets, s3_client=clients.get("s3"), on_page=on_page
+        ),
         mapping=settings.mapping,
         metrics=metrics,
         archive=archive,
@@ -112,10 +124,16 @@ def thread_files(
     )
 
 
-def build_test(settings: ReportSettings, *, metrics: RunMetrics, slack: SlackClient) -> ReportTest:
+def build_test(
+    settings: ReportSettings,
+    *,
+    metrics: RunMetrics,
+    slack: SlackClient,
+    on_page: OnPage | None = None,
+) -> ReportTest:
     """`opsbundle report test`: the report built from the CRM, posted with `slack`."""
     return ReportTest(
-        builder=build_preview(settings, metrics=metrics),
+        builder=build_preview(settings, metrics=metrics, on_page=on_page),
         files=thread_files(settings, slack=slack, metrics=metrics),
     )
 
@@ -126,6 +144,7 @@ def build_job(
     metrics: RunMetrics,
     secrets: Secrets | None = None,
     clients: dict[str, Any] | None = None,
+    on_page: OnPage | None = None,
 ) -> ReportJob:
     """The scheduled post. `clients` may hold ready boto3 clients by service name (dynamodb,
     s3, sns, sesv2, secretsmanager)."""
@@ -139,7 +158,12 @@ def build_job(
         boto3_client=clients.get("s3"),
     )
     builder = build_preview(
-        settings, metrics=metrics, secrets=secrets, archive=archive, clients=clients
+        settings,
+        metrics=metrics,
+        secrets=secrets,
+        archive=archive,
+        clients=clients,
+        on_page=on_page,
     )
     slack = slack_client(settings, secrets=secrets)  # after the CRM's secret, as it always was
     mailer = None

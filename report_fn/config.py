@@ -9,6 +9,7 @@ failures are told) stays in the environment.
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,13 @@ from report_fn.thresholds import Threshold
 
 CRM_KINDS = ("sample", "salesforce", "hubspot", "csv", "json")
 # fmt: skip below: names packed, not one a line
-FAMILIES = {"sample": "export", "csv": "export", "json": "export",
-            "salesforce": "salesforce", "hubspot": "hubspot"}  # fmt: skip
+FAMILIES = {
+    "sample": "export",
+    "csv": "export",
+    "json": "export",
+    "salesforce": "salesforce",
+    "hubspot": "hubspot",
+}
 DEFAULT_OBJECTS = {"salesforce": "Lead", "hubspot": "contacts"}
 DEFAULT_TIMEZONE = "America/New_York"
 
@@ -44,6 +50,7 @@ class ReportSettings:
     crm_base_url: str | None = None
     crm_secret_arn: str | None = None
     crm_export_url: str | None = None
+    crm_export_encoding: str = "utf-8"
     crm_object: str | None = None
     crm_retry_seconds: int = 60
     crm_requests_per_second: int = 4
@@ -160,6 +167,7 @@ class ReportSettings:
                 crm.get("export_url"),
                 why=f"where the {kind} export is: https://, s3:// or a path",
             )
+            values["crm_export_encoding"] = _encoding(env)
         if not dry_run:
             posting = "needed to post the report; use --dry-run to preview"
             for setting, key in (
@@ -239,3 +247,15 @@ def load_reports(path: Path) -> reports_file.ReportsFile:
         _LOADED.clear()
         _LOADED[key] = reports_file.load(path)
     return _LOADED[key]
+
+
+def _encoding(env: Env) -> str:
+    """CRM_EXPORT_ENCODING: a codec Python knows (utf-8, cp1252, latin-1, utf-16...)."""
+    value = env.string(names.CRM_EXPORT_ENCODING, default="utf-8") or "utf-8"
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise ConfigError(
+            names.CRM_EXPORT_ENCODING, f"unknown encoding {value!r}; e.g. utf-8, cp1252, latin-1"
+        ) from None
+    return value

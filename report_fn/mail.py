@@ -26,8 +26,14 @@ from report_fn.exceptions import ReportError
 
 MAX_RECIPIENTS = 50  # SES: at most 50 addresses in one message
 # fmt: skip below: names packed, not one a line
-SETUP_ERRORS = frozenset({"MailFromDomainNotVerifiedException", "NotFoundException",
-                          "AccessDeniedException", "AccountSuspendedException"})  # fmt: skip
+SETUP_ERRORS = frozenset(
+    {
+        "MailFromDomainNotVerifiedException",
+        "NotFoundException",
+        "AccessDeniedException",
+        "AccountSuspendedException",
+    }
+)
 
 
 @dataclass(frozen=True)

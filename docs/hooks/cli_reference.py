@@ -28,7 +28,9 @@ OWNERS = {
     "audit": "audit.md",
     "deploy": "deployment.md",
     "cost": "deployment.md",
+    "completion": "cli.md",
 }
+SECTIONS = {"completion": "shell-completion"}  # where the section is not called "CLI"
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,8 @@ def render(parser: argparse.ArgumentParser | None = None) -> str:
     lines = ["| command | what it does | explained in |", "|---|---|---|"]
     for command in leaves:
         owner = OWNERS.get(command.path[0])
-        where = f"[{owner.removesuffix('.md')}]({owner}#cli)" if owner else ""
+        section = SECTIONS.get(command.path[0], "cli")
+        where = f"[{owner.removesuffix('.md')}]({owner}#{section})" if owner else ""
         summary = command.summary or command.parser.description or ""
         lines.append(f"| [`{command.name}`](#{_anchor(command)}) | {summary} | {where} |")
     with _columns(HELP_WIDTH):

@@ -17,8 +17,15 @@ from typing import Any
 from log_shipper.formats.common import FormatError, Parsed, ip, iso_ms, keep_rest, put, snake
 
 # fmt: skip below: names packed, not one a line
-FREE_FORM = ("requestParameters", "responseElements", "additionalEventData",
-             "serviceEventDetails", "resources", "tlsDetails", "insightDetails")  # fmt: skip
+FREE_FORM = (
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "serviceEventDetails",
+    "resources",
+    "tlsDetails",
+    "insightDetails",
+)
 
 
 def parse(record: Any) -> Parsed:

@@ -15,8 +15,21 @@ from log_shipper.formats.common import FormatError, Parsed, ip, number, present,
 # IANA protocol numbers most flows carry, as network.transport names them.
 TRANSPORTS = {"1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp", "47": "gre", "50": "esp"}
 # fmt: skip below: names packed, not one a line
-NUMBERS = frozenset({"version", "srcport", "dstport", "protocol", "packets", "bytes", "start",
-                     "end", "tcp-flags", "pkt-src-aws-service", "traffic-path"})  # fmt: skip
+NUMBERS = frozenset(
+    {
+        "version",
+        "srcport",
+        "dstport",
+        "protocol",
+        "packets",
+        "bytes",
+        "start",
+        "end",
+        "tcp-flags",
+        "pkt-src-aws-service",
+        "traffic-path",
+    }
+)
 ECS = {
     "srcaddr": "source.ip",
     "dstaddr": "destination.ip",

@@ -7,25 +7,37 @@ import json
 import sys
 from typing import Any
 
-import boto3
-
 from monitors.config import MonitorSettings
+from monitors.exceptions import MonitorError
 from monitors.unhealthy_targets import render
 from monitors.unhealthy_targets.inspector import TargetInspector
+from opsbundle import aws
 from opsbundle.cli import EXIT_FAILED, EXIT_OK
 from opsbundle.exceptions import ConfigError
-
-FORMATS = ("text", "json")
+from opsbundle.output import add_format
 
 
 def register(commands: Any) -> None:
-    targets = commands.add_parser("targets", help="load balancer targets")
+    targets = commands.add_parser(
+        "targets",
+        help="load balancer targets",
+        examples=[
+            "opsbundle targets inspect arn:aws:elasticloadbalancing:us-east-1:"
+            "123456789012:targetgroup/web/0123456789abcdef"
+        ],
+    )
     actions = targets.add_subparsers(dest="action", required=True, metavar="ACTION")
     inspect = actions.add_parser(
         "inspect",
         help="which targets of a target group are not healthy, why, and what to check",
         description="Inspect a target group (or, with --classic, a Classic load balancer) "
-        "the way the unhealthy-target alarm does, and print the report.",
+        "the way the unhealthy-target alarm does, and print the report. Exit 0: inspected; "
+        "1: nothing could be inspected (gone, denied, unreachable); 2: bad usage.",
+        examples=[
+            "opsbundle targets inspect arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+            "targetgroup/web/0123456789abcdef",
+            "opsbundle targets inspect my-classic-elb --classic --region eu-west-1 --format json",
+        ],
     )
     inspect.add_argument(
         "target",
@@ -33,15 +45,15 @@ def register(commands: Any) -> None:
         help="target group ARN, or a Classic load balancer name with --classic",
     )
     inspect.add_argument("--classic", action="store_true", help="TARGET is a Classic ELB name")
-    inspect.add_argument("--region", help="region for --classic (default: the AWS config's)")
-    inspect.add_argument("--format", choices=FORMATS, default="text", help="output (default text)")
+    inspect.add_argument("--region", help="region for --classic (default: AWS_REGION)")
+    add_format(inspect)
     inspect.set_defaults(handler=inspect_command)
 
 
 def inspect_command(args: argparse.Namespace) -> int:
     settings = MonitorSettings.load()
     if args.classic:
-        region = args.region or _default_region()
+        region = aws.resolved_region(args.region)
         inspection = TargetInspector(region=region).inspect_classic(args.target)
     else:
         parts = args.target.split(":")
@@ -55,10 +67,14 @@ def inspect_command(args: argparse.Namespace) -> int:
                 f"{args.target!r} is not a target group ARN "
                 "(arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)",
             )
-        inspector = TargetInspector(region=parts[3], partition=parts[1])
+        region = aws.known_region(parts[3], setting="TARGET_GROUP_ARN")
+        inspector = TargetInspector(region=region, partition=parts[1])
         inspection = inspector.inspect_target_group(args.target)
+    unreached = inspection.found and inspection.problems and not inspection.targets
     if args.format == "json":
         print(json.dumps(inspection.to_json(), indent=2, default=str))
+    elif unreached:  # "0 of 0 targets" would hide that nothing was looked at
+        raise MonitorError(f"could not inspect {args.target}: {'; '.join(inspection.problems)}")
     else:
         sys.stdout.write(
             render.email_body(inspection, None, max_listed=settings.targets_max_listed)
@@ -66,10 +82,3 @@ def inspect_command(args: argparse.Namespace) -> int:
     if not inspection.found or (inspection.problems and not inspection.targets):
         return EXIT_FAILED
     return EXIT_OK
-
-
-def _default_region() -> str:
-    region = boto3.Session().region_name
-    if not region:
-        raise ConfigError("--region", "no region given and none in the AWS configuration")
-    return str(region)

@@ -180,7 +180,9 @@ class Stacks:
         capabilities: Sequence[str],
         tags: Mapping[str, str],
         description: str,
+        on_wait: Callable[[str, float], Any] | None = None,
     ) -> ChangeSet:
+        """Create the change set and wait for it; `on_wait(status, seconds)` at each poll."""
         kind = self.change_set_kind(stack_name)
         request: dict[str, Any] = {
             "StackName": stack_name,
@@ -201,13 +203,23 @@ class Stacks:
             raise DeployError(
                 f"{stack_name}: CloudFormation refused the change set: {_message(error)}"
             ) from None
-        return self._wait_for_change_set(stack_name, name, arn, kind)
+        return self._wait_for_change_set(stack_name, name, arn, kind, on_wait)
 
-    def _wait_for_change_set(self, stack_name: str, name: str, arn: str, kind: str) -> ChangeSet:
-        deadline = self._clock() + self._timeout
+    def _wait_for_change_set(
+        self,
+        stack_name: str,
+        name: str,
+        arn: str,
+        kind: str,
+        on_wait: Callable[[str, float], Any] | None,
+    ) -> ChangeSet:
+        started = self._clock()
+        deadline = started + self._timeout
         while True:
             pages = list(self._describe_change_set_pages(arn))
             status = str(pages[0].get("Status", ""))
+            if on_wait:
+                on_wait(status, self._clock() - started)
             if status in ("CREATE_COMPLETE", "FAILED"):
                 break
             if self._clock() > deadline:

@@ -8,34 +8,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 import boto3
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    ProfileNotFound,
-)
+from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
 
-from opsbundle.aws import RETRIES, setup_problem
+from opsbundle.aws import RETRIES
 from opsbundle.deployment import cost, packaging
 from opsbundle.deployment.changesets import Stacks
 from opsbundle.deployment.deploy import Artifacts, Deployer, DeployOutcome, Target, default_bucket
 from opsbundle.deployment.stacks import ENVIRONMENTS, PARAMS_DIR, load_plan
-from opsbundle.exceptions import ConfigError, DeployError
+from opsbundle.exceptions import ConfigError
+from opsbundle.failures import aws_problem
+from opsbundle.progress import Progress
 from opsbundle.settings import Env
 
 EXIT_OK = 0
 DEFAULT_DIST = packaging.PROJECT_ROOT / "dist"
-# Answers to an expired or refused identity: credentials exist but do not work.
-CREDENTIAL_ERRORS = frozenset({"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
-                               "UnrecognizedClientException", "SignatureDoesNotMatch",
-                               "AccessDenied"})  # fmt: skip
 
 
 def register(commands: Any) -> None:
@@ -43,6 +35,11 @@ def register(commands: Any) -> None:
         "deploy",
         help="deploy every stack of an environment through CloudFormation change sets",
         description="Create a change set per stack in dependency order, show it, ask, execute.",
+        examples=[
+            "opsbundle deploy --env dev --dry-run        # show every change set, change nothing",
+            "opsbundle deploy --env dev --build          # package, then deploy, asking per stack",
+            "opsbundle deploy --env prod --only report --yes",
+        ],
     )
     deploy.add_argument(
         "--env", required=True, metavar="ENV", help=f"one of {', '.join(ENVIRONMENTS)}"
@@ -59,22 +56,31 @@ def register(commands: Any) -> None:
         "--build", action="store_true", help="run the packaging build first (make package)"
     )
     deploy.add_argument(
-        "--params-dir", type=Path, default=PARAMS_DIR, metavar="DIR",
+        "--params-dir",
+        type=Path,
+        default=PARAMS_DIR,
+        metavar="DIR",
         help="where <env>.json is; templates are in its parent (default cloudformation/params)",
-    )  # fmt: skip
+    )
     deploy.add_argument(
         "--dist", type=Path, default=DEFAULT_DIST, help="where the zips are (default dist/)"
     )
     deploy.add_argument(
-        "--pipeline-config", type=Path, metavar="DIR",
+        "--pipeline-config",
+        type=Path,
+        metavar="DIR",
         help="write CodePipeline template configuration files to DIR instead of deploying",
-    )  # fmt: skip
+    )
     deploy.set_defaults(handler=deploy_command)
 
     estimate = commands.add_parser(
         "cost",
         help="estimate the monthly AWS bill (free tier counted)",
         description=cost.__doc__.splitlines()[0] if cost.__doc__ else None,
+        examples=[
+            "opsbundle cost",
+            "opsbundle cost --log-gb 40 --opensearch-nodes 2 --format json",
+        ],
     )
     cost.add_arguments(estimate)
     estimate.set_defaults(handler=cost_command)
@@ -95,8 +101,11 @@ def deploy_command(
     )
     executing = not args.dry_run and args.pipeline_config is None
     if executing and not args.yes and not stdin.isatty():
-        raise ConfigError("--yes", "stdin is not a terminal, so nobody can answer the prompt: "
-                          "pass --yes to execute without asking, or --dry-run to look")  # fmt: skip
+        raise ConfigError(
+            "--yes",
+            "stdin is not a terminal, so nobody can answer the prompt: "
+            "pass --yes to execute without asking, or --dry-run to look",
+        )
     if args.build and plan.packages():
         packaging.build(plan.packages(), args.dist)
     env = Env(environ)
@@ -107,24 +116,35 @@ def deploy_command(
         raise ConfigError(
             "AWS_PROFILE", f"{error}; check the name with aws configure list-profiles"
         ) from None
-    print(f"deploying {args.env} to account {target.account} in {target.region} "
-          f"({', '.join(s.stack_name for s in plan.stacks)})", file=out)  # fmt: skip
+    print(
+        f"deploying {args.env} to account {target.account} in {target.region} "
+        f"({', '.join(s.stack_name for s in plan.stacks)})",
+        file=out,
+    )
     deployer = Deployer(
-        plan, target, stacks=Stacks(clients["cloudformation"]),
-        artifacts=Artifacts(clients["s3"], target.artifact_bucket, target.region,
-                            owner=target.account, environment=plan.environment),
-        dist=args.dist, out=out, confirm=_always if args.yes else _prompt(stdin, out),
-    )  # fmt: skip
+        plan,
+        target,
+        stacks=Stacks(clients["cloudformation"]),
+        artifacts=Artifacts(
+            clients["s3"],
+            target.artifact_bucket,
+            target.region,
+            owner=target.account,
+            environment=plan.environment,
+        ),
+        dist=args.dist,
+        out=out,
+        confirm=_always if args.yes else _prompt(stdin, out),
+        progress=getattr(args, "progress", None) or Progress.off(),
+    )
     try:
         if args.pipeline_config is not None:
             for path in deployer.template_configurations(args.pipeline_config):
                 print(f"wrote {path}", file=out)
             return EXIT_OK
         outcome = deployer.run(dry_run=args.dry_run or False)
-    except ClientError as error:
-        raise _client_problem(error) from None
-    except BotoCoreError as error:
-        raise _botocore_problem(error) from None
+    except (BotoCoreError, ClientError) as error:
+        raise aws_problem(error) from None
     _summary(outcome, out, dry_run=args.dry_run)
     return EXIT_OK
 
@@ -139,37 +159,11 @@ def _connect(session: Any, bucket: str | None) -> tuple[Target, dict[str, Any]]:
         sts = session.client("sts", config=RETRIES)
         account = str(sts.get_caller_identity()["Account"])
         clients = {name: session.client(name, config=RETRIES) for name in ("cloudformation", "s3")}
-    except ClientError as error:
-        raise _client_problem(error) from None
-    except BotoCoreError as error:
-        raise _botocore_problem(error) from None
+    except (BotoCoreError, ClientError) as error:
+        raise aws_problem(error) from None
     return Target(
         account=account, region=region, artifact_bucket=bucket or default_bucket(account, region)
     ), clients
-
-
-def _client_problem(error: ClientError) -> Exception:
-    code = str(error.response.get("Error", {}).get("Code", ""))
-    message = str(error.response.get("Error", {}).get("Message", error))
-    operation = error.operation_name
-    if code in CREDENTIAL_ERRORS:
-        return ConfigError(
-            "AWS credentials",
-            f"{operation} refused them ({code}: {message}); "
-            "sign in again (aws sso login) or pick another AWS_PROFILE",
-        )
-    return DeployError(f"{operation} failed: {code}: {message}")
-
-
-def _botocore_problem(error: BotoCoreError) -> Exception:
-    if problem := setup_problem(error):
-        return problem
-    if isinstance(error, EndpointConnectionError):
-        url = error.kwargs.get("endpoint_url")
-        if endpoint := os.environ.get("AWS_ENDPOINT_URL"):
-            return ConfigError("AWS_ENDPOINT_URL", f"cannot reach {url} ({endpoint})")
-        return DeployError(f"cannot reach {url}: check the network or proxy (HTTPS_PROXY)")
-    return DeployError(str(error))
 
 
 def _always(question: str) -> bool:
@@ -190,11 +184,17 @@ def _prompt(stdin: TextIO, out: TextIO) -> Callable[[str], bool]:
 def _summary(outcome: DeployOutcome, out: TextIO, *, dry_run: bool) -> None:
     if dry_run:
         changed = ", ".join(outcome.reviewed) or "nothing"
-        print(f"dry run: nothing executed; would change: {changed}; "
-              f"unchanged: {', '.join(outcome.unchanged) or 'none'}", file=out)  # fmt: skip
+        print(
+            f"dry run: nothing executed; would change: {changed}; "
+            f"unchanged: {', '.join(outcome.unchanged) or 'none'}",
+            file=out,
+        )
         return
-    print(f"deployed: {', '.join(outcome.deployed) or 'none'}; "
-          f"unchanged: {', '.join(outcome.unchanged) or 'none'}", file=out)  # fmt: skip
+    print(
+        f"deployed: {', '.join(outcome.deployed) or 'none'}; "
+        f"unchanged: {', '.join(outcome.unchanged) or 'none'}",
+        file=out,
+    )
     for stack, outputs in outcome.outputs.items():
         for key, value in sorted(outputs.items()):
             print(f"  {stack}.{key} = {value}", file=out)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from opsbundle.exceptions import ConfigError
+from opsbundle.output import add_format
 
 PRICES_READ = "2025-06 (us-east-1 list prices; check before use)"
 HOURS_PER_MONTH = 730
@@ -122,12 +123,17 @@ class Estimate:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "lines": [asdict(line) for line in self.lines],
-            "total_usd": round(self.total, 2),
+            "lines": [asdict(line) | {"cost": cents(line.cost)} for line in self.lines],
+            "total_usd": cents(self.total),
             "prices_read": PRICES_READ,
             "region": "us-east-1",
             "notes": list(self.notes),
         }
+
+
+def cents(usd: float) -> float:
+    """Money as it is billed, to the cent (0.44999999999999996 is 0.45)."""
+    return round(usd, 2)
 
 
 def estimate(inputs: Inputs) -> Estimate:
@@ -256,4 +262,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--pipeline-runs", type=int, default=d.pipeline_runs, help="pipeline executions a month")
     add("--build-minutes", type=float, default=d.build_minutes, help="per pipeline execution")
     add("--new-account", action="store_true", help="count the 12-month free tiers too")
-    add("--format", choices=("text", "json"), default="text")
+    add_format(parser)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import time
 import zipfile
@@ -29,6 +30,7 @@ from opsbundle.deployment import report_stack
 from opsbundle.deployment.changesets import ChangeSet, Stacks, render_diff
 from opsbundle.deployment.stacks import Context, Plan, StackSpec, load_template, resolve
 from opsbundle.exceptions import ConfigError, DeployError
+from opsbundle.progress import Progress
 from report_fn import reports_file
 
 TEMPLATE_BODY_LIMIT = 51_200  # bytes; larger templates go through S3 (TemplateURL)
@@ -191,10 +193,13 @@ class Artifacts:
             **owner,
         )
 
-    def upload(self, key: str, body: bytes) -> Stored:
+    def upload(
+        self, key: str, body: bytes, *, on_sent: Callable[[int], None] | None = None
+    ) -> Stored:
         """`body` at this environment's `key`, and the version that holds exactly these bytes:
         the current one when it does (S3's own SHA-256, or the bytes themselves when the
-        object has no checksum), else a new upload, checked by S3 against our SHA-256."""
+        object has no checksum), else a new upload, checked by S3 against our SHA-256.
+        `on_sent` is told how many bytes have gone (fewer again when a retry starts over)."""
         full = self.prefix + key
         digest = hashlib.sha256(body).digest()
         checksum = base64.b64encode(digest).decode("ascii")
@@ -213,8 +218,9 @@ class Artifacts:
             head = None
         if head is not None and self._same(full, head, checksum, digest):
             return Stored(full, str(head["VersionId"]), uploaded=False)
+        sent: Any = _Reading(body, on_sent) if on_sent else body
         put = self._s3.put_object(
-            Bucket=self.bucket, Key=full, Body=body, ChecksumSHA256=checksum, **owner
+            Bucket=self.bucket, Key=full, Body=sent, ChecksumSHA256=checksum, **owner
         )
         version = put.get("VersionId")
         if not version or version == "null":
@@ -239,6 +245,19 @@ class Artifacts:
             f"https://{self.bucket}.s3.{self._region}.amazonaws.com/{stored.key}"
             f"?versionId={stored.version}"
         )
+
+
+class _Reading(io.BytesIO):
+    """The bytes of an upload, saying how far the HTTP client has read them."""
+
+    def __init__(self, body: bytes, on_position: Callable[[int], None]) -> None:
+        super().__init__(body)
+        self._on_position = on_position
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self._on_position(self.tell())
+        return chunk
 
 
 def package_key(name: str, dist: Path) -> tuple[str, bytes]:
@@ -288,8 +307,11 @@ class Deployer:
         out: TextIO,
         confirm: Confirm,
         clock: Callable[[], float] = time.time,
+        progress: Progress | None = None,
     ) -> None:
+        """`progress`: bars for the uploads and the change sets' creation, on a terminal."""
         self._plan = plan
+        self._progress = progress or Progress.off()
         self._target = target
         self._stacks = stacks
         self._artifacts = artifacts
@@ -337,7 +359,12 @@ class Deployer:
         stored = {}
         for name in self._plan.packages():
             key, body = package_key(name, self._dist)
-            stored[name] = self._artifacts.upload(key, body)
+            with self._progress.bar(
+                f"{name}.zip", total=len(body), unit="B", unit_scale=True
+            ) as bar:
+                stored[name] = self._artifacts.upload(
+                    key, body, on_sent=bar.set if bar.shown else None
+                )
             print(
                 f"{name}: {'uploaded' if stored[name].uploaded else 'unchanged'} "
                 f"s3://{self._artifacts.bucket}/{stored[name].key} "
@@ -421,16 +448,22 @@ class Deployer:
     def _change_set(self, spec: StackSpec, parameters: Mapping[str, str]) -> ChangeSet:
         body, url = template_source(spec, self._artifacts)
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self._clock()))
-        return self._stacks.create_change_set(
-            spec.stack_name,
-            name=f"opsbundle-{stamp}",
-            template_body=body,
-            template_url=url,
-            parameters=parameters,
-            capabilities=spec.capabilities,
-            tags={**self._plan.tags, "opsbundle:environment": self._plan.environment},
-            description=f"opsbundle deploy --env {self._plan.environment} ({spec.name})",
-        )
+        with self._progress.status(f"{spec.stack_name}: creating the change set") as bar:
+
+            def waited(status: str, seconds: float) -> None:
+                bar.describe(f"{status} after {seconds:.0f} s")
+
+            return self._stacks.create_change_set(
+                spec.stack_name,
+                name=f"opsbundle-{stamp}",
+                template_body=body,
+                template_url=url,
+                parameters=parameters,
+                capabilities=spec.capabilities,
+                tags={**self._plan.tags, "opsbundle:environment": self._plan.environment},
+                description=f"opsbundle deploy --env {self._plan.environment} ({spec.name})",
+                on_wait=waited,
+            )  # fmt: skip - the change set's arguments, packed
 
     def _stopped(self, outcome: DeployOutcome, index: int, *, failed: bool = False) -> str:
         """Where the run stopped: what is deployed, what failed, what was not started."""

@@ -91,9 +91,13 @@ _MATCHERS: dict[str, Matcher] = {
     "NumericGreaterThanEquals": lambda p, v: float(v) >= float(p),
 }
 # fmt: skip below: names packed, not one a line
-_NEGATED = {"StringNotEquals": "StringEquals", "StringNotLike": "StringLike",
-            "ArnNotEquals": "ArnEquals", "ArnNotLike": "ArnLike",
-            "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase"}  # fmt: skip
+_NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "StringNotLike": "StringLike",
+    "ArnNotEquals": "ArnEquals",
+    "ArnNotLike": "ArnLike",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+}
 
 
 def condition_holds(operator: str, key: str, expected: Any, context: Mapping[str, Any]) -> bool:

@@ -27,7 +27,8 @@ are accepted and written as CloudFormation expects them) and may hold references
     ${region} ${account}            the region and account ID being deployed to
 
 A value holding REPLACE_ME is a placeholder that someone must fill in before the stack that
-has it is deployed (a GitHub connection, a Slack channel): deploying it fails, naming it.
+has it is deployed (a GitHub connection, a Slack channel): deploying it fails, naming every
+placeholder of the stacks being deployed at once.
 
 Everything here is checked before any AWS call: the environment name, the file's shape, every
 reference, and each stack's parameters against its template (unknown names, required
@@ -214,13 +215,23 @@ def _choose(ordered: list[StackSpec], wanted: list[str], source: Path) -> tuple[
         listed = ", ".join(names)
         raise ConfigError("--only", f"no stack {unknown[0]!r} in {source.name} (has: {listed})")
     chosen = tuple(spec for spec in ordered if not wanted or spec.name in wanted)
-    for spec in chosen:
-        for key, value in spec.parameters.items():
-            if PLACEHOLDER in value:
-                raise ConfigError(
-                    f"{source} stacks.{spec.name}.parameters.{key}",
-                    f"is a placeholder ({value}): set it before deploying {spec.name}",
-                )
+    left = [
+        (spec, key, value)
+        for spec in chosen
+        for key, value in spec.parameters.items()
+        if PLACEHOLDER in value
+    ]
+    if len(left) == 1:
+        spec, key, value = left[0]
+        raise ConfigError(
+            f"{source} stacks.{spec.name}.parameters.{key}",
+            f"is a placeholder ({value}): set it before deploying {spec.name}",
+        )
+    if left:  # every one at once: a run per placeholder would be a run too many
+        listed = ", ".join(f"stacks.{spec.name}.parameters.{key}" for spec, key, _ in left)
+        raise ConfigError(
+            str(source), f"{len(left)} placeholders ({PLACEHOLDER}) to set first: {listed}"
+        )
     return chosen
 
 

@@ -35,6 +35,18 @@ class FetchResult:
     covers_from: datetime | None = None
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """How far a CRM's fetching has got in this run (for progress on a terminal)."""
+
+    pages: int
+    leads: int
+    windows: int = 1  # searches made; more than the report's windows when some were split
+
+
+OnPage = Callable[[Fetched], None]
+
+
 class Connector(Protocol):
     kind: str  # salesforce, hubspot, csv, json, sample
     family: str  # which default field mapping applies: salesforce, hubspot, export
@@ -154,8 +166,18 @@ def _retry_after(response: requests.Response) -> float | None:
 # Request headers and form fields that carry a credential: never quoted back in an error.
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "x-api-key", "cookie"})
 # fmt: skip below: names packed, not one a line
-_SECRET_FIELDS = frozenset({"client_secret", "password", "refresh_token", "access_token",
-                            "token", "code", "assertion", "hapikey"})  # fmt: skip
+_SECRET_FIELDS = frozenset(
+    {
+        "client_secret",
+        "password",
+        "refresh_token",
+        "access_token",
+        "token",
+        "code",
+        "assertion",
+        "hapikey",
+    }
+)
 MAX_ERROR_BODY = 64 * 1024  # what is read of an error body (it may be huge, or a bomb)
 
 

@@ -1,7 +1,11 @@
 """A CSV or JSON export at a URL: https://, s3://bucket/key, or a local path.
 
 The export is read once per run and every window is cut from it. JSON may be a list of
-objects, {"records": [...]}, or one object per line (NDJSON).
+objects, {"records": [...]}, or one object per line (NDJSON). The text is UTF-8 (a BOM is
+allowed) unless CRM_EXPORT_ENCODING says otherwise: bytes that are not of that encoding
+are refused, naming the setting, never read as replacement characters. An export that
+cannot be what it says it is (empty, not JSON, a JSON file read as CSV) is a ConfigError
+naming CRM_EXPORT_URL: no retry would fix it.
 """
 
 from __future__ import annotations
@@ -42,10 +46,12 @@ class ExportConnector:
         http: CRMHttp,
         timezone: tzinfo,
         s3_client_factory: Callable[[], Any] | None = None,
+        encoding: str = "utf-8",
     ) -> None:
         if kind not in ("csv", "json"):
             raise ValueError(f"unknown export kind {kind!r}")
         self.kind = kind
+        self._encoding = encoding
         self._url = url
         self._http = http
         self._s3_client_factory = s3_client_factory
@@ -74,10 +80,17 @@ class ExportConnector:
     def _load(self) -> list[Any]:
         if self._rows is None:
             data = self._read_bytes()
+            if not data.strip():
+                raise ConfigError(
+                    settings.CRM_EXPORT_URL,
+                    f"the export {shown(self._url)} is empty ({len(data)} bytes): nothing to "
+                    "report from; check the job that writes it",
+                )
+            text = _decoded(data, self._encoding)
             if self.kind == "csv":
-                self._rows = _parse_csv(data, required=self._required_columns)
+                self._rows = _parse_csv(text, required=self._required_columns)
             else:
-                self._rows = _parse_json(data)
+                self._rows = _parse_json(text)
         return self._rows
 
     def _read_bytes(self) -> bytes:
@@ -143,38 +156,101 @@ def _capped(data: bytes, url: str) -> bytes:
     return data
 
 
-def _parse_csv(data: bytes, *, required: tuple[str, ...]) -> list[Any]:
-    text = data.decode("utf-8-sig", errors="replace")
+def _decoded(data: bytes, encoding: str) -> str:
+    """The export's text; bytes that are not `encoding` are refused with the likely one."""
+    codec = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf8") else encoding
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        guess = "cp1252" if _decodes(data, "cp1252") else "latin-1"
+        raise ConfigError(
+            settings.CRM_EXPORT_ENCODING,
+            f"the export is not {encoding} (byte 0x{data[error.start]:02x} on line {line}); "
+            f"it reads as {guess}: set {settings.CRM_EXPORT_ENCODING}={guess}, or export it "
+            "as UTF-8",
+        ) from None
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _parse_csv(text: str, *, required: tuple[str, ...]) -> list[Any]:
+    if text.lstrip()[:1] in ("{", "["):
+        raise ConfigError(
+            settings.CRM_EXPORT_URL,
+            "the export looks like JSON, not CSV: use --source json (CRM_KIND=json)",
+        )
     try:
         reader = csv.DictReader(io.StringIO(text))
         columns = reader.fieldnames or []
         missing = [name for name in required if name not in columns]
         if missing:
+            shown_columns = ", ".join(repr(c[:40]) for c in columns[:10])
+            more = f" and {len(columns) - 10} more" if len(columns) > 10 else ""
             raise ConfigError(
                 settings.CRM_FIELD_MAP,
                 f"the CSV export has no column {', '.join(map(repr, missing))} "
-                f"(its columns: {', '.join(columns[:20]) or 'none'})",
+                f"(its columns: {shown_columns or 'none'}{more})",
             )
         return list(reader)
     except csv.Error as error:
         raise CRMError(f"the CSV export is not readable CSV ({error})") from None
 
 
-def _parse_json(data: bytes) -> list[Any]:
-    text = data.decode("utf-8-sig", errors="replace").strip()
+SHAPES = 'a list of objects, {"records": [...]}, or one object a line (NDJSON)'
+
+
+def _parse_json(text: str) -> list[Any]:
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
-        rows: list[Any] = []
-        for line in text.splitlines():
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    rows.append(None)  # counted as "not_an_object" by the parser
-        return rows
+    except json.JSONDecodeError as whole:
+        return _ndjson(text, whole)
     if isinstance(value, dict) and isinstance(value.get("records"), list):
         return list(value["records"])
     if isinstance(value, list):
         return value
-    raise CRMError('a JSON export must be a list of objects or {"records": [...]}')
+    what = (
+        f"an object with keys {', '.join(list(value)[:5])}"
+        if isinstance(value, dict)
+        else (f"a JSON {type(value).__name__}")
+    )
+    raise ConfigError(settings.CRM_EXPORT_URL, f"the JSON export is {what}; it must be {SHAPES}")
+
+
+def _ndjson(text: str, whole: json.JSONDecodeError) -> list[Any]:
+    """One object a line. The first line must be JSON, or this is no NDJSON (the error is
+    then where the whole text stopped being JSON), and so must the last (or the file was cut
+    off). A line between them that is not JSON is a row the report counts as "not a record"
+    (nothing is dropped unsaid)."""
+    lines, offset = [], 0
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        if line.strip():
+            lines.append((number, offset, line))
+        offset += len(line)
+    rows: list[Any] = []
+    for place, (number, start, line) in enumerate(lines):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            if place == 0:
+                raise _not_json(whole.lineno, whole.colno, whole.pos, whole.msg) from None
+            if place == len(lines) - 1:
+                raise _not_json(number, error.colno, start + error.pos, error.msg) from None
+            rows.append(None)  # counted as "not_an_object" by the parser
+    if len(rows) == 1 or not isinstance(rows[0], dict):
+        raise _not_json(whole.lineno, whole.colno, whole.pos, whole.msg)
+    return rows
+
+
+def _not_json(line: int, column: int, offset: int, why: str) -> ConfigError:
+    return ConfigError(
+        settings.CRM_EXPORT_URL,
+        f"the export is not valid JSON at line {line}, column {column} (offset {offset}: "
+        f"{why}); it must be {SHAPES}",
+    )

@@ -15,7 +15,7 @@ from typing import Any
 
 from opsbundle import settings
 from opsbundle.urls import require_https
-from report_fn.crm.base import CRMHttp, FetchResult, json_body
+from report_fn.crm.base import CRMHttp, Fetched, FetchResult, OnPage, json_body
 from report_fn.crm.mapping import FieldMapping
 from report_fn.exceptions import CRMError
 
@@ -43,8 +43,12 @@ class HubSpotConnector:
         base_url: str | None = None,
         requests_per_second: float | None = DEFAULT_REQUESTS_PER_SECOND,
         clock: Callable[[], float] = time.monotonic,
+        on_page: OnPage | None = None,
     ) -> None:
+        """`on_page` hears after each page how many pages, leads and searches so far."""
         self._http = http
+        self._on_page = on_page
+        self._pages = self._leads = 0
         self._interval = 1 / requests_per_second if requests_per_second else 0.0
         self._clock = clock
         self._next_request = 0.0
@@ -75,6 +79,10 @@ class HubSpotConnector:
             page = first
             while True:
                 result.records.extend(_flatten(record) for record in page.get("results", []))
+                self._pages += 1
+                self._leads += len(page.get("results", []))
+                if self._on_page:
+                    self._on_page(Fetched(self._pages, self._leads, self.windows_searched))
                 after = ((page.get("paging") or {}).get("next") or {}).get("after")
                 if not after or _offset(after) >= RESULT_CAP:
                     break

@@ -15,7 +15,7 @@ from typing import Any
 from opsbundle import settings
 from opsbundle.exceptions import ConfigError
 from opsbundle.urls import require_https
-from report_fn.crm.base import CRMHttp, FetchResult, json_body
+from report_fn.crm.base import CRMHttp, Fetched, FetchResult, OnPage, json_body
 from report_fn.crm.mapping import FieldMapping
 from report_fn.exceptions import CRMAuthError, CRMError
 
@@ -38,8 +38,12 @@ class SalesforceConnector:
         base_url: str | None = None,
         object_setting: str = "CRM_OBJECT",
         fields_setting: str = "CRM_FIELD_MAP",
+        on_page: OnPage | None = None,
     ) -> None:
+        """`on_page` hears after each page how many pages and leads so far."""
         self._http = http
+        self._on_page = on_page
+        self._pages = self._leads = self._windows = 0
         secret = http.secret_setting
         self._base_url = _https(base_url, settings.CRM_BASE_URL)
         self._token: str | None = credentials.get("access_token")
@@ -84,9 +88,14 @@ class SalesforceConnector:
         result = FetchResult()
         path = f"/services/data/{API_VERSION}/query"
         params: dict[str, str] | None = {"q": self.soql(start, end)}
+        self._windows += 1
         while True:
             page = self._get(path, params)
             result.records.extend(page.get("records", []))
+            self._pages += 1
+            self._leads += len(page.get("records", []))
+            if self._on_page:
+                self._on_page(Fetched(self._pages, self._leads, self._windows))
             if page.get("done") is True:
                 break
             next_url = page.get("nextRecordsUrl")

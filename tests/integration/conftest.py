@@ -17,6 +17,8 @@ from moto import mock_aws
 from tests.emulators.hubspot import HubSpotEmulator
 from tests.emulators.salesforce import SalesforceEmulator
 from tests.emulators.slack import SlackEmulator
+from tests.integration.cli_run import clean_env
+from tests.integration.moto_process import moto_server, reset
 from tests.moto_env import use_moto_credentials
 
 REGION = "us-east-1"
@@ -126,3 +128,40 @@ def hubspot() -> Iterator[HubSpotEmulator]:
 def salesforce() -> Iterator[SalesforceEmulator]:
     with SalesforceEmulator(client_id=SF_CLIENT_ID, client_secret=SF_CLIENT_SECRET) as emulator:
         yield emulator
+
+
+# --- moto_server, for the real `opsbundle` command run as a process -------------------------
+
+MOTO_REGION = "eu-west-1"  # nobody's default: only AWS_REGION can name it
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+@dataclass
+class Moto:
+    url: str
+    env: dict[str, str]  # moto's credentials and endpoint, and AWS_REGION alone
+
+    def client(self, service: str) -> Any:
+        return boto3.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=MOTO_REGION
+        ).client(service, endpoint_url=self.url)  # type: ignore[call-overload]
+
+
+@pytest.fixture
+def moto(moto_url: str) -> Moto:
+    """An empty moto_server, and the environment a command needs to use it."""
+    reset(moto_url)
+    return Moto(
+        moto_url,
+        clean_env(
+            AWS_ENDPOINT_URL=moto_url,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_REGION=MOTO_REGION,
+        ),
+    )

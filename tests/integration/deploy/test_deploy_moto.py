@@ -390,7 +390,7 @@ def test_no_region_is_one_line_and_exit_2(workspace: Workspace) -> None:
 
 
 def test_an_endpoint_that_does_not_answer_is_one_line_and_exit_2(workspace: Workspace) -> None:
-    from tests.integration.deploy.conftest import free_port
+    from tests.integration.moto_process import free_port
 
     closed = f"http://127.0.0.1:{free_port()}"
     env = _cli_env(

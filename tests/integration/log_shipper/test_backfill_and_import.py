@@ -39,8 +39,12 @@ def test_backfill_imports_history_once(
             ],
         )
 
-    assert main(["logs", "backfill", "/aws/lambda/history", "--since", "2h"]) == 0
-    assert main(["logs", "backfill", "/aws/lambda/history", "--since", "2h"]) == 0
+    assert (
+        main(["logs", "backfill", "/aws/lambda/history", "--since", "2h", "--format", "json"]) == 0
+    )
+    assert (
+        main(["logs", "backfill", "/aws/lambda/history", "--since", "2h", "--format", "json"]) == 0
+    )
 
     hits = search_all(opensearch, "opsbundle-logs-default-*")
     assert len(hits) == 60  # the second run found only duplicates
@@ -98,7 +102,9 @@ def dashboards() -> Iterator[SavedObjectsApi]:
 def test_dashboards_import_posts_the_saved_objects(
     dashboards: SavedObjectsApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["logs", "dashboards-import", "--url", dashboards.url + "/"]) == 0
+    assert (
+        main(["logs", "dashboards-import", "--url", dashboards.url + "/", "--format", "json"]) == 0
+    )
     objects = [line for line in ASSETS.read_text().splitlines() if line.strip()]
     assert json.loads(capsys.readouterr().out) == {"imported": len(objects)}
     shipped = [json.loads(line) for line in ASSETS.read_text().splitlines()]

@@ -41,7 +41,7 @@ def test_setup_installs_the_template_for_every_route(
     monkeypatch.setenv(
         "LOG_SHIPPER_ROUTES", json.dumps([{"log_group": "/b*", "index": "test-b-{yyyy}"}])
     )
-    assert main(["logs", "setup"]) == 0
+    assert main(["logs", "setup", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out == [
         {
@@ -68,13 +68,15 @@ def test_ship_runs_a_saved_event_and_exits_0_then_finds_only_duplicates(
     env: OpenSearch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     event = FIXTURES / "kinesis_event.json"
-    assert main(["logs", "ship", str(event)]) == 1  # the malformed record is dead-lettered
+    assert (
+        main(["logs", "ship", str(event), "--format", "json"]) == 1
+    )  # the malformed record is dead-lettered
     first = json.loads(capsys.readouterr().out)
     assert (first["indexed"], first["dead_lettered"]) == (7, {"malformed_payload": 1})
 
     direct = Path(FIXTURES / "cloudwatch_logs_event.json")
-    assert main(["logs", "ship", str(direct)]) == 0
-    assert main(["logs", "ship", str(direct)]) == 0
+    assert main(["logs", "ship", str(direct), "--format", "json"]) == 0
+    assert main(["logs", "ship", str(direct), "--format", "json"]) == 0
     again = outputs(capsys.readouterr().out)[-1]
     assert (again["indexed"], again["duplicates"]) == (0, 2)
     assert len(search_all(env, "opsbundle-logs-default-2015.08.24")) == 2

@@ -159,8 +159,12 @@ def test_a_corrupt_object_is_dead_lettered_and_the_rest_indexed(
     missing = LAYOUT["alb.log"].replace("a1b2c3", "gone")
     waf = LAYOUT["waf.log"]
     # fmt: skip below: laid out as a table
-    bodies = [notification(broken, ""), notification(missing, ""),
-              notification(waf, aws["etags"][waf]), "not json at all"]  # fmt: skip
+    bodies = [
+        notification(broken, ""),
+        notification(missing, ""),
+        notification(waf, aws["etags"][waf]),
+        "not json at all",
+    ]
     event = sqs_event(bodies)
     event["Records"][3]["body"] = "not json at all"
 

@@ -423,7 +423,7 @@ def test_an_export_without_the_mapped_columns_is_a_setting_error(
     assert main(["report", "run", "--at", SLOT]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("opsbundle: configuration error: CRM_FIELD_MAP: the CSV export has no")
-    assert "'id', 'created_at'" in err and "Lead ID, Created On, Status" in err
+    assert "'id', 'created_at'" in err and "'Lead ID', 'Created On', 'Status'" in err
     assert slack.messages("lead-reports") == []
     assert len(slack.messages("ops-alerts")) == 1
 
@@ -497,5 +497,5 @@ def test_no_aws_region_is_one_line_and_exit_2(
     assert main(["report", "run", "--at", SLOT]) == 2
     assert capsys.readouterr().err.strip() == (
         "opsbundle: configuration error: AWS_REGION: no AWS region: "
-        "set AWS_REGION or use a profile with one"
+        "set AWS_REGION (or AWS_DEFAULT_REGION), or use a profile with a region"
     )

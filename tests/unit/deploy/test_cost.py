@@ -75,8 +75,21 @@ def test_the_command_prints_a_table_or_json(capsys: pytest.CaptureFixture[str]) 
     assert "total a month" in text and "3,780 report" in text and "us-east-1" in text
 
     # fmt: skip below: names packed, not one a line
-    argv = ["cost", "--format", "json", "--opensearch-nodes", "0", "--log-gb", "1",
-            "--log-retention-months", "1", "--alarms", "5", "--pipeline-runs", "0"]  # fmt: skip
+    argv = [
+        "cost",
+        "--format",
+        "json",
+        "--opensearch-nodes",
+        "0",
+        "--log-gb",
+        "1",
+        "--log-retention-months",
+        "1",
+        "--alarms",
+        "5",
+        "--pipeline-runs",
+        "0",
+    ]
     assert cli.main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["region"] == "us-east-1"

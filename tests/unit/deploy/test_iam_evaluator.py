@@ -24,8 +24,10 @@ def allow(action: str, resource: str, condition: dict[str, Any] | None = None) -
 
 def test_explicit_deny_wins_then_allow_else_implicit_deny() -> None:
     # fmt: skip below: laid out as a table
-    statements = [allow("s3:*", "*"), {"Effect": "Deny", "Action": "s3:DeleteBucket",
-                                        "Resource": "arn:aws:s3:::keep"}]  # fmt: skip
+    statements = [
+        allow("s3:*", "*"),
+        {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "arn:aws:s3:::keep"},
+    ]
     assert decide(statements, "s3:DeleteBucket", "arn:aws:s3:::keep") == "deny"
     assert decide(statements, "s3:DeleteBucket", "arn:aws:s3:::other") == "allow"
     assert decide(statements, "sqs:SendMessage", "arn:aws:sqs:us-east-1:1:q") == "implicit"

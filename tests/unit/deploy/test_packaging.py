@@ -454,9 +454,18 @@ def test_a_bad_source_date_epoch_exits_2(
 
 def test_each_lambda_gets_only_the_dependencies_it_imports() -> None:
     # fmt: skip below: names packed, not one a line
-    requirements = ["aws-lambda-powertools>=3", "opensearch-py>=2.6", "Slack_SDK>=3.33",
-                    "requests>=2.32", "tzdata>=2024.1", "tqdm>=4", "jsonschema>=4.18",
-                    "Pillow>=10.1", "PyYAML>=6", "prometheus-client>=0.20"]  # fmt: skip
+    requirements = [
+        "aws-lambda-powertools>=3",
+        "opensearch-py>=2.6",
+        "Slack_SDK>=3.33",
+        "requests>=2.32",
+        "tzdata>=2024.1",
+        "tqdm>=4",
+        "jsonschema>=4.18",
+        "Pillow>=10.1",
+        "PyYAML>=6",
+        "prometheus-client>=0.20",
+    ]
     chosen = packaging.lambda_requirements("report_fn", requirements)
     assert chosen == [
         "aws-lambda-powertools>=3",

@@ -134,8 +134,13 @@ def test_buildspec_tests_lints_packages_and_writes_the_configurations() -> None:
 
 
 # fmt: skip below: names packed, not one a line
-OPTIONAL = {"trail": "DeployTrail", "monitors": "DeployMonitors", "log-shipper": "DeployLogShipper",
-            "audit": "DeployAudit", "access": "DeployAccess"}  # fmt: skip
+OPTIONAL = {
+    "trail": "DeployTrail",
+    "monitors": "DeployMonitors",
+    "log-shipper": "DeployLogShipper",
+    "audit": "DeployAudit",
+    "access": "DeployAccess",
+}
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)

@@ -218,5 +218,5 @@ def test_the_committed_parameter_files_load_once_filled_in(environment: str) -> 
     assert [s.name for s in plan.stacks] == ["trail"]
     names = list(plan.all_stacks)
     assert names[0] == "alerting" and {"trail", "report", "pipeline"} <= set(names)
-    with pytest.raises(ConfigError, match="is a placeholder"):
+    with pytest.raises(ConfigError, match=r"placeholders \(REPLACE_ME\) to set first: "):
         load_plan(environment, lambdas=packaging.LAMBDAS)

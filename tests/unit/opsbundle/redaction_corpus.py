@@ -554,8 +554,11 @@ def line(field: str, value: Any, plain: str, context: str, index: int) -> str:
                     "function_request_id": request}  # fmt: skip  # laid out as a table
     elif context == "nested_json":
         # fmt: skip below: laid out as a table
-        document = {"level": "WARNING", "message": "lead updated",
-                    "detail": {"lead": {field: value, "stage": "new"}, "attempt": 2}}  # fmt: skip
+        document = {
+            "level": "WARNING",
+            "message": "lead updated",
+            "detail": {"lead": {field: value, "stage": "new"}, "attempt": 2},
+        }
     else:  # json_in_string
         body = json.dumps({"error": "invalid", "request": {field: value}})
         document = {"level": "ERROR", "message": "CRM answered 400", "body": body,

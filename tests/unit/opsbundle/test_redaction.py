@@ -326,8 +326,10 @@ def test_command_line_credentials_are_masked(line: str, secret: str) -> None:
 def test_a_key_whose_begin_line_was_cut_off_is_masked(with_end: bool) -> None:
     """The kept lines are the last N: they can start inside a key block."""
     # fmt: skip below: names packed, not one a line
-    body = ["MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
-            "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK"]  # fmt: skip
+    body = [
+        "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
+        "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK",
+    ]
     lines = [*body, "-----END RSA PRIVATE KEY-----", "Phase complete: BUILD State: FAILED"]
     if not with_end:
         lines = [*body, "Phase complete: BUILD State: FAILED"]

@@ -147,8 +147,19 @@ def test_a_report_name_that_is_not_one_is_refused(value: object) -> None:
 
 def test_report_run_previews_a_report_of_the_file(capsys: pytest.CaptureFixture[str]) -> None:
     # fmt: skip below: laid out as a table
-    argv = ["report", "run", "--report", "tx-mass-torts", "--file", str(EXAMPLE), "--dry-run",
-            "--format", "json", "--at", "2026-11-27T17:00:00-05:00"]  # fmt: skip
+    argv = [
+        "report",
+        "run",
+        "--report",
+        "tx-mass-torts",
+        "--file",
+        str(EXAMPLE),
+        "--dry-run",
+        "--format",
+        "json",
+        "--at",
+        "2026-11-27T17:00:00-05:00",
+    ]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["report"] == "tx-mass-torts"
