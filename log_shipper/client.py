@@ -2,10 +2,13 @@
 
 opensearch-py's own retries are off (max_retries=0): bulk.py retries item by item, within
 the Lambda's remaining time. Connections are kept alive and reused by a warm Lambda.
+Request bodies are gzip'd at level 1 (opensearch-py's default is 9): a 5 MB `_bulk` body
+compresses in about a quarter of the time, to a body about a quarter larger.
 """
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +26,15 @@ from opsbundle.secrets import Secrets
 from opsbundle.urls import shown
 
 REACH_ATTEMPTS = 3
+GZIP_LEVEL = 1
+
+
+class Connection(Urllib3HttpConnection):
+    """opensearch-py's urllib3 connection, compressing bodies at `GZIP_LEVEL`."""
+
+    def _gzip_compress(self, body: Any) -> bytes:
+        data = body.encode() if isinstance(body, str) else bytes(body)
+        return gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0)
 
 
 def http_auth(
@@ -53,7 +65,7 @@ def build_client(
         hosts=[settings.opensearch_url],
         http_auth=http_auth(settings, secrets=secrets, session=session),
         http_compress=settings.gzip,
-        connection_class=Urllib3HttpConnection,
+        connection_class=Connection,
         timeout=settings.timeout_seconds,
         max_retries=0,
         retry_on_timeout=False,

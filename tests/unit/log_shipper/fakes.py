@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from log_shipper.bulk import ANSWER_FIELDS
 from log_shipper.events import LogBatch, LogEvent
 from log_shipper.routing import Route
 from log_shipper.transform import Pending, transform_batch
@@ -33,9 +34,10 @@ class FakeTransport:
         self.bodies: list[bytes] = []
 
     def perform_request(
-        self, method: str, url: str, *, body: bytes, headers: Any, timeout: float
+        self, method: str, url: str, *, params: Any, body: bytes, headers: Any, timeout: float
     ) -> Any:
         assert (method, url) == ("POST", "/_bulk") and body.endswith(b"\n")
+        assert params == ANSWER_FIELDS  # the answer as the node filters it
         self.bodies.append(body)
         lines = body.decode().splitlines()
         actions = [
