@@ -32,6 +32,7 @@ from moto import mock_aws
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
+from opsbundle.deployment.stacks import TEMPLATES_DIR, load_template
 from tests.integration.access.template import ACCOUNT, REGION, groups, parameters
 from tests.moto_env import use_moto_credentials
 from tests.moto_iam import enforcing_iam
@@ -39,6 +40,7 @@ from tests.moto_iam import enforcing_iam
 ARCHIVE = "opsbundle-prod-report-reportarchivebucket-1a2b3c"
 PARAMS = parameters(ReportArchiveBucket=ARCHIVE)
 GROUPS = groups(PARAMS)
+STACK_ROLE_PATH = "/opsbundle-stacks/"
 SECURITY_AUDIT = json.loads(aws_managed_policies_data)["SecurityAudit"]["Document"]
 MFA_CONDITION_KEY = "aws:MultiFactorAuthPresent"
 SELF_SERVICE = {
@@ -62,6 +64,11 @@ def arn(service: str, rest: str, region: str = REGION) -> str:
 
 def role(name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+
+def stack_role(name: str) -> str:
+    """A role of one of the stacks, under the path every stack gives its roles."""
+    return f"arn:aws:iam::{ACCOUNT}:role{STACK_ROLE_PATH}{name}"
 
 
 def user(name: str) -> str:
@@ -122,9 +129,9 @@ JOBS: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
                 arn("lambda", "function:opsbundle-dev-report-report"),
             ),
             ("lambda:InvokeFunction", arn("lambda", "function:opsbundle-dev-monitors-targets")),
-            ("iam:PassRole", role("opsbundle-dev-report-ReportFunctionRole-1A2B3C")),
-            ("iam:PassRole", role("opsbundle-dev-log-shipper-LogShipperFunctionRole-1A2B3C")),
-            ("iam:PassRole", role("opsbundle-dev-monitors-TargetsFunctionRole-1A2B3C")),
+            ("iam:PassRole", stack_role("opsbundle-dev-report-ReportFunctionRole-1A2B3C")),
+            ("iam:PassRole", stack_role("opsbundle-dev-log-shipper-LogShipperFunctionRole-1A2B3C")),
+            ("iam:PassRole", stack_role("opsbundle-dev-monitors-TargetsFunctionRole-1A2B3C")),
         ],
         [
             ("codepipeline:StartPipelineExecution", arn("codepipeline", "opsbundle-prod-pipeline")),
@@ -141,10 +148,10 @@ JOBS: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
                 arn("lambda", "function:opsbundle-dev-audit-audit"),
             ),
             ("iam:PassRole", ALL),
-            ("iam:PassRole", role("opsbundle-prod-report-ReportFunctionRole-1A2B3C")),
+            ("iam:PassRole", stack_role("opsbundle-prod-report-ReportFunctionRole-1A2B3C")),
             ("iam:PassRole", role("opsbundle-dev-pipeline-PipelineDeployRole-1A2B3C")),
-            ("iam:PassRole", role("opsbundle-dev-audit-AuditFunctionRole-1A2B3C")),
-            ("iam:PassRole", role("opsbundle-dev-trail-TrailLogsRole-1A2B3C")),
+            ("iam:PassRole", stack_role("opsbundle-dev-audit-AuditFunctionRole-1A2B3C")),
+            ("iam:PassRole", stack_role("opsbundle-dev-trail-TrailLogsRole-1A2B3C")),
             ("s3:GetObject", f"arn:aws:s3:::{ARCHIVE}/reports/leads/x.json"),
             ("sqs:ReceiveMessage", arn("sqs", "opsbundle-dev-report-ReportFailureQueue-1")),
         ],
@@ -169,7 +176,7 @@ JOBS: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
             ("elasticloadbalancing:DescribeTargetHealth", ALL),
         ],
         [
-            ("iam:PassRole", role("opsbundle-prod-report-ReportFunctionRole-1A2B3C")),
+            ("iam:PassRole", stack_role("opsbundle-prod-report-ReportFunctionRole-1A2B3C")),
             (
                 "lambda:UpdateFunctionConfiguration",
                 arn("lambda", "function:opsbundle-prod-report-report"),
@@ -207,7 +214,7 @@ JOBS: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {
             ("s3:GetObject", f"arn:aws:s3:::{ARCHIVE}/reports/leads/x.json"),
             ("lambda:InvokeFunction", arn("lambda", "function:opsbundle-prod-report-report")),
             ("logs:FilterLogEvents", arn("logs", "log-group:/aws/lambda/opsbundle-prod-report")),
-            ("iam:PassRole", role("opsbundle-prod-audit-AuditFunctionRole-1A2B3C")),
+            ("iam:PassRole", stack_role("opsbundle-prod-audit-AuditFunctionRole-1A2B3C")),
             ("cloudtrail:DeleteTrail", arn("cloudtrail", "trail/opsbundle-prod-trail")),
             ("codepipeline:StartPipelineExecution", arn("codepipeline", "opsbundle-prod-pipeline")),
         ],
@@ -466,3 +473,17 @@ def test_real_calls_through_moto_agree(people: dict[str, boto3.Session]) -> None
     # Without MFA: nothing of the job, but the password rules for setting up MFA.
     assert not allowed(lambda: no_mfa.client("codepipeline").list_pipelines())
     assert not allowed(lambda: no_mfa.client("iam").create_user(UserName="intruder"))
+
+
+def test_the_role_arns_asked_about_are_the_ones_the_stacks_create() -> None:
+    """Every role of the stacks a group may pass sits under STACK_ROLE_PATH, so the ARNs above
+    are the real ones (a role's path is part of its ARN: role/opsbundle-stacks/NAME)."""
+    paths = {
+        (stack, logical_id): resource["Properties"].get("Path", "/")
+        for stack in ("report", "log-shipper", "monitors", "audit", "trail")
+        for logical_id, resource in load_template(TEMPLATES_DIR / f"{stack}.yaml")[
+            "Resources"
+        ].items()
+        if isinstance(resource, dict) and resource["Type"] == "AWS::IAM::Role"
+    }
+    assert paths and set(paths.values()) == {STACK_ROLE_PATH}, paths
