@@ -101,6 +101,8 @@ def transform_file_batch(
         try:
             parsed = parse(message, batch.header)
             timestamp, fields, own_id = parsed.timestamp_ms, parsed.fields, parsed.event_id
+            if timestamp is None:
+                timestamp = ingested_ms
         except FormatError as error:
             timestamp, own_id = ingested_ms, None
             fields = {"tags": ["unparsed"], "error": {"message": str(error)[:500]},

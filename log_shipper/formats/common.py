@@ -18,7 +18,7 @@ class FormatError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Parsed:
-    timestamp_ms: int
+    timestamp_ms: int | None  # None: the line has no time of its own (read at ingest time)
     fields: dict[str, Any] = field(default_factory=dict)
     event_id: str | None = None  # the event's own id, where the format has one
 

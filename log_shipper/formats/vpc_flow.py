@@ -3,7 +3,8 @@ records", "Available fields"): space-separated fields, the first line naming the
 default v2 format's `version account-id interface-id srcaddr dstaddr srcport dstport protocol
 packets bytes start end action log-status`, or a custom format's), "-" for a value that is not
 there; NODATA (no traffic in the window) and SKIPDATA (records skipped) records carry no
-addresses. Parquet delivery is not read here.
+addresses. The event's time is `start`, else `end`; a custom format with neither is read at
+the time it is shipped. Parquet delivery is not read here.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ NUMBERS = frozenset(
         "start",
         "end",
         "tcp-flags",
-        "pkt-src-aws-service",
         "traffic-path",
     }
 )
@@ -78,10 +78,10 @@ def parse(line: str, names: list[str]) -> Parsed:
         put(fields, "event.outcome", "success" if action == "ACCEPT" else "failure")
     put(fields, "aws.vpcflow.log_status", present(named.get("log-status")))
     start, end = number(named.get("start")), number(named.get("end"))
-    if isinstance(start, int):
-        put(fields, "event.start", start * 1000)
-        if isinstance(end, int):
-            put(fields, "event.end", end * 1000)
-            put(fields, "event.duration", (end - start) * 1_000_000_000)
-        return Parsed(start * 1000, fields)
-    raise FormatError("no start time")
+    start_ms = start * 1000 if isinstance(start, int) else None
+    end_ms = end * 1000 if isinstance(end, int) else None
+    put(fields, "event.start", start_ms)
+    put(fields, "event.end", end_ms)
+    if start_ms is not None and end_ms is not None:
+        put(fields, "event.duration", (end_ms - start_ms) * 1_000_000)
+    return Parsed(start_ms if start_ms is not None else end_ms, fields)

@@ -277,3 +277,33 @@ def test_file_lines_older_than_retention_are_expired() -> None:
     batch = file_batch("elb", lines("alb.log")[:1])
     documents, stats = file_docs(batch, Route(retention_days=30))
     assert documents == [] and stats.expired == 1
+
+
+# A custom format of the Amazon VPC User Guide's fields, the AWS service names included.
+SERVICE_FORMAT = (
+    "version srcaddr dstaddr srcport dstport protocol start end packets bytes action "
+    "pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service traffic-path log-status"
+)
+
+
+def test_vpc_flow_aws_service_names_stay_text() -> None:
+    record = vpc_flow.parse(
+        "5 10.0.1.5 52.216.100.1 34210 443 6 1566848875 1566848933 12 4800 ACCEPT "
+        "10.0.1.5 52.216.100.1 S3 AMAZON 2 OK",
+        SERVICE_FORMAT.split(),
+    )
+    flow = record.fields["aws"]["vpcflow"]
+    assert (flow["pkt_src_aws_service"], flow["pkt_dst_aws_service"]) == ("S3", "AMAZON")
+    assert flow["traffic_path"] == 2 and record.timestamp_ms == 1566848875000
+
+
+def test_a_custom_vpc_flow_format_without_start_is_read_at_its_end_or_when_shipped() -> None:
+    no_start = ["version", "srcaddr", "dstaddr", "end", "action", "log-status"]
+    record = vpc_flow.parse("5 10.0.1.5 10.0.2.9 1566848933 REJECT OK", no_start)
+    assert record.timestamp_ms == 1566848933000
+    assert record.fields["event"]["end"] == 1566848933000 and "start" not in record.fields["event"]
+
+    untimed = ("version", "srcaddr", "dstaddr", "action", "log-status")
+    (document,), _ = file_docs(file_batch("vpcflow", ["5 10.0.1.5 10.0.2.9 ACCEPT OK"], untimed))
+    assert document.source["@timestamp"] == "2026-12-04T00:00:00.000Z"  # when it was shipped
+    assert document.source["source"]["ip"] == "10.0.1.5" and "tags" not in document.source
