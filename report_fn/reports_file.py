@@ -277,12 +277,36 @@ def parse(raw: bytes, path: Path) -> ReportsFile:
     reports = {
         name: _report(name, _merged(defaults, body), path) for name, body in data["reports"].items()
     }
+    _check_schedule_ids(reports, path)
     return ReportsFile(
         path=path,
         reports=reports,
         test_channel=data.get("test_channel"),
         sha256=hashlib.sha256(raw).hexdigest(),
     )
+
+
+def schedule_ids(spec: ReportSpec) -> list[str]:
+    """The stack's name for each of the report's schedules: letters and digits only, as
+    CloudFormation's logical IDs are (`lead-report` -> LeadReport; LeadReport1, 2 for two)."""
+    base = "".join(part.capitalize() for part in re.split(r"[-_]", spec.name))
+    count = len(spec.schedule.expressions())
+    return [base + (str(index) if count > 1 else "") for index in range(1, count + 1)]
+
+
+def _check_schedule_ids(reports: Mapping[str, ReportSpec], path: Path) -> None:
+    """Two reports whose schedules would share a name (`a-b` and `a_b`, or `x` with two
+    schedules and `x1`) are refused here, not at deploy time."""
+    owners: dict[str, str] = {}
+    for spec in reports.values():
+        for schedule_id in schedule_ids(spec):
+            if schedule_id in owners:
+                raise ConfigError(
+                    f"{path}: report {spec.name!r}",
+                    f"its schedule would be named {schedule_id}, as report "
+                    f"{owners[schedule_id]!r}'s is: rename one of them",
+                )
+            owners[schedule_id] = spec.name
 
 
 def _merged(defaults: Mapping[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -81,22 +80,12 @@ def _schedules(
 ) -> list[tuple[str, str, reports_file.ReportSpec, str]]:
     """(logical ID, schedule name, report, expression) for every schedule to create."""
     found: list[tuple[str, str, reports_file.ReportSpec, str]] = []
-    owners: dict[str, str] = {}
-    for spec in reports.reports.values():
+    for spec in reports.reports.values():  # loading the file refused names that would clash
         expressions = spec.schedule.expressions()
-        base = SCHEDULE + "".join(part.capitalize() for part in re.split(r"[-_]", spec.name))
-        for index, expression in enumerate(expressions, start=1):
-            suffix = str(index) if len(expressions) > 1 else ""
-            logical_id = base + suffix
-            if logical_id in owners:
-                raise ConfigError(
-                    f"{reports.path}: report {spec.name!r}",
-                    f"its schedule would be {logical_id}, as report {owners[logical_id]!r}'s "
-                    "is: rename one of them",
-                )
-            owners[logical_id] = spec.name
-            name = spec.name + (f"-{index}" if suffix else "")
-            found.append((logical_id, name, spec, expression))
+        ids = reports_file.schedule_ids(spec)
+        for index, (schedule_id, expression) in enumerate(zip(ids, expressions, strict=True), 1):
+            name = spec.name + (f"-{index}" if len(expressions) > 1 else "")
+            found.append((SCHEDULE + schedule_id, name, spec, expression))
     return found
 
 
@@ -121,13 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     try:
-        loaded = reports_file.load(args[0])
+        rendered = render(load_template(TEMPLATES_DIR / TEMPLATE_NAME), reports_file.load(args[0]))
     except ConfigError as error:
         print(f"opsbundle: configuration error: {error}", file=sys.stderr)
         return 2
     out = Path(args[1])
     out.mkdir(parents=True, exist_ok=True)
-    rendered = render(load_template(TEMPLATES_DIR / TEMPLATE_NAME), loaded)
     (out / "report.json").write_text(json.dumps(rendered, indent=1) + "\n", encoding="utf-8")
     return 0
 

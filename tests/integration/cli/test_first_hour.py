@@ -478,3 +478,25 @@ def test_the_hubspot_benchmark_stops_cleanly_on_ctrl_c() -> None:
     assert process.returncode == 130, err
     assert err.strip() == "interrupted"
     no_traceback(out, err)
+
+
+def test_report_validate_refuses_what_the_deploy_would_and_says_it_in_one_line(
+    tmp_path: Path,
+) -> None:
+    reports = tmp_path / "reports.yml"
+    reports.write_text("reports:\n  tx-a: {times: ['08:00']}\n  tx_a: {times: ['09:00']}\n")
+
+    result = run("report", "validate", str(reports), env=clean_env())
+
+    assert result.returncode == 2 and result.stdout == ""
+    assert one_line(result.stderr) == (
+        f"opsbundle: configuration error: {reports}: report 'tx_a': its schedule would be "
+        "named TxA, as report 'tx-a''s is: rename one of them"
+    )
+    rendered = subprocess.run(  # noqa: S603 - our own module, as make lint runs it
+        [sys.executable, "-m", "opsbundle.deployment.report_stack", str(reports), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert rendered.returncode == 2 and one_line(rendered.stderr) == one_line(result.stderr)

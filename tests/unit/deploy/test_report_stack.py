@@ -96,8 +96,8 @@ def test_times_with_different_minutes_get_a_schedule_each_and_no_zone_means_the_
     assert found["ReportScheduleShift1"]["ScheduleExpressionTimezone"] == {"Ref": "ReportTimezone"}
 
 
-def test_two_names_that_make_one_logical_id_are_refused() -> None:
-    expected = r"report 'tx_a'.*would be ReportScheduleTxA, as report 'tx-a''s is: rename one"
+def test_two_names_that_make_one_logical_id_are_refused_with_the_file() -> None:
+    expected = r"report 'tx_a'.*would be named TxA, as report 'tx-a''s is: rename one"
     with pytest.raises(ConfigError, match=expected):
         rendered("defaults: {times: ['08:00']}\nreports:\n  tx-a: {}\n  tx_a: {}\n")
 

@@ -141,6 +141,10 @@ def test_days() -> None:
          "reports.yml: is not valid YAML: the key 'a' is given twice at line 3"),
         ("reports:\n  a: [\n", "reports.yml: is not valid YAML:"),
         ("- just a list\n", "reports.yml: must be a mapping with a 'reports' key"),
+        ("reports:\n  tx-a: {times: ['08:00']}\n  tx_a: {times: ['09:00']}\n",
+         "reports.yml: report 'tx_a': its schedule would be named TxA, as report 'tx-a''s is"),
+        ("reports:\n  x: {times: ['08:00', '08:30']}\n  x1: {times: ['09:00']}\n",
+         "reports.yml: report 'x1': its schedule would be named X1, as report 'x''s is"),
     ],
 )  # fmt: skip  # one case a line
 def test_a_mistake_is_one_line_naming_the_report_and_the_field(text: str, expected: str) -> None:
