@@ -6,7 +6,8 @@ no matplotlib, so the Lambda zip stays small: see the figures in docs/report.md)
 
 The x axis is the local hour of day. On the day clocks spring forward the missing hour is a
 gap in today's bars (yesterday still has it); on the day they fall back the repeated hour
-is shown twice ("01" and "01 EST"), so a 23-hour day and a 25-hour day both read true.
+is shown twice ("01 EDT", then "01 EST"; the note under the legend names them, as the axis
+labels only every few hours), so a 23-hour day and a 25-hour day both read true.
 Today is bars; yesterday and last week are lines, told apart by colour and by shape (solid,
 dashed), with their totals in the legend. The numbers stay in the message's text too, for
 Slack search and screen readers; the chart is for the glance.
@@ -85,7 +86,7 @@ def chart_data(report: LeadReport) -> ChartData:
     local = report.window.local_end
     return ChartData(
         title=f"Leads per hour · {local:%a %-d %b} to {local:%H:%M %Z}",
-        note=_clock_change(report),
+        note=_clock_change(report, [label for label in labels if " " in label]),
         hours=labels,
         series=tuple(
             Series(label, tuple(counts.get(key) for key in axis), colour, style)
@@ -109,8 +110,9 @@ def alt_text(data: ChartData) -> str:
     return text if len(text) <= 1000 else text[:999] + "…"
 
 
-def _clock_change(report: LeadReport) -> str:
-    """What happened to the clock today, if anything: the axis has a gap or a repeat."""
+def _clock_change(report: LeadReport, repeated: Sequence[str] = ()) -> str:
+    """What happened to the clock today, if anything: the axis has a gap or a repeat (the
+    repeated hour's labels, `01 EDT` and `01 EST`, named)."""
     window = report.window
     midnight = window.local_start
     next_midnight = datetime.combine(
@@ -120,6 +122,12 @@ def _clock_change(report: LeadReport) -> str:
     if length < 24:
         return f"Clocks went forward today: a {length:g}-hour day, so one hour has no bar"
     if length > 24:
+        if len(repeated) == 2:  # "01 EDT", "01 EST": short enough to fit the chart's width
+            (hour, first), (_, second) = (label.split(" ", 1) for label in repeated)
+            return (
+                f"Clocks went back today (a {length:g}-hour day): "
+                f"{hour} is shown twice, {first} then {second}"
+            )
         return f"Clocks went back today: a {length:g}-hour day, so one hour is shown twice"
     return ""
 
