@@ -77,7 +77,9 @@ LAG_STEPS = threshold_steps((60, YELLOW), (300, RED))
 
 VARIABLES = [
     Variable("job", "Part", LAST_RUN, "job"),
-    Variable("function", "Function", LAST_RUN, "function", all_value=".*"),
+    Variable("function", "Function", f'{LAST_RUN}{{job=~"$job"}}', "function", all_value=".*"),
+    # The monitors' row picks its own: a monitor is a part, and narrowing it by a function of
+    # another part would leave nothing to pick.
     Variable("monitor", "Monitor", f'{LAST_RUN}{{job=~"{MONITOR_JOBS}"}}', "job"),
 ]
 
