@@ -54,6 +54,7 @@ class LogBatch:
     # file declared (CloudFront's #Fields, VPC Flow Logs' first line).
     source: str | None = None
     header: tuple[str, ...] = ()
+    cut: frozenset[str] = frozenset()  # ids of the file's lines cut at MAX_LINE_BYTES
 
     def to_json(self) -> dict[str, Any]:
         return {

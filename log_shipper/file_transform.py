@@ -119,6 +119,8 @@ def transform_file_batch(
         document["log"] = (
             {"file": file} if source == "cloudtrail" else {"file": file, "offset": int(event.id)}
         )
+        if event.id in batch.cut:  # the rest of a line over 1 MiB was skipped (Filebeat's flag)
+            document["log"]["flags"] = ["truncated"]
         document_id = _own_id(source, own_id) or prefix + event.id
         index = batch.index or name(timestamp)
         body = orjson.dumps(document).decode()

@@ -172,6 +172,7 @@ class S3Source:
                             region=region,
                             source=source,
                             header=header,
+                            cut=frozenset(str(line.number) for line in chunk if line.cut),
                         ),
                     )
                 done = chunk[-1].number

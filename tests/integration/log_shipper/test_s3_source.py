@@ -241,3 +241,22 @@ def test_a_file_too_long_for_the_time_left_is_carried_on_without_duplicates(
     assert (rest["indexed"], rest["duplicates"]) == (10_000, 0)
     ids = {h["_id"] for h in search_all(opensearch, "opsbundle-logs-*")}
     assert len(ids) == 25_000
+
+
+def test_a_line_over_a_mebibyte_is_cut_and_flagged(
+    aws: dict[str, Any], opensearch: OpenSearch, s3: Any
+) -> None:
+    first, *_ = (S3 / "alb.log").read_text().splitlines()
+    long_url = first.replace(
+        "http://www.example.com:80/", "http://www.example.com:80/" + "a" * 1_200_000
+    )
+    key = LAYOUT["alb.log"].replace("a1b2c3", "long")
+    body = gzip.compress(f"{long_url}\n{first}\n".encode(), mtime=0)
+    etag = s3.put_object(Bucket=BUCKET, Key=key, Body=body)["ETag"].strip('"')
+
+    answer = handler(sqs_event([notification(key, etag)]), LambdaContext())
+
+    assert answer["batchItemFailures"] == []
+    hits = search_all(opensearch, "opsbundle-logs-*", {"term": {"aws.s3.object.key": key}})
+    flags = {hit["_source"]["log"]["offset"]: hit["_source"]["log"].get("flags") for hit in hits}
+    assert flags == {1: ["truncated"], 2: None}
