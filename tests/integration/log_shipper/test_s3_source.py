@@ -260,3 +260,38 @@ def test_a_line_over_a_mebibyte_is_cut_and_flagged(
     hits = search_all(opensearch, "opsbundle-logs-*", {"term": {"aws.s3.object.key": key}})
     flags = {hit["_source"]["log"]["offset"]: hit["_source"]["log"].get("flags") for hit in hits}
     assert flags == {1: ["truncated"], 2: None}
+
+
+def test_what_cannot_be_made_durable_goes_back_to_sqs_and_nothing_else_does(
+    aws: dict[str, Any], opensearch: OpenSearch, s3: Any
+) -> None:
+    s3.delete_bucket(Bucket=DLQ_BUCKET)  # the dead-letter bucket is gone (or refuses writes)
+    waf = LAYOUT["waf.log"]
+    missing = LAYOUT["alb.log"].replace("a1b2c3", "gone")
+
+    answer = handler(
+        sqs_event([notification(waf, aws["etags"][waf]), notification(missing, "")]),
+        LambdaContext(),
+    )
+
+    # The missing file could be neither read nor dead-lettered: SQS delivers that message
+    # again (and, after five tries, to the failed-files queue); the WAF file is in.
+    assert answer["batchItemFailures"] == [{"itemIdentifier": "m-1"}]
+    assert by_dataset(opensearch) == {"aws.waf": 2}
+
+
+def test_a_long_file_that_cannot_be_carried_on_goes_back_to_sqs(
+    aws: dict[str, Any], opensearch: OpenSearch, s3: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aws["sqs"].delete_queue(QueueUrl=aws["queue"])  # the resume message has nowhere to go
+    key = LAYOUT["alb.log"]
+
+    class Context(LambdaContext):
+        def get_remaining_time_in_millis(self) -> int:
+            return 10_000 + 1000  # under the 30 s a chunk needs, + the test's safety margin
+
+    monkeypatch.setenv("LOG_SHIPPER_SAFETY_MARGIN_MS", "1000")
+    answer = handler(sqs_event([notification(key, aws["etags"][key])]), Context())
+
+    assert answer["batchItemFailures"] == [{"itemIdentifier": "m-0"}]
+    assert answer["resumed"] == 0 and by_dataset(opensearch) == {}
