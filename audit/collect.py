@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -193,6 +193,7 @@ class Collector:
     ) -> tuple[tuple[AttachedPolicies, ...], tuple[PolicyDocument, ...]]:
         users: list[AttachedPolicies] = []
         found: list[PolicyDocument] = []
+        aws_managed: dict[str, list[str]] = {}  # AWS managed policy ARN -> who has it
         marker: str | None = None
         while True:
             args: dict[str, Any] = {
@@ -205,9 +206,27 @@ class Collector:
             users += [_attached(user) for user in page.get("UserDetailList", [])]
             found += _inline_documents(page)
             found += _managed_documents(page)
+            for arn, owner in _aws_managed_attachments(page, partition):
+                aws_managed.setdefault(arn, []).append(owner)
             marker = page.get("Marker") if page.get("IsTruncated") else None
             if not marker:
+                found += [self._aws_managed(arn, owners) for arn, owners in aws_managed.items()]
                 return tuple(users), tuple(found)
+
+    def _aws_managed(self, arn: str, owners: list[str]) -> PolicyDocument:
+        """An AWS managed policy attached to someone, as its default version says today
+        (GetAccountAuthorizationDetails lists only the customer-managed ones' documents)."""
+        policy = self._get(self._c.iam.get_policy, PolicyArn=arn)["Policy"]
+        version = self._get(
+            self._c.iam.get_policy_version, PolicyArn=arn, VersionId=policy["DefaultVersionId"]
+        )["PolicyVersion"]
+        shown = ", ".join(owners[:3]) + (f" and {len(owners) - 3} more" if len(owners) > 3 else "")
+        return PolicyDocument(
+            owner=f"AWS managed policy {arn.rpartition('/')[2]} (on {shown})",
+            document=policies.document(version["Document"]),
+            detach=f"aws iam list-entities-for-policy --policy-arn {_shell(arn)} shows who has "
+            "it; detach it from each, or give them a policy of your own that names their roles",
+        )
 
     def _contacts(self) -> dict[str, Contact | None]:
         contacts: dict[str, Contact | None] = {}
@@ -369,6 +388,23 @@ def _inline_documents(page: Mapping[str, Any]) -> list[PolicyDocument]:
                     )
                 )
     return found
+
+
+def _aws_managed_attachments(page: Mapping[str, Any], partition: str) -> Iterator[tuple[str, str]]:
+    """(AWS managed policy ARN, "role ci") for each one attached to a user, group or role;
+    service-linked roles' are AWS's own business and left out."""
+    prefix = f"arn:{partition}:iam::aws:policy/"
+    for kind, list_key, name_key in (
+        ("user", "UserDetailList", "UserName"),
+        ("group", "GroupDetailList", "GroupName"),
+        ("role", "RoleDetailList", "RoleName"),
+    ):
+        for entity in page.get(list_key, []):
+            if kind == "role" and str(entity.get("Path", "")).startswith(SERVICE_LINKED_PATH):
+                continue
+            for attached in entity.get("AttachedManagedPolicies", []):
+                if str(attached.get("PolicyArn", "")).startswith(prefix):
+                    yield attached["PolicyArn"], f"{kind} {entity[name_key]}"
 
 
 def _managed_documents(page: Mapping[str, Any]) -> list[PolicyDocument]:

@@ -20,7 +20,8 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.iam.models import AccessKeyLastUsed, IAMBackend, iam_backends
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AccessKeyLastUsed, AWSManagedPolicy, IAMBackend, iam_backends
 
 from audit.collect import Clients, Collector
 from audit.config import Baseline
@@ -113,6 +114,17 @@ class Account:
 
     def backend(self) -> IAMBackend:
         return iam_backends[ACCOUNT]["aws"]
+
+    def aws_managed_policy(self, name: str) -> str:
+        """AWS's managed policy `name` (moto's copy of what AWS publishes), there as it is in
+        every account. moto loads all of them only with MOTO_IAM_LOAD_MANAGED_POLICIES, a
+        second or more per test; one is enough."""
+        backend = self.backend()
+        data = json.loads(aws_managed_policies_data)[name]
+        policy = AWSManagedPolicy.from_data(name, ACCOUNT, backend.region_name, data)
+        backend.aws_managed_policies.append(policy)
+        backend.managed_policies[policy.arn] = policy
+        return policy.arn
 
     def backdate_key(
         self, user: str, *, created_days: int, used_days: int | None = None, number: int = 1

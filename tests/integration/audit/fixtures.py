@@ -127,6 +127,15 @@ def admin_policy_on_a_group(a: Account) -> None:
     a.iam.attach_group_policy(GroupName="developers", PolicyArn=arn["Arn"])
 
 
+def aws_managed_admin_on_a_role(a: Account) -> None:
+    a.iam.attach_role_policy(RoleName="ci", PolicyArn=a.aws_managed_policy("AdministratorAccess"))
+
+
+def aws_managed_iam_full_access_on_a_group(a: Account) -> None:
+    arn = a.aws_managed_policy("IAMFullAccess")  # iam:* on *: PassRole on any role
+    a.iam.attach_group_policy(GroupName="developers", PolicyArn=arn)
+
+
 def unattached_admin_policy_is_not_in_effect(a: Account) -> None:
     a.iam.create_policy(PolicyName="Unused", PolicyDocument=json.dumps(ADMIN))
 

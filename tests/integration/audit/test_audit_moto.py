@@ -18,6 +18,8 @@ from tests.integration.audit.conftest import (
 )
 from tests.integration.audit.fixtures import (
     admin_policy_on_a_group,
+    aws_managed_admin_on_a_role,
+    aws_managed_iam_full_access_on_a_group,
     console_user_without_mfa,
     key_unused_for_long,
     never_used_key,
@@ -80,6 +82,14 @@ BREAKS: list[tuple[Callable[[Account], None], set[tuple[str, str]]]] = [
     (user_attached_policy, {("user-direct-policy", "alice")}),
     (admin_policy_on_a_group, {("policy-admin", "policy AdminAll")}),
     (unattached_admin_policy_is_not_in_effect, set()),
+    (
+        aws_managed_admin_on_a_role,
+        {("policy-admin", "AWS managed policy AdministratorAccess (on role ci)")},
+    ),
+    (
+        aws_managed_iam_full_access_on_a_group,
+        {("policy-passrole-any", "AWS managed policy IAMFullAccess (on group developers)")},
+    ),
     (pass_any_role, {("policy-passrole-any", "role ci, inline policy deploy")}),
     (root_alarm_gone, {("monitor-root-login", ALARM)}),
     (root_alarm_muted, {("monitor-root-login", ALARM)}),
@@ -139,6 +149,8 @@ def test_an_account_that_breaks_every_rule_gives_every_finding_once(account: Acc
         ("user-direct-policy", "alice"),
         ("policy-admin", "policy AdminAll"),
         ("policy-passrole-any", "role ci, inline policy deploy"),
+        ("policy-admin", "AWS managed policy AdministratorAccess (on role ci)"),
+        ("policy-passrole-any", "AWS managed policy IAMFullAccess (on group developers)"),
         ("monitor-root-login", ALARM),
         ("monitor-targets", f"{MONITORS_STACK}-targets"),
         ("monitor-pipeline-failure", f"{MONITORS_STACK}-pipeline-failure"),

@@ -59,9 +59,7 @@ def test_a_25_hour_day_shows_the_repeated_hour_twice() -> None:
     assert data.hours[:4] == ("00", "01 EDT", "01 EST", "02")
     today, yesterday, _ = data.series
     assert today.values[2] is not None and yesterday.values[2] is None
-    assert data.note == (
-        "Clocks went back today (a 25-hour day): 01 is shown twice, EDT then EST"
-    )
+    assert data.note == ("Clocks went back today (a 25-hour day): 01 is shown twice, EDT then EST")
 
 
 def test_a_comparison_without_hours_is_left_out() -> None:
