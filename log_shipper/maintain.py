@@ -1,5 +1,5 @@
 """Lambda `log_shipper.maintain.handler`: the log store's upkeep, on an hourly EventBridge
-Scheduler schedule.
+rule (`LogStoreMaintenanceSchedule`, a rate expression).
 
 It runs `lifecycle.maintain` (templates, ISM where there is ISM, retention, replicas, shard
 sizes) and `doctor.diagnose`, logs both, and counts what an operator is alerted on:
