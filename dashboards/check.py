@@ -19,12 +19,14 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
 from dashboards.exceptions import QueryError
 from dashboards.promql import Matcher, Selector, selectors
 from opsbundle.exceptions import ConfigError, OpsbundleError
+from opsbundle.urls import require_https, shown
 
 FLAG = "--prometheus"
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -54,8 +56,11 @@ class PrometheusClient:
         session: requests.Session | None = None,
     ) -> None:
         if not re.match(r"^https?://[^/\s]+", url):
-            raise ConfigError(FLAG, f"expected an http(s) URL, got {url!r}")
+            raise ConfigError(FLAG, f"expected an http(s) URL, got {shown(url)!r}")
+        if urlsplit(url).password is not None:  # credentials go only where nobody reads them
+            require_https(url, setting=FLAG)
         self.url = url.rstrip("/")
+        self.shown = shown(self.url)  # in messages: the URL without its user:password
         self.timeout = timeout
         self.session = session or requests.Session()
 
@@ -64,11 +69,13 @@ class PrometheusClient:
         try:
             answer = self.session.get(f"{self.url}/api/v1/status/buildinfo", timeout=self.timeout)
         except requests.RequestException as error:
-            raise ConfigError(FLAG, f"could not reach Prometheus at {self.url}: {error}") from None
+            raise ConfigError(
+                FLAG, f"could not reach Prometheus at {self.shown}: {error}"
+            ) from None
         if answer.status_code in (401, 403):
             raise ConfigError(
                 FLAG,
-                f"Prometheus at {self.url} refused the request (HTTP {answer.status_code}); "
+                f"Prometheus at {self.shown} refused the request (HTTP {answer.status_code}); "
                 "put the credentials in the URL (https://user:password@host/)",
             )
         try:
@@ -77,7 +84,7 @@ class PrometheusClient:
         except (ValueError, KeyError, TypeError):
             raise ConfigError(
                 FLAG,
-                f"no Prometheus API at {self.url} (GET /api/v1/status/buildinfo answered "
+                f"no Prometheus API at {self.shown} (GET /api/v1/status/buildinfo answered "
                 f"HTTP {answer.status_code}); give the URL Grafana's data source uses",
             ) from None
 
@@ -89,10 +96,10 @@ class PrometheusClient:
             )
             body = answer.json()
         except requests.RequestException as error:
-            raise OpsbundleError(f"Prometheus at {self.url} stopped answering: {error}") from None
+            raise OpsbundleError(f"Prometheus at {self.shown} stopped answering: {error}") from None
         except ValueError:
             raise OpsbundleError(
-                f"Prometheus at {self.url} answered /api/v1/{path} with HTTP "
+                f"Prometheus at {self.shown} answered /api/v1/{path} with HTTP "
                 f"{answer.status_code} and no JSON"
             ) from None
         if body.get("status") != "success":
