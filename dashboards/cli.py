@@ -132,6 +132,10 @@ def build_command(args: argparse.Namespace) -> int:
 
 
 def _is_web_url(value: str) -> bool:
+    """An http(s) URL that can go into a link as it is: a host, and no space or control
+    character anywhere (Prometheus and Alertmanager would write it out broken)."""
+    if any(c.isspace() or not c.isprintable() for c in value):
+        return False
     parts = urlsplit(value)
     return parts.scheme in ("https", "http") and bool(parts.hostname)
 

@@ -404,20 +404,21 @@ def test_dashboards_build_to_a_folder_it_cannot_write_names_out() -> None:
     )
 
 
-def test_a_runbook_base_url_that_is_no_url_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("url", ["notaurl", "https://exa mple.com/x", "ftp://example.com/"])
+def test_a_runbook_base_url_that_is_no_url_is_refused(tmp_path: Path, url: str) -> None:
     result = run(
         "dashboards",
         "build",
         "--out",
         str(tmp_path),
         "--runbook-base-url",
-        "notaurl",
+        url,
         env=clean_env(),
     )
 
     assert result.returncode == 2
     assert one_line(result.stderr).startswith(
-        "opsbundle: configuration error: --runbook-base-url: 'notaurl' is not a URL"
+        f"opsbundle: configuration error: --runbook-base-url: {url!r} is not a URL"
     )
     assert list(tmp_path.iterdir()) == []  # refused before writing anything
 
