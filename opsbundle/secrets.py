@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import BotoCoreError
+
 from opsbundle import aws
 from opsbundle.exceptions import OpsbundleError, SecretError
 
@@ -62,6 +64,10 @@ class Secrets:
             if code in SETUP_CODES:
                 raise SecretError(setting, f"could not read secret {ref}: {code}") from None
             # Throttling, a network blip, a service error: the work failed, the setting is fine.
+            if isinstance(cause, BotoCoreError):  # no answer at all: say from where
+                raise OpsbundleError(
+                    aws.call_failed(cause, f"reading secret {ref} for {setting}")
+                ) from None
             raise OpsbundleError(f"could not read secret {ref} ({setting}): {code}") from None
         if isinstance(value, bytes):
             value = value.decode("utf-8")
