@@ -166,3 +166,28 @@ def test_opensearch_down_on_a_cold_start_still_dead_letters_the_events(
     assert sum(summary["dead_lettered"].values()) == 2
     assert len(summary["dead_letter_keys"]) == 1
     assert handler.WARM.templates == {}  # tried again on the next invocation
+
+
+class RefusedTemplates:
+    """The index-template API of a cluster that refuses this role (HTTP 403)."""
+
+    def get_index_template(self, **_: Any) -> Any:
+        from opensearchpy.exceptions import AuthorizationException
+
+        raise AuthorizationException(403, "security_exception", {"error": {"reason": "no"}})
+
+
+def test_a_template_that_cannot_be_installed_never_fails_the_invocation(
+    monkeypatch: pytest.MonkeyPatch, s3: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = FakeClient([])
+    client.indices = RefusedTemplates()  # type: ignore[attr-defined]
+    use(monkeypatch, client, s3)
+    monkeypatch.setenv("LOG_SHIPPER_INSTALL_TEMPLATE", "true")
+
+    summary = handler.handler(fixture("cloudwatch_logs_event.json"), Context())
+
+    assert summary["indexed"] == 2 and summary["dead_lettered"] == {}  # shipped all the same
+    out = capsys.readouterr()
+    assert '"TemplateInstallFailed"' in out.out  # counted; the template is tried next cold start
+    assert "index template not installed" in out.out + out.err
