@@ -25,6 +25,7 @@ from audit.run import Audit, audit_account
 from opsbundle import aws
 from opsbundle import settings as names
 from opsbundle.exceptions import ConfigError
+from opsbundle.progress import Progress
 
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1
 FORMATS = ("text", "json", "slack")
@@ -115,7 +116,10 @@ def audit_command(
                 "AWS_PROFILE", f"{error}; check with aws configure list-profiles"
             ) from None
     collector = collector_factory(clients)
-    audit = audit_account(collector, baseline)
+    # About 2 s on a first run while AWS makes the credential report: a status line on a
+    # terminal, nothing in a pipe.
+    with Progress.for_stream(sys.stderr).status("reading the account"):
+        audit = audit_account(collector, baseline)
     if not args.fix:
         out.write(_render(audit.result, args.format))
         return EXIT_CLEAN if audit.result.clean else EXIT_FINDINGS

@@ -2,8 +2,9 @@
 
 Run: `make bench` or `.venv/bin/python bench/redaction_bench.py [--events N] [--repeat R]`.
 Each timing runs in a fresh child process pinned to one core; the best of R runs counts.
-  recall     the corpus of tests/unit/opsbundle/redaction_corpus.py: per kind, the lowest share masked
-             over the seven contexts; per look-alike category, the highest share touched
+  recall     the corpus of tests/unit/opsbundle/redaction_corpus.py: per kind, the lowest
+             share masked over the seven contexts; per look-alike category, the highest
+             share touched
   per line   µs per line of opsbundle.redaction.redact on the shipper's usual mix (no personal
              data: most lines are ruled out by the quick checks), on lines from the corpus
              (something to mask in each) and on hostile lines of 20,000 characters

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -19,6 +20,7 @@ from opsbundle import settings
 from opsbundle.cli import EXIT_FAILED, EXIT_OK
 from opsbundle.exceptions import ConfigError
 from opsbundle.output import add_format, emit
+from opsbundle.progress import Progress
 from opsbundle.settings import Env
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -179,7 +181,11 @@ def check_command(args: argparse.Namespace) -> int:
     version = client.version()
     now = time.time()
     window = check.Window(start=now - span, end=now, scrape_interval=scrape_interval)
-    results = [check.check_board(client, board, window) for board in boards]
+    results = []
+    with Progress.for_stream(sys.stderr).bar("dashboards checked", total=len(boards)) as bar:
+        for board in boards:
+            results.append(check.check_board(client, board, window))
+            bar.update()
     empty = sum(1 for r in results for p in r.problems if not p.item.startswith("$"))
     panels = sum(r.panels for r in results)
     if args.format == "json":

@@ -15,6 +15,7 @@ from opsbundle import aws
 from opsbundle.cli import EXIT_FAILED, EXIT_OK
 from opsbundle.exceptions import ConfigError
 from opsbundle.output import add_format
+from opsbundle.progress import Progress
 
 
 def register(commands: Any) -> None:
@@ -52,9 +53,11 @@ def register(commands: Any) -> None:
 
 def inspect_command(args: argparse.Namespace) -> int:
     settings = MonitorSettings.load()
+    progress = Progress.for_stream(sys.stderr)
     if args.classic:
         region = aws.resolved_region(args.region)
-        inspection = TargetInspector(region=region).inspect_classic(args.target)
+        with progress.status(f"inspecting {args.target}"):
+            inspection = TargetInspector(region=region).inspect_classic(args.target)
     else:
         parts = args.target.split(":")
         if (
@@ -69,7 +72,8 @@ def inspect_command(args: argparse.Namespace) -> int:
             )
         region = aws.known_region(parts[3], setting="TARGET_GROUP_ARN")
         inspector = TargetInspector(region=region, partition=parts[1])
-        inspection = inspector.inspect_target_group(args.target)
+        with progress.status(f"inspecting {args.target}"):
+            inspection = inspector.inspect_target_group(args.target)
     unreached = inspection.found and inspection.problems and not inspection.targets
     if args.format == "json":
         print(json.dumps(inspection.to_json(), indent=2, default=str))

@@ -501,3 +501,15 @@ def test_report_validate_refuses_what_the_deploy_would_and_says_it_in_one_line(
         check=False,
     )
     assert rendered.returncode == 2 and one_line(rendered.stderr) == one_line(result.stderr)
+
+
+def test_audit_shows_what_it_waits_on_on_a_terminal_and_nothing_in_a_pipe(moto: Moto) -> None:
+    env = {**moto.env, "AUDIT_CONTACT_DOMAINS": "example.com", "AUDIT_MONITORS": "none"}
+
+    screen = on_terminal("audit", env=env)
+
+    assert screen.returncode == 1, screen.terminal  # a fresh account breaks the baseline
+    assert "reading the account (" in screen.terminal  # the wait, with the time waited
+    assert "root-mfa" in screen.stdout or "Root" in screen.stdout
+    piped = run("audit", env=env)
+    assert piped.returncode == 1 and "reading the account" not in piped.stderr
