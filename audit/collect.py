@@ -367,44 +367,47 @@ def _attached(user: Mapping[str, Any]) -> AttachedPolicies:
     )
 
 
-def _inline_documents(page: Mapping[str, Any]) -> list[PolicyDocument]:
-    found = []
-    for kind, list_key, name_key, policy_key, flag in (
-        ("user", "UserDetailList", "UserName", "UserPolicyList", "--user-name"),
-        ("group", "GroupDetailList", "GroupName", "GroupPolicyList", "--group-name"),
-        ("role", "RoleDetailList", "RoleName", "RolePolicyList", "--role-name"),
-    ):
+# Each kind of principal in GetAccountAuthorizationDetails: its list, its name, its inline
+# policies' key. Service-linked roles are AWS's own business and left out.
+_PRINCIPALS = (
+    ("user", "UserDetailList", "UserName", "UserPolicyList"),
+    ("group", "GroupDetailList", "GroupName", "GroupPolicyList"),
+    ("role", "RoleDetailList", "RoleName", "RolePolicyList"),
+)
+
+
+def _principals(page: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any], str]]:
+    """(kind, name, its details, its inline policies' key) for each user, group and role."""
+    for kind, list_key, name_key, policy_key in _PRINCIPALS:
         for entity in page.get(list_key, []):
             if kind == "role" and str(entity.get("Path", "")).startswith(SERVICE_LINKED_PATH):
                 continue
-            for inline in entity.get(policy_key, []):
-                name, policy = entity[name_key], inline["PolicyName"]
-                found.append(
-                    PolicyDocument(
-                        owner=f"{kind} {name}, inline policy {policy}",
-                        document=policies.document(inline["PolicyDocument"]),
-                        detach=f"aws iam delete-{kind}-policy {flag} {_shell(name)} "
-                        f"--policy-name {_shell(policy)}",
-                    )
+            yield kind, entity[name_key], entity, policy_key
+
+
+def _inline_documents(page: Mapping[str, Any]) -> list[PolicyDocument]:
+    found = []
+    for kind, name, entity, policy_key in _principals(page):
+        for inline in entity.get(policy_key, []):
+            policy = inline["PolicyName"]
+            found.append(
+                PolicyDocument(
+                    owner=f"{kind} {name}, inline policy {policy}",
+                    document=policies.document(inline["PolicyDocument"]),
+                    detach=f"aws iam delete-{kind}-policy --{kind}-name {_shell(name)} "
+                    f"--policy-name {_shell(policy)}",
                 )
+            )
     return found
 
 
 def _aws_managed_attachments(page: Mapping[str, Any], partition: str) -> Iterator[tuple[str, str]]:
-    """(AWS managed policy ARN, "role ci") for each one attached to a user, group or role;
-    service-linked roles' are AWS's own business and left out."""
+    """(AWS managed policy ARN, "role ci") for each one attached to a user, group or role."""
     prefix = f"arn:{partition}:iam::aws:policy/"
-    for kind, list_key, name_key in (
-        ("user", "UserDetailList", "UserName"),
-        ("group", "GroupDetailList", "GroupName"),
-        ("role", "RoleDetailList", "RoleName"),
-    ):
-        for entity in page.get(list_key, []):
-            if kind == "role" and str(entity.get("Path", "")).startswith(SERVICE_LINKED_PATH):
-                continue
-            for attached in entity.get("AttachedManagedPolicies", []):
-                if str(attached.get("PolicyArn", "")).startswith(prefix):
-                    yield attached["PolicyArn"], f"{kind} {entity[name_key]}"
+    for kind, name, entity, _ in _principals(page):
+        for attached in entity.get("AttachedManagedPolicies", []):
+            if str(attached.get("PolicyArn", "")).startswith(prefix):
+                yield attached["PolicyArn"], f"{kind} {name}"
 
 
 def _managed_documents(page: Mapping[str, Any]) -> list[PolicyDocument]:

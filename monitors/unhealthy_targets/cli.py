@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from monitors.config import MonitorSettings
 from monitors.exceptions import MonitorError
 from monitors.unhealthy_targets import render
+from monitors.unhealthy_targets.inspection import Inspection
 from monitors.unhealthy_targets.inspector import TargetInspector
 from opsbundle import aws
 from opsbundle.cli import EXIT_FAILED, EXIT_OK
@@ -53,11 +56,10 @@ def register(commands: Any) -> None:
 
 def inspect_command(args: argparse.Namespace) -> int:
     settings = MonitorSettings.load()
-    progress = Progress.for_stream(sys.stderr)
+    inspect: Callable[[], Inspection]
     if args.classic:
-        region = aws.resolved_region(args.region)
-        with progress.status(f"inspecting {args.target}"):
-            inspection = TargetInspector(region=region).inspect_classic(args.target)
+        inspector = TargetInspector(region=aws.resolved_region(args.region))
+        inspect = partial(inspector.inspect_classic, args.target)
     else:
         parts = args.target.split(":")
         if (
@@ -72,8 +74,9 @@ def inspect_command(args: argparse.Namespace) -> int:
             )
         region = aws.known_region(parts[3], setting="TARGET_GROUP_ARN")
         inspector = TargetInspector(region=region, partition=parts[1])
-        with progress.status(f"inspecting {args.target}"):
-            inspection = inspector.inspect_target_group(args.target)
+        inspect = partial(inspector.inspect_target_group, args.target)
+    with Progress.for_stream(sys.stderr).status(f"inspecting {args.target}"):
+        inspection = inspect()
     unreached = inspection.found and inspection.problems and not inspection.targets
     if args.format == "json":
         print(json.dumps(inspection.to_json(), indent=2, default=str))

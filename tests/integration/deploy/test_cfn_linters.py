@@ -20,16 +20,38 @@ from tests.integration.deploy.conftest import ROOT
 TEMPLATES = sorted((ROOT / "cloudformation").glob("*.yaml"))
 
 
-@pytest.fixture(scope="module")
-def tools() -> Path:
-    result = subprocess.run(  # noqa: S603 - the repository's own script
-        [str(ROOT / ".ci" / "cfn-tools.sh")],
+def run(*argv: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """A tool (or the repository's own script) run from the project root, output captured."""
+    return subprocess.run(  # noqa: S603 - the pinned tools and the repository's own scripts
+        [str(a) for a in argv],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
     )
+
+
+def cfn_lint(tools: Path, template: Path) -> subprocess.CompletedProcess[str]:
+    return run(tools / "cfn-lint", "--format", "parseable", template)
+
+
+def checkov(tools: Path, directory: Path | str) -> subprocess.CompletedProcess[str]:
+    return run(
+        tools / "checkov",
+        "-d",
+        directory,
+        "--framework",
+        "cloudformation",
+        "--skip-download",
+        "--output",
+        "json",
+    )
+
+
+@pytest.fixture(scope="module")
+def tools() -> Path:
+    result = run(ROOT / ".ci" / "cfn-tools.sh", timeout=600)
     if result.returncode != 0:
         try:
             requests.head("https://pypi.org/simple/checkov/", timeout=10)
@@ -42,36 +64,13 @@ def tools() -> Path:
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("template", TEMPLATES, ids=[t.name for t in TEMPLATES])
 def test_cfn_lint_finds_nothing(tools: Path, template: Path) -> None:
-    result = subprocess.run(  # noqa: S603
-        [str(tools / "cfn-lint"), "--format", "parseable", str(template)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = cfn_lint(tools, template)
     assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr
 
 
 @pytest.mark.timeout(600)
 def test_checkov_passes_with_every_suppression_explained(tools: Path) -> None:
-    result = subprocess.run(  # noqa: S603
-        [
-            str(tools / "checkov"),
-            "-d",
-            "cloudformation",
-            "--framework",
-            "cloudformation",
-            "--skip-download",
-            "--output",
-            "json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = checkov(tools, "cloudformation")
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
     failed = [
@@ -100,14 +99,7 @@ def test_parliament_finds_no_privilege_escalation_path(tools: Path) -> None:
     """Every identity policy, resolved for the prod parameter file (every stack); the deploy
     role's, CodePipeline's and the access groups' findings that are there on purpose are
     muted in .ci/parliament-*.yaml, each with its reason."""
-    result = subprocess.run(  # noqa: S603 - the repository's own script
-        [str(ROOT / ".ci" / "iam-lint.sh")],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    result = run(ROOT / ".ci" / "iam-lint.sh")
     assert result.returncode == 0, result.stdout + result.stderr
     written = list((ROOT / ".cache" / "iam-policies").rglob("*.json"))
     assert len(written) >= 10, "opsbundle.deployment.iam_policies wrote too few policies"
@@ -122,32 +114,9 @@ def test_the_report_stack_rendered_from_the_example_reports_file_is_clean_too(
 
     assert report_stack.main([str(ROOT / "reports.example.yml"), str(tmp_path)]) == 0
     rendered = tmp_path / "report.json"
-    lint = subprocess.run(  # noqa: S603
-        [str(tools / "cfn-lint"), "--format", "parseable", str(rendered)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    lint = cfn_lint(tools, rendered)
     assert lint.returncode == 0 and not lint.stdout.strip(), lint.stdout + lint.stderr
-    scan = subprocess.run(  # noqa: S603
-        [
-            str(tools / "checkov"),
-            "-d",
-            str(tmp_path),
-            "--framework",
-            "cloudformation",
-            "--skip-download",
-            "--output",
-            "json",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    scan = checkov(tools, tmp_path)
     report = json.loads(scan.stdout)
     assert report["results"]["failed_checks"] == [], report["results"]["failed_checks"]
     assert report["summary"]["passed"] > 0 and scan.returncode == 0

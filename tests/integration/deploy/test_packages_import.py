@@ -41,6 +41,21 @@ def handlers_by_package() -> dict[str, set[str]]:
     return found
 
 
+def isolated(
+    python: Path, script: str, *, cwd: Path, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`script` in an isolated interpreter (-I: no user site, no PYTHON* variables)."""
+    return subprocess.run(  # noqa: S603 - the clean interpreter this test made
+        [str(python), "-I", "-c", script],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", **env},
+    )
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
@@ -89,15 +104,7 @@ def test_the_zip_imports_every_handler_its_templates_name(
         "    assert loaded.__file__.startswith(sys.path[0]), loaded.__file__\n"
         "print('ok')\n"
     )
-    result = subprocess.run(  # noqa: S603
-        [str(clean_python), "-I", "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "AWS_REGION": "us-east-1"},
-    )
+    result = isolated(clean_python, script, cwd=tmp_path, AWS_REGION="us-east-1")
     assert result.returncode == 0, f"{name}: {result.stderr[-3000:]}"
     assert result.stdout.strip() == "ok"
     # The clean virtualenv runs this machine's python3 (3.11 here, 3.12 in CodeBuild).
@@ -213,15 +220,7 @@ def test_the_chart_draws_with_pillow_pruned_as_the_zip_prunes_it(
         "assert PIL.__file__.startswith(sys.path[0]), PIL.__file__\n"
         "print(len(png))\n"
     )
-    result = subprocess.run(  # noqa: S603
-        [str(clean_python), "-I", "-c", script],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={"PATH": "/usr/bin:/bin"},
-    )
+    result = isolated(clean_python, script, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert int(result.stdout) > 10_000
 
